@@ -1,0 +1,33 @@
+# cutover: the two commands a newcomer needs are `make demo` and `make test`.
+GO            ?= go
+STATICCHECK   := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+DEMO_OUT      ?= cutover-demo
+BENCH_FLAGS   ?= -run '^$$' -bench . -benchmem -benchtime 1x
+TEST_FLAGS    ?= -count=1 -timeout 30m
+
+.PHONY: demo test bench lint fmt build
+
+## demo: the main job on the embedded default (emulated Webex, SBCs and DNS; real files out)
+demo:
+	$(GO) run ./cmd/cutover demo --out $(DEMO_OUT)
+
+## test: every test, the Kamailio and browser ones included when the lab packages are installed
+test:
+	$(GO) test $(TEST_FLAGS) ./...
+
+## bench: the benchmarks behind BENCHMARKS.md
+bench:
+	$(GO) test $(BENCH_FLAGS) ./...
+
+## lint: gofmt, go vet and staticcheck (pinned)
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+build:
+	$(GO) build -o bin/cutover ./cmd/cutover

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+)
+
+// Exit codes (DESIGN.md).
+const (
+	exitOK          = 0   // all done and passing
+	exitFailed      = 1   // some devices or cases failed
+	exitUsage       = 2   // bad usage or unreadable input
+	exitFatal       = 3   // auth refused, disk full, anything unexpected
+	exitInterrupted = 130 // interrupted; the run resumes
+)
+
+// exitError carries the exit code a command chose for its error.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// withCode marks err with an exit code; nil stays nil.
+func withCode(code int, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &exitError{code: code, err: err}
+}
+
+// usageErrorf is a bad-usage error (exit 2).
+func usageErrorf(format string, a ...any) error {
+	return &exitError{code: exitUsage, err: fmt.Errorf(format, a...)}
+}
+
+// errSomeFailed is returned by commands that finished but whose devices or
+// cases did not all pass; its message has been printed already.
+var errSomeFailed = errors.New("some devices or cases failed (see the journal and reports)")
+
+// exitCode maps an error returned by the app to the process exit code.
+func exitCode(ctx context.Context, err error) int {
+	if err == nil {
+		return exitOK
+	}
+	if errors.Is(err, context.Canceled) || ctx.Err() != nil {
+		return exitInterrupted
+	}
+	if errors.Is(err, errSomeFailed) {
+		return exitFailed
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	var ec cli.ExitCoder
+	if errors.As(err, &ec) {
+		return ec.ExitCode()
+	}
+	// urfave/cli reports a missing required flag and an unknown command
+	// without going through OnUsageError.
+	msg := err.Error()
+	if strings.HasPrefix(msg, "Required flag") || strings.HasPrefix(msg, "No help topic") ||
+		strings.Contains(msg, "flag provided but not defined") {
+		return exitUsage
+	}
+	return exitFatal
+}
+
+// secretPattern matches credentials in text that might reach the terminal: a
+// bearer token, or a key=value / "key": "value" pair whose key names a secret.
+var secretPattern = regexp.MustCompile(`(?i)(bearer\s+|(?:access_token|refresh_token|client_secret|clientsecret|password|sippassword|token|secret)["']?\s*[:=]\s*["']?)([^\s"'&,}]+)`)
+
+// redact masks anything that looks like a credential in s.
+func redact(s string) string {
+	return secretPattern.ReplaceAllString(s, "${1}[redacted]")
+}
