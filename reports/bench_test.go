@@ -1,0 +1,139 @@
+package reports
+
+import (
+	"io"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+)
+
+// peakHeap samples the live heap until stop is called and returns the
+// highest value seen, in MiB.
+func peakHeap() (stop func() float64) {
+	var (
+		mu   sync.Mutex
+		peak uint64
+		done = make(chan struct{})
+		wg   sync.WaitGroup
+	)
+	sample := func() {
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		mu.Lock()
+		peak = max(peak, m.HeapInuse)
+		mu.Unlock()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				sample()
+			}
+		}
+	}()
+	return func() float64 {
+		close(done)
+		wg.Wait()
+		sample()
+		return float64(peak) / (1 << 20)
+	}
+}
+
+// heapNow is the live heap after a collection, in MiB: the baseline that
+// peak figures are compared with.
+func heapNow() float64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return float64(m.HeapInuse) / (1 << 20)
+}
+
+// countingWriter counts the bytes of a report without keeping them.
+type countingWriter struct{ n int64 }
+
+func (c *countingWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
+
+var _ io.Writer = (*countingWriter)(nil)
+
+// benchData is the model of a 100,000-device run, built once per process.
+var benchData = sync.OnceValue(func() *Data { return synth(100_000, 99).data() })
+
+// BenchmarkReportXLSX100k writes the workbook of a 100,000-device run
+// (Devices, Lines per member, Certification, Errors). Goal: under 15 s and
+// 500 MB.
+func BenchmarkReportXLSX100k(b *testing.B) {
+	d := benchData()
+	rows := 0
+	for _, dev := range d.Devices {
+		rows += 1 + max(1, len(dev.Members))
+		if dev.Outcomes != nil {
+			rows++
+		}
+	}
+	rows += len(d.Failures)
+	b.ResetTimer()
+	for b.Loop() {
+		base := heapNow()
+		stop := peakHeap()
+		start := time.Now()
+		var w countingWriter
+		if err := WriteXLSX(&w, d); err != nil {
+			b.Fatal(err)
+		}
+		el := time.Since(start)
+		peak := stop()
+		b.ReportMetric(float64(rows)/el.Seconds(), "rows/s")
+		b.ReportMetric(peak, "peak-heap-MB")
+		b.ReportMetric(peak-base, "writer-heap-MB")
+		b.ReportMetric(float64(w.n)/(1<<20), "file-MB")
+		b.ReportMetric(float64(rows), "rows")
+	}
+}
+
+// BenchmarkReportHTML100k writes the HTML report of the same run.
+func BenchmarkReportHTML100k(b *testing.B) {
+	d := benchData()
+	b.ResetTimer()
+	for b.Loop() {
+		base := heapNow()
+		stop := peakHeap()
+		var w countingWriter
+		start := time.Now()
+		if err := WriteHTML(&w, d); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(len(d.Devices))/time.Since(start).Seconds(), "devices/s")
+		peak := stop()
+		b.ReportMetric(peak, "peak-heap-MB")
+		b.ReportMetric(peak-base, "writer-heap-MB")
+		b.ReportMetric(float64(w.n)/(1<<20), "file-MB")
+	}
+}
+
+// BenchmarkBuild100k replays the journal and results of a 100,000-device
+// run (about 1.4 M events and 1.2 M results) into the report model.
+func BenchmarkBuild100k(b *testing.B) {
+	run := synth(100_000, 99)
+	events := len(run.Events) + len(run.Results)
+	b.ResetTimer()
+	for b.Loop() {
+		base := heapNow()
+		stop := peakHeap()
+		start := time.Now()
+		d := Build(run.Plan, run.Events, run.Results, fixedNow)
+		b.ReportMetric(float64(events)/time.Since(start).Seconds(), "records/s")
+		peak := stop()
+		b.ReportMetric(peak, "peak-heap-MB")
+		b.ReportMetric(peak-base, "build-heap-MB")
+		if len(d.Devices) != 100_000 {
+			b.Fatal(len(d.Devices))
+		}
+	}
+}

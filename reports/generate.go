@@ -1,0 +1,117 @@
+package reports
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// ErrWriting wraps every failure to write a report file (as opposed to
+// reading the run), so that callers can tell a full disk from bad input.
+var ErrWriting = errors.New("writing reports")
+
+// Paths says where the reports of a run were (or are to be) written.
+type Paths struct {
+	HTML  string `json:"html"`
+	XLSX  string `json:"xlsx"`
+	JUnit string `json:"junit"`
+}
+
+// DefaultPaths are dir/report.html, dir/report.xlsx and dir/junit.xml.
+func DefaultPaths(dir string) Paths {
+	return Paths{
+		HTML:  filepath.Join(dir, HTMLFile),
+		XLSX:  filepath.Join(dir, XLSXFile),
+		JUnit: filepath.Join(dir, JUnitFile),
+	}
+}
+
+// withDefaults fills each empty path with its default under dir.
+func (p Paths) withDefaults(dir string) Paths {
+	def := DefaultPaths(dir)
+	if p.HTML == "" {
+		p.HTML = def.HTML
+	}
+	if p.XLSX == "" {
+		p.XLSX = def.XLSX
+	}
+	if p.JUnit == "" {
+		p.JUnit = def.JUnit
+	}
+	return p
+}
+
+// Generate loads the run in dir and writes its three reports, by default
+// next to the journal (WithHTML, WithXLSX and WithJUnit choose other
+// places). It is what migrate, certify and demo call at the end of a run.
+// The error wraps ErrNoRunData when dir holds no run.
+func Generate(dir string, opts ...Option) (Paths, error) {
+	cfg := newConfig(opts)
+	d, err := Load(dir, opts...)
+	if err != nil {
+		return Paths{}, err
+	}
+	p := Paths{HTML: cfg.html, XLSX: cfg.xlsx, JUnit: cfg.jnt}.withDefaults(dir)
+	if err := WriteAll(dir, d, p); err != nil {
+		return Paths{}, err
+	}
+	return p, nil
+}
+
+// WriteAll writes the HTML, XLSX and JUnit reports of d to paths; an empty
+// path means its default under dir. Each file is written to a temporary
+// name and renamed, so that a reader never sees half a report.
+func WriteAll(dir string, d *Data, paths Paths) error {
+	p := paths.withDefaults(dir)
+	for _, w := range []struct {
+		path  string
+		write func(io.Writer, *Data) error
+	}{{p.HTML, WriteHTML}, {p.XLSX, WriteXLSX}, {p.JUnit, WriteJUnit}} {
+		if err := writeFileAtomic(w.path, func(out io.Writer) error { return w.write(out, d) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("%w: %w", ErrWriting, err)
+		}
+	}()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	bw := bufio.NewWriterSize(tmp, 256<<10)
+	if err = write(bw); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err = bw.Flush(); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	// Reports hold no secrets and are meant to be shared: world-readable.
+	if err = tmp.Chmod(0o644); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err = tmp.Close(); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}

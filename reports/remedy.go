@@ -1,0 +1,193 @@
+package reports
+
+import (
+	"cmp"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/cutover-dev/cutover/certify"
+	"github.com/cutover-dev/cutover/migrate"
+)
+
+// Failure sources.
+const (
+	SourcePlan    = "plan"
+	SourceMigrate = "migrate"
+	SourceCertify = "certify"
+)
+
+// secretPattern matches credentials that might have slipped into free text
+// (an event detail, a reason): a bearer token, or key=value / "key": "value"
+// where the key names a secret. Inputs are not supposed to hold any; reports
+// are handed to customers, so they are masked again here.
+var secretPattern = regexp.MustCompile(`(?i)(bearer\s+|(?:access_token|refresh_token|client_secret|clientsecret|sip_password|sippassword|password|passwd|token|secret)["']?\s*[:=]\s*["']?)([^\s"'&,;}]+)`)
+
+// redact masks anything that looks like a credential in s.
+func redact(s string) string {
+	if s == "" {
+		return s
+	}
+	return secretPattern.ReplaceAllString(s, "${1}[redacted]")
+}
+
+// remedyRule maps a failure to advice: the first rule whose where and pattern
+// both match wins. An empty where matches any step or case.
+type remedyRule struct {
+	source string
+	where  string
+	re     *regexp.Regexp
+	advice string
+}
+
+var remedyRules = []remedyRule{
+	// Webex API answers, whatever the step.
+	{SourceMigrate, "", regexp.MustCompile(`(?i)\b409\b.*\bmac\b|\bmac\b.*(in use|already|exists|another org)`),
+		"Release the MAC from the other organisation or remove the device there, then run migrate again (it resumes)."},
+	{SourceMigrate, "", regexp.MustCompile(`\b401\b|(?i)unauthori[sz]ed|invalid_grant`),
+		"The token was refused: renew it (or the refresh token) and run migrate again; completed steps are not repeated."},
+	{SourceMigrate, "", regexp.MustCompile(`\b403\b|(?i)forbidden`),
+		"The token lacks a scope or admin role for this org: use a full or device admin of the customer org (or --org-id as a partner)."},
+	{SourceMigrate, "", regexp.MustCompile(`\b404\b|(?i)not found`),
+		"Something this device refers to does not exist in Webex: check the owner's e-mail or workspace name and the location in the inventory."},
+	{SourceMigrate, "", regexp.MustCompile(`\b429\b|(?i)rate limit|too many requests`),
+		"Webex rate-limited the run: lower --rate or --jobs and run migrate again."},
+	{SourceMigrate, "", regexp.MustCompile(`\b5\d\d\b|(?i)timeout|timed out|connection reset|EOF`),
+		"A transient Webex or network error: run migrate again with the same --run directory; it resumes where it stopped."},
+	{SourceMigrate, string(migrate.StepPassword), nil,
+		"Setting the SIP password was refused: check that it meets the Webex password policy (length, character classes, no reuse)."},
+	{SourceMigrate, string(migrate.StepMembers), nil,
+		"Assigning lines or ports was refused: check each line owner exists and the port count fits the model."},
+	{SourceMigrate, string(migrate.StepRender), nil,
+		"Rendering the configuration failed: check that a template exists for this make and model (or --templates) and its variables are in the inventory."},
+	{SourceMigrate, string(migrate.StepPublish), nil,
+		"Publishing the configuration failed: check the provisioning target is reachable and writable, then run cutover publish --run DIR."},
+	{SourceMigrate, string(migrate.StepInfo), nil,
+		"Reading the device info failed: run migrate again; if it persists, check the device exists in Control Hub."},
+	{SourceMigrate, "", nil,
+		"Run migrate again with the same --run directory (it resumes); if the error repeats, check the detail against the Webex API answer."},
+
+	{SourcePlan, string(migrate.ActionConflict), nil,
+		"The MAC belongs to another owner or organisation: release the MAC from the other org or remove the device there, then plan again."},
+	{SourcePlan, string(migrate.ActionInvalid), nil,
+		"Fix the inventory row at the given position (cutover validate shows every problem), then plan again."},
+
+	{SourceCertify, certify.CaseTLSVersion, nil,
+		"Configure the device and SBC for TLS 1.2 (Webex Calling refuses older versions and expects 1.2)."},
+	{SourceCertify, certify.CaseTLSChain, nil,
+		"Install the IdenTrust root in the device's trust store, and check the SBC certificate's host name matches the SRV target."},
+	{SourceCertify, certify.CaseDNSSRV, nil,
+		"Check the _sips._tcp SRV records (priority and weight order) and that every target resolves; point the device at a resolver that has them."},
+	{SourceCertify, certify.CaseRegister, regexp.MustCompile(`(?i)\b(401|403)\b|auth|password|credential`),
+		"Registration was refused: re-publish the configuration so the device has its current SIP user name and password, then certify again."},
+	{SourceCertify, certify.CaseRegister, nil,
+		"The device did not register: check it reaches the SBC (firewall, TLS 5061, outbound proxy) and that the line is assigned in Webex."},
+	{SourceCertify, certify.CaseRegisterBadPassword, nil,
+		"The SBC accepted a wrong password: check digest authentication is enforced on the registrar."},
+	{SourceCertify, certify.CaseReregister, nil,
+		"The registration was not refreshed before it expired: check the device's registration expiry and refresh settings in the template."},
+	{SourceCertify, certify.CaseFailover, nil,
+		"The device did not reach the secondary SBC in time: check the secondary SRV target and shorten the device's failover timers in the template."},
+	{SourceCertify, certify.CaseFailback, nil,
+		"The device did not return to the primary SBC: enable failback (primary re-check interval) in the template."},
+	{SourceCertify, certify.CaseOptions, nil,
+		"SIP OPTIONS keepalives were not answered: check keepalive settings and that the SBC answers OPTIONS."},
+	{SourceCertify, certify.CaseUserAgent, nil,
+		"The User-Agent header lacks the make and model: update the firmware or set the User-Agent in the template."},
+	{SourceCertify, certify.CasePasswordPolicy, nil,
+		"The SIP password does not meet the policy: generate a new one (leave sip_password empty in the inventory) and migrate again."},
+	{SourceCertify, certify.CaseCall, nil,
+		"A call through the SBC failed: check the line is assigned and the SBC routes between the two registered devices."},
+	{SourceCertify, certify.CaseUnregister, nil,
+		"The de-registration (Expires 0) was not accepted: check the registrar honours Expires 0."},
+	{SourceCertify, "", nil,
+		"Look at the reason, fix the device template or the SBC, then certify again."},
+}
+
+// Remedy returns advice for a failure from source (plan, migrate, certify)
+// at where (a plan action, step or case) with the given reason.
+func Remedy(source, where, reason string) string {
+	for _, r := range remedyRules {
+		if r.source != source || (r.where != "" && r.where != where) {
+			continue
+		}
+		if r.re != nil && !r.re.MatchString(reason) {
+			continue
+		}
+		return r.advice
+	}
+	return ""
+}
+
+func collectFailures(d *Data) []Failure {
+	var out []Failure
+	byMAC := make(map[string]*Device, len(d.Devices))
+	for i := range d.Devices {
+		byMAC[d.Devices[i].MAC] = &d.Devices[i]
+	}
+	for i := range d.Devices {
+		dev := &d.Devices[i]
+		var src, where string
+		switch dev.Status {
+		case StatusConflict, StatusInvalid:
+			src, where = SourcePlan, dev.Action
+		case StatusFailed:
+			src, where = SourceMigrate, string(dev.Step)
+		default:
+			continue
+		}
+		out = append(out, Failure{
+			Source: src, MAC: dev.MAC, Make: dev.Make, Model: dev.Model, Where: where,
+			Reason: dev.Reason, Remedy: Remedy(src, where, dev.Reason), Pos: dev.Pos,
+		})
+	}
+	for _, f := range d.certFails {
+		if dev := byMAC[f.MAC]; dev != nil {
+			f.Make, f.Model, f.Pos = dev.Make, dev.Model, dev.Pos
+		}
+		out = append(out, f)
+	}
+	d.certFails = nil
+	caseOrder := func(f Failure) int {
+		if f.Source != SourceCertify {
+			return -1
+		}
+		return slices.Index(d.Cases, f.Where)
+	}
+	slices.SortFunc(out, func(a, b Failure) int {
+		return cmp.Or(cmp.Compare(a.MAC, b.MAC), cmp.Compare(sourceRank(a.Source), sourceRank(b.Source)),
+			cmp.Compare(caseOrder(a), caseOrder(b)), strings.Compare(a.Where, b.Where))
+	})
+	return out
+}
+
+func sourceRank(s string) int {
+	switch s {
+	case SourcePlan:
+		return 0
+	case SourceMigrate:
+		return 1
+	}
+	return 2
+}
+
+func groupFailures(fs []Failure) []FailGroup {
+	type key struct{ s, w, r string }
+	idx := make(map[key]int)
+	var gs []FailGroup
+	for _, f := range fs {
+		k := key{f.Source, f.Where, f.Remedy}
+		i, ok := idx[k]
+		if !ok {
+			i = len(gs)
+			idx[k] = i
+			gs = append(gs, FailGroup{Source: f.Source, Where: f.Where, Remedy: f.Remedy, Example: f.MAC + ": " + f.Reason})
+		}
+		gs[i].Count++
+	}
+	slices.SortStableFunc(gs, func(a, b FailGroup) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(sourceRank(a.Source), sourceRank(b.Source)),
+			strings.Compare(a.Where, b.Where), strings.Compare(a.Remedy, b.Remedy))
+	})
+	return gs
+}

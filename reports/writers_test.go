@@ -1,0 +1,470 @@
+package reports
+
+import (
+	"archive/zip"
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/cutover-dev/cutover/certify"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files under testdata/golden")
+
+// golden compares got with testdata/golden/name, rewriting it with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("reading golden file (run with -update to create it): %v", err)
+	}
+	if !bytes.Equal(got, want) {
+		gl, wl := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
+		for i := 0; i < min(len(gl), len(wl)); i++ {
+			if gl[i] != wl[i] {
+				t.Fatalf("%s differs at line %d:\n got %.300s\nwant %.300s\n(run go test -update if the change is intended)", name, i+1, gl[i], wl[i])
+			}
+		}
+		t.Fatalf("%s differs in length: %d lines, want %d (run go test -update if intended)", name, len(gl), len(wl))
+	}
+}
+
+func renderHTML(t testing.TB, d *Data) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := WriteHTML(&b, d); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+func TestHTMLGolden(t *testing.T) {
+	d := synth(60, 7).data()
+	out := renderHTML(t, d)
+	golden(t, "report.html", []byte(out))
+
+	// Counts a reader (or a browser test) finds by data attribute.
+	s := d.Summary
+	for id, want := range map[string]int{
+		"planned": 60, "provisioned": s.Count(StatusProvisioned), "failed": s.Count(StatusFailed),
+		"conflicts": s.Count(StatusConflict), "certified": s.Certified,
+	} {
+		needle := `data-count="` + id + `">` + strconv.Itoa(want) + `<`
+		if !strings.Contains(out, needle) {
+			t.Errorf("no %s", needle)
+		}
+	}
+	if s.Count(StatusFailed) == 0 || s.Count(StatusConflict) == 0 || s.CertFailed == 0 {
+		t.Fatalf("the sample should have failures of every kind: %+v", s)
+	}
+	for _, id := range []string{`id="devices"`, `id="devices-total"`, `id="devices-data"`, `id="matrix"`, `id="matrix-data"`,
+		`id="failures"`, `id="chart-make"`, `id="chart-model"`, `id="chart-steps"`, `id="chart-timing-failover"`, `id="chart-timing-register"`, `id="groups"`, `data-count="pass-rate"`} {
+		if !strings.Contains(out, id) {
+			t.Errorf("report lacks %s", id)
+		}
+	}
+	// Self-contained: nothing is fetched.
+	for _, bad := range []string{"http://", "https://", "<link", "src="} {
+		for _, line := range strings.Split(out, "\n") {
+			if strings.Contains(line, bad) && !strings.Contains(line, "xmlns=\"http://www.w3.org/2000/svg\"") &&
+				!strings.Contains(line, "evil.example") && !strings.Contains(line, "prov.acme.example") {
+				t.Errorf("report refers to something outside (%q): %.200s", bad, line)
+			}
+		}
+	}
+	// Planted markup comes out escaped, never as an element.
+	if strings.Contains(out, plantedMarkup) || strings.Count(out, "<script") != 4 {
+		t.Errorf("planted markup escaped badly: %d <script elements", strings.Count(out, "<script"))
+	}
+	if strings.Contains(out, plantedSecret) {
+		t.Error("a planted password reached the HTML report")
+	}
+	// The remedy for the 409 conflict and for tls-chain are both there.
+	for _, r := range []string{"Release the MAC from the other organisation", "IdenTrust root", "secondary SRV target"} {
+		if !strings.Contains(out, r) {
+			t.Errorf("no remedy %q", r)
+		}
+	}
+}
+
+// TestHTMLDataBlobsRoundTrip reads the JSON the page renders from and checks
+// it is complete and parses.
+func TestHTMLDataBlobsRoundTrip(t *testing.T) {
+	d := synth(500, 3).data()
+	out := renderHTML(t, d)
+	blob := func(id string) string {
+		re := regexp.MustCompile(`<script type="application/json" id="` + id + `">([^<]*)</script>`)
+		m := re.FindStringSubmatch(out)
+		if m == nil {
+			t.Fatalf("no %s blob", id)
+		}
+		return m[1]
+	}
+	var devs struct {
+		Cols []column `json:"cols"`
+		Rows [][]any  `json:"rows"`
+	}
+	if err := json.Unmarshal([]byte(blob("devices-data")), &devs); err != nil {
+		t.Fatal(err)
+	}
+	if len(devs.Rows) != 500 || len(devs.Cols) != len(deviceCols) || len(devs.Rows[0]) != len(deviceCols) {
+		t.Fatalf("devices blob: %d rows, %d cols", len(devs.Rows), len(devs.Cols))
+	}
+	if devs.Rows[4][4] != plantedMarkup {
+		t.Errorf("owner of row 4 = %v: the blob must hold the text as is (the page sets textContent)", devs.Rows[4][4])
+	}
+	var mx matrixBlob
+	if err := json.Unmarshal([]byte(blob("matrix-data")), &mx); err != nil {
+		t.Fatal(err)
+	}
+	if len(mx.Cases) != len(certify.AllCases) || len(mx.Rows) != d.Summary.Certified {
+		t.Errorf("matrix: %d cases, %d rows, want %d rows", len(mx.Cases), len(mx.Rows), d.Summary.Certified)
+	}
+	var fl tableBlob
+	if err := json.Unmarshal([]byte(blob("failures-data")), &fl); err != nil {
+		t.Fatal(err)
+	}
+	if len(fl.Rows) != len(d.Failures) {
+		t.Errorf("failures blob %d rows, want %d", len(fl.Rows), len(d.Failures))
+	}
+}
+
+// TestCertificationOnlyRun is a lab dry run (certify --inventory): results
+// and no plan or journal.
+func TestCertificationOnlyRun(t *testing.T) {
+	run := synth(30, 4)
+	d := Build(nil, nil, run.Results, fixedNow)
+	if d.Summary.Planned != len(d.Devices) || d.Summary.Count(StatusNotPlanned) != len(d.Devices) || d.Summary.Certified != len(d.Devices) {
+		t.Fatalf("summary %+v for %d devices", d.Summary, len(d.Devices))
+	}
+	out := renderHTML(t, d)
+	if strings.Contains(out, `id="chart-steps"`) || !strings.Contains(out, `id="matrix"`) {
+		t.Error("a certification-only report shows step durations or lacks the matrix")
+	}
+	grid := workbookGrid(t, renderXLSX(t, d))
+	for _, row := range grid[SheetSummary] {
+		if len(row) > 0 && strings.HasPrefix(row[0], "Migration steps") {
+			t.Error("Summary lists migration steps of a run that migrated nothing")
+		}
+	}
+	if len(grid[SheetLines]) != 1 {
+		t.Errorf("Lines has %d rows, want the header only", len(grid[SheetLines]))
+	}
+	var b bytes.Buffer
+	if err := WriteJUnit(&b, d); err != nil {
+		t.Fatal(err)
+	}
+	var doc JUnitSuites
+	if err := xml.Unmarshal(b.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Suites) != len(d.Cases) || doc.Suites[0].Name == MigrationSuite {
+		t.Errorf("%d suites: a certification-only run has no migration suite", len(doc.Suites))
+	}
+}
+
+func TestHTMLEmptyRun(t *testing.T) {
+	out := renderHTML(t, Build(nil, nil, nil, fixedNow))
+	if !strings.Contains(out, `id="no-failures"`) || !strings.Contains(out, `data-count="pass-rate">n/a<`) {
+		t.Error("an empty run should say nothing failed and show no pass rate")
+	}
+}
+
+// workbookGrid reads every sheet back as rows of raw cell text.
+func workbookGrid(t testing.TB, b []byte) map[string][][]string {
+	t.Helper()
+	f, err := excelize.OpenReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	out := make(map[string][][]string)
+	for _, name := range f.GetSheetList() {
+		rows, err := f.GetRows(name, excelize.Options{RawCellValue: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[name] = rows
+	}
+	return out
+}
+
+// gridJSON renders sheets as JSON with one row per line, in sheet order,
+// so that a golden diff points at the row that changed.
+func gridJSON(t testing.TB, grid map[string][][]string) []byte {
+	var b bytes.Buffer
+	b.WriteString("{\n")
+	names := []string{SheetSummary, SheetDevices, SheetLines, SheetCertification, SheetErrors}
+	for i, name := range names {
+		k, _ := json.Marshal(name)
+		fmt.Fprintf(&b, "%s: [\n", k)
+		for j, row := range grid[name] {
+			r, err := json.Marshal(row)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.WriteString("  ")
+			b.Write(r)
+			if j < len(grid[name])-1 {
+				b.WriteByte(',')
+			}
+			b.WriteByte('\n')
+		}
+		b.WriteString("]")
+		if i < len(names)-1 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('\n')
+	}
+	b.WriteString("}\n")
+	return b.Bytes()
+}
+
+func renderXLSX(t testing.TB, d *Data) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := WriteXLSX(&b, d); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func TestXLSXGolden(t *testing.T) {
+	d := synth(60, 7).data()
+	b := renderXLSX(t, d)
+	grid := workbookGrid(t, b)
+	f, err := excelize.OpenReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if got := strings.Join(f.GetSheetList(), ","); got != "Summary,Devices,Lines,Certification,Errors" {
+		t.Fatalf("sheets %s", got)
+	}
+	golden(t, "workbook.json", gridJSON(t, grid))
+
+	if n := len(grid[SheetDevices]); n != 61 {
+		t.Errorf("Devices has %d rows, want header + 60", n)
+	}
+	if n := len(grid[SheetErrors]); n != len(d.Failures)+1 {
+		t.Errorf("Errors has %d rows, want %d", n, len(d.Failures)+1)
+	}
+	// Header frozen, autofilter over the data, status cells coloured.
+	for _, sh := range []string{SheetDevices, SheetLines, SheetCertification, SheetErrors} {
+		panes, err := f.GetPanes(sh)
+		if err != nil || !panes.Freeze || panes.YSplit != 1 {
+			t.Errorf("%s: panes %+v, %v: want the top row frozen", sh, panes, err)
+		}
+	}
+	xmlOf := func(name string) string {
+		zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, zf := range zr.File {
+			if zf.Name == name {
+				r, _ := zf.Open()
+				x, _ := io.ReadAll(r)
+				return string(x)
+			}
+		}
+		t.Fatalf("no %s in the workbook", name)
+		return ""
+	}
+	dev := xmlOf("xl/worksheets/sheet2.xml")
+	if !strings.Contains(dev, `<autoFilter ref="$A$1:$Q$61"`) {
+		t.Error("Devices has no autofilter over A1:Q61")
+	}
+	st, err := f.GetCellStyle(SheetDevices, "J2")
+	if err != nil || st == 0 {
+		t.Errorf("status cell J2 unstyled (%d, %v)", st, err)
+	}
+	// Formula injection: the planted owner stays text. No sheet holds a formula.
+	if grid[SheetDevices][4][5] != plantedFormula {
+		t.Errorf("owner cell = %q, want the planted text as is", grid[SheetDevices][4][5])
+	}
+	for i := 1; i <= 5; i++ {
+		x := xmlOf("xl/worksheets/sheet" + strconv.Itoa(i) + ".xml")
+		if strings.Contains(x, "<f>") || strings.Contains(x, "<f ") {
+			t.Errorf("sheet%d holds a formula", i)
+		}
+	}
+	if !regexp.MustCompile(`<c r="F5" s="\d+" t="inlineStr"><is><t>=HYPERLINK`).MatchString(dev) {
+		t.Error("F5 is not an inline string cell with the text style")
+	}
+}
+
+func TestXLSXLinesPerMember(t *testing.T) {
+	d := synth(20, 1).data()
+	grid := workbookGrid(t, renderXLSX(t, d))
+	want := 1
+	for _, dev := range d.Devices {
+		want += max(1, len(dev.Members))
+	}
+	if got := len(grid[SheetLines]); got != want {
+		t.Errorf("Lines has %d rows, want %d (one per member)", got, want)
+	}
+}
+
+func TestJUnitParsesBackWithCounts(t *testing.T) {
+	d := synth(300, 5).data()
+	var b bytes.Buffer
+	if err := WriteJUnit(&b, d); err != nil {
+		t.Fatal(err)
+	}
+	var doc JUnitSuites
+	if err := xml.Unmarshal(b.Bytes(), &doc); err != nil {
+		t.Fatalf("junit does not parse: %v", err)
+	}
+	if len(doc.Suites) != 1+len(certify.AllCases) || doc.Suites[0].Name != MigrationSuite {
+		t.Fatalf("%d suites, first %q", len(doc.Suites), doc.Suites[0].Name)
+	}
+	var tests, failures, skipped int
+	for _, s := range doc.Suites {
+		var f, sk int
+		for _, c := range s.Cases {
+			if c.Failure != nil {
+				f++
+				if c.Failure.Message == "" || !strings.Contains(c.Failure.Body, "What to do") {
+					t.Errorf("%s/%s: failure without reason or remedy: %+v", s.Name, c.Name, c.Failure)
+				}
+			}
+			if c.Skipped != nil {
+				sk++
+			}
+			if _, err := strconv.ParseFloat(c.Time, 64); err != nil {
+				t.Errorf("time %q", c.Time)
+			}
+		}
+		if f != s.Failures || sk != s.Skipped || len(s.Cases) != s.Tests {
+			t.Errorf("suite %s: attributes say %d/%d/%d, cases say %d/%d/%d", s.Name, s.Tests, s.Failures, s.Skipped, len(s.Cases), f, sk)
+		}
+		tests, failures, skipped = tests+s.Tests, failures+s.Failures, skipped+s.Skipped
+	}
+	if doc.Tests != tests || doc.Failures != failures || doc.Skipped != skipped {
+		t.Errorf("root counts %d/%d/%d, want %d/%d/%d", doc.Tests, doc.Failures, doc.Skipped, tests, failures, skipped)
+	}
+	mig := doc.Suites[0]
+	s := d.Summary
+	if mig.Tests != 300 || mig.Failures != s.Count(StatusFailed)+s.Count(StatusConflict)+s.Count(StatusInvalid) {
+		t.Errorf("migration suite %d tests %d failures; summary %+v", mig.Tests, mig.Failures, s)
+	}
+	if c := mig.Cases[0]; c.ClassName != "Yealink.T54W" || c.Name != "0004F2000000" {
+		t.Errorf("first testcase %s / %s", c.ClassName, c.Name)
+	}
+	for _, suite := range doc.Suites[1:] {
+		if suite.Name == "certify."+certify.CaseCall && suite.Skipped != suite.Tests {
+			t.Errorf("call: %d of %d skipped", suite.Skipped, suite.Tests)
+		}
+		if suite.Name == "certify."+certify.CaseFailover && (suite.Failures != d.CaseSums[6].Fail || suite.Failures == 0) {
+			t.Errorf("failover: %d failures, want %d", suite.Failures, d.CaseSums[6].Fail)
+		}
+	}
+	if strings.Contains(b.String(), plantedSecret) {
+		t.Error("a planted password reached the junit report")
+	}
+}
+
+func TestJUnitGolden(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteJUnit(&b, synth(20, 7).data()); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "junit.xml", b.Bytes())
+}
+
+// TestNoSecretInAnyReport plants a password in journal details and
+// certification reasons and looks for it in every byte written.
+func TestNoSecretInAnyReport(t *testing.T) {
+	run := synth(120, 9)
+	for i := range run.Results {
+		if run.Results[i].Outcome == certify.Fail {
+			run.Results[i].Reason += ` (sent "password": "` + plantedSecret + `")`
+		}
+	}
+	dir := t.TempDir()
+	run.writeRun(t, dir)
+	p, err := Generate(dir, WithClock(func() time.Time { return fixedNow }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p != DefaultPaths(dir) {
+		t.Errorf("paths %+v, want the defaults", p)
+	}
+	var texts []string
+	for _, f := range []string{p.HTML, p.JUnit} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		texts = append(texts, string(b))
+	}
+	zr, err := zip.OpenReader(p.XLSX)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	for _, zf := range zr.File {
+		r, err := zf.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(r)
+		r.Close()
+		texts = append(texts, string(b))
+	}
+	var redacted bool
+	for _, s := range texts {
+		if strings.Contains(s, plantedSecret) {
+			t.Fatal("a planted password reached a report")
+		}
+		redacted = redacted || strings.Contains(s, "[redacted]")
+	}
+	if !redacted {
+		t.Error("the planted details should show as [redacted]")
+	}
+}
+
+func TestGenerateWritesWhereAsked(t *testing.T) {
+	dir, out := t.TempDir(), t.TempDir()
+	synth(30, 2).writeRun(t, dir)
+	want := Paths{HTML: filepath.Join(out, "a", "r.html"), XLSX: filepath.Join(out, "r.xlsx"), JUnit: filepath.Join(out, "j.xml")}
+	p, err := Generate(dir, WithHTML(want.HTML), WithXLSX(want.XLSX), WithJUnit(want.JUnit))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p != want {
+		t.Fatalf("paths %+v, want %+v", p, want)
+	}
+	for _, f := range []string{p.HTML, p.XLSX, p.JUnit} {
+		if st, err := os.Stat(f); err != nil || st.Size() == 0 {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	if m, _ := filepath.Glob(filepath.Join(out, ".*.tmp")); len(m) > 0 {
+		t.Errorf("temporary files left: %v", m)
+	}
+	if _, err := Generate(t.TempDir()); !errors.Is(err, ErrNoRunData) {
+		t.Errorf("empty dir: %v", err)
+	}
+}

@@ -1,0 +1,407 @@
+package reports
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/cutover-dev/cutover/certify"
+)
+
+// Sheet names of the workbook, in order.
+const (
+	SheetSummary       = "Summary"
+	SheetDevices       = "Devices"
+	SheetLines         = "Lines"
+	SheetCertification = "Certification"
+	SheetErrors        = "Errors"
+)
+
+// styles are the workbook's cell style ids.
+type styles struct {
+	header, title, text int
+	status              map[string]int // status or outcome -> fill
+}
+
+var statusFills = map[string]string{
+	string(StatusProvisioned): "C8E6C9", string(certify.Pass): "C8E6C9",
+	string(StatusFailed): "FFCDD2", string(certify.Fail): "FFCDD2",
+	string(StatusConflict): "FFE0B2", string(StatusInvalid): "E1BEE7",
+	string(StatusUnknown): "FFF59D", string(StatusInProgress): "BBDEFB",
+	string(StatusPending): "EEEEEE", string(certify.Skip): "EEEEEE",
+	string(StatusRolledBack): "D7CCC8", string(StatusNotPlanned): "ECEFF1",
+}
+
+func newStyles(f *excelize.File) (*styles, error) {
+	s := &styles{status: make(map[string]int)}
+	var err error
+	border := []excelize.Border{{Type: "bottom", Color: "1F3864", Style: 1}}
+	if s.header, err = f.NewStyle(&excelize.Style{
+		Font:      &excelize.Font{Bold: true, Color: "FFFFFF"},
+		Fill:      excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"1F3864"}},
+		Border:    border,
+		Alignment: &excelize.Alignment{Vertical: "center"},
+	}); err != nil {
+		return nil, err
+	}
+	if s.title, err = f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true, Size: 13}}); err != nil {
+		return nil, err
+	}
+	// Number format 49 is "@" (text): a cell keeps its text when edited.
+	if s.text, err = f.NewStyle(&excelize.Style{NumFmt: 49}); err != nil {
+		return nil, err
+	}
+	keys := make([]string, 0, len(statusFills))
+	for k := range statusFills {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys) // style ids in a stable order: same input, same bytes
+	for _, k := range keys {
+		rgb := statusFills[k]
+		id, err := f.NewStyle(&excelize.Style{Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{rgb}}})
+		if err != nil {
+			return nil, err
+		}
+		s.status[k] = id
+	}
+	return s, nil
+}
+
+// textCell returns a string cell value that a spreadsheet never evaluates.
+// Inventory data ("=HYPERLINK(...)" as an owner name) must stay text: the
+// stream writer stores strings as inline strings, never formulas, and the
+// text number format keeps them text if someone edits the cell.
+// An empty string is no cell at all.
+func (s *styles) textCell(v string) any {
+	if v == "" {
+		return nil
+	}
+	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		return excelize.Cell{StyleID: s.text, Value: v}
+	}
+	return v
+}
+
+func (s *styles) statusCell(v string) any {
+	if id, ok := s.status[v]; ok {
+		return excelize.Cell{StyleID: id, Value: v}
+	}
+	return s.textCell(v)
+}
+
+// sheet is one stream-written sheet: widths, header, frozen first row and an
+// autofilter over every row, written strictly in order.
+type sheet struct {
+	f    *excelize.File
+	sw   *excelize.StreamWriter
+	st   *styles
+	name string
+	row  int
+}
+
+func newSheet(f *excelize.File, st *styles, name string, header []string, widths []float64, rows int) (*sheet, error) {
+	if name != SheetSummary {
+		if _, err := f.NewSheet(name); err != nil {
+			return nil, err
+		}
+	}
+	sw, err := f.NewStreamWriter(name)
+	if err != nil {
+		return nil, err
+	}
+	for i, w := range widths {
+		if err := sw.SetColWidth(i+1, i+1, w); err != nil {
+			return nil, err
+		}
+	}
+	s := &sheet{f: f, sw: sw, st: st, name: name}
+	if header == nil {
+		return s, nil
+	}
+	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft",
+		Selection: []excelize.Selection{{SQRef: "A2", ActiveCell: "A2", Pane: "bottomLeft"}}}); err != nil {
+		return nil, err
+	}
+	last, err := excelize.CoordinatesToCellName(len(header), rows+1)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.AutoFilter(name, "A1:"+last, nil); err != nil {
+		return nil, err
+	}
+	cells := make([]any, len(header))
+	for i, h := range header {
+		cells[i] = excelize.Cell{StyleID: st.header, Value: h}
+	}
+	return s, s.add(cells...)
+}
+
+func (s *sheet) add(cells ...any) error {
+	s.row++
+	ref, err := excelize.CoordinatesToCellName(1, s.row)
+	if err != nil {
+		return err
+	}
+	if err := s.sw.SetRow(ref, cells); err != nil {
+		return fmt.Errorf("writing sheet %s row %d: %w", s.name, s.row, err)
+	}
+	return nil
+}
+
+func (s *sheet) skip() { s.row++ }
+
+// WriteXLSX writes the report workbook: Summary, Devices, Lines,
+// Certification and Errors, each sheet streamed row by row so that 100,000
+// devices fit in modest memory.
+func WriteXLSX(w io.Writer, d *Data) error {
+	f := excelize.NewFile()
+	defer f.Close()
+	if err := writeWorkbook(f, d); err != nil {
+		return fmt.Errorf("writing excel report: %w", err)
+	}
+	if err := f.Write(w); err != nil {
+		return fmt.Errorf("writing excel report: %w", err)
+	}
+	return nil
+}
+
+func writeWorkbook(f *excelize.File, d *Data) error {
+	if err := f.SetSheetName("Sheet1", SheetSummary); err != nil {
+		return err
+	}
+	st, err := newStyles(f)
+	if err != nil {
+		return err
+	}
+	for _, fn := range []func(*excelize.File, *styles, *Data) error{
+		writeSummarySheet, writeDevicesSheet, writeLinesSheet, writeCertSheet, writeErrorsSheet,
+	} {
+		if err := fn(f, st, d); err != nil {
+			return err
+		}
+	}
+	f.SetActiveSheet(0)
+	return nil
+}
+
+func writeSummarySheet(f *excelize.File, st *styles, d *Data) error {
+	s, err := newSheet(f, st, SheetSummary, nil, []float64{34, 14, 14, 14, 14, 14}, 0)
+	if err != nil {
+		return err
+	}
+	title := func(t string) error { return s.add(excelize.Cell{StyleID: st.title, Value: t}) }
+	head := func(h ...string) error {
+		c := make([]any, len(h))
+		for i, v := range h {
+			c[i] = excelize.Cell{StyleID: st.header, Value: v}
+		}
+		return s.add(c...)
+	}
+	sm := d.Summary
+	rate := "n/a"
+	if pr := sm.PassRate(); !math.IsNaN(pr) {
+		rate = fmt.Sprintf("%.1f%%", math.Floor(pr*1000)/10)
+	}
+	rows := [][]any{
+		{"Run", st.textCell(d.Run)},
+		{"Generated (UTC)", d.Generated.UTC().Format("2006-01-02 15:04:05")},
+		{"Inventory", st.textCell(d.Inventory)},
+		{"Org", st.textCell(d.OrgID)},
+		{"Devices planned", sm.Planned},
+	}
+	for _, stt := range AllStatuses {
+		if n := sm.ByStatus[stt]; n > 0 || stt == StatusProvisioned || stt == StatusFailed || stt == StatusConflict {
+			rows = append(rows, []any{"Devices " + string(stt), st.statusCellN(string(stt), n)})
+		}
+	}
+	rows = append(rows,
+		[]any{"Devices certified", sm.Certified},
+		[]any{"Certification passed", sm.CertPassed},
+		[]any{"Certification failed", sm.CertFailed},
+		[]any{"Certification pass rate", rate},
+		[]any{"Failures listed", len(d.Failures)},
+	)
+	if err := title("Summary"); err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if err := s.add(r...); err != nil {
+			return err
+		}
+	}
+	if d.Journaled() {
+		s.skip()
+		if err := title("Migration steps (ms)"); err != nil {
+			return err
+		}
+		if err := head("Step", "Done", "Failed", "p50", "p95", "max"); err != nil {
+			return err
+		}
+		for _, x := range d.Steps {
+			if err := s.add(string(x.Step), x.Done, x.Failed, x.P50MS, x.P95MS, x.MaxMS); err != nil {
+				return err
+			}
+		}
+	}
+	if len(d.CaseSums) > 0 {
+		s.skip()
+		if err := title("Certification cases"); err != nil {
+			return err
+		}
+		if err := head("Case", "Pass", "Fail", "Skip", "p50 ms", "p95 ms"); err != nil {
+			return err
+		}
+		for _, c := range d.CaseSums {
+			if err := s.add(c.Case, c.Pass, c.Fail, c.Skip, c.P50MS, c.P95MS); err != nil {
+				return err
+			}
+		}
+	}
+	if len(d.Timings) > 0 {
+		s.skip()
+		if err := title("Certification timings (ms)"); err != nil {
+			return err
+		}
+		if err := head("Timing", "Count", "p50", "p90", "p95", "p99", "max"); err != nil {
+			return err
+		}
+		for _, t := range d.Timings {
+			if err := s.add(st.textCell(t.Name), t.Count, t.P50, t.P90, t.P95, t.P99, t.Max); err != nil {
+				return err
+			}
+		}
+	}
+	return s.sw.Flush()
+}
+
+func (s *styles) statusCellN(status string, n int) any {
+	if id, ok := s.status[status]; ok && n > 0 {
+		return excelize.Cell{StyleID: id, Value: n}
+	}
+	return n
+}
+
+func writeDevicesSheet(f *excelize.File, st *styles, d *Data) error {
+	header := []string{"MAC", "Type", "Make", "Model", "Vendor", "Owner", "Location", "Lines", "Plan",
+		"Status", "Step", "Attempts", "Time (s)", "Certification", "Reason", "Inventory position", "Webex device ID"}
+	widths := []float64{15, 9, 14, 16, 12, 30, 18, 7, 10, 13, 10, 9, 9, 13, 60, 30, 40}
+	s, err := newSheet(f, st, SheetDevices, header, widths, len(d.Devices))
+	if err != nil {
+		return err
+	}
+	row := make([]any, len(header))
+	for i := range d.Devices {
+		dev := &d.Devices[i]
+		row[0], row[1], row[2], row[3] = st.textCell(dev.MAC), st.textCell(dev.Type), st.textCell(dev.Make), st.textCell(dev.Model)
+		row[4], row[5], row[6], row[7] = st.textCell(dev.Vendor), st.textCell(dev.Owner), st.textCell(dev.Location), dev.Lines
+		row[8], row[9], row[10], row[11] = st.textCell(dev.Action), st.statusCell(string(dev.Status)), st.textCell(string(dev.Step)), dev.Attempts
+		row[12], row[13], row[14] = float64(dev.DurationMS)/1000, st.statusCell(string(dev.Cert)), st.textCell(dev.Reason)
+		row[15], row[16] = st.textCell(dev.Pos), st.textCell(dev.DeviceID)
+		if err := s.add(row...); err != nil {
+			return err
+		}
+	}
+	return s.sw.Flush()
+}
+
+// writeLinesSheet lists every planned line appearance or port, one row each,
+// with the device's count against its limit; a device whose plan carries no
+// member list gets one row with its count alone.
+func writeLinesSheet(f *excelize.File, st *styles, d *Data) error {
+	header := []string{"MAC", "Type", "Make", "Model", "Owner", "Lines", "Limit", "Port", "Line type", "Primary", "Member ID", "Label", "Status"}
+	widths := []float64{15, 9, 14, 16, 30, 7, 7, 6, 24, 8, 40, 20, 13}
+	n := 0
+	for i := range d.Devices {
+		if d.Devices[i].Action != "" {
+			n += max(1, len(d.Devices[i].Members))
+		}
+	}
+	s, err := newSheet(f, st, SheetLines, header, widths, n)
+	if err != nil {
+		return err
+	}
+	row := make([]any, len(header))
+	for i := range d.Devices {
+		dev := &d.Devices[i]
+		if dev.Action == "" {
+			continue // known only from certification: no plan, no lines
+		}
+		row[0], row[1], row[2], row[3] = st.textCell(dev.MAC), st.textCell(dev.Type), st.textCell(dev.Make), st.textCell(dev.Model)
+		row[4], row[5], row[6] = st.textCell(dev.Owner), dev.Lines, nil
+		if dev.MaxLines > 0 {
+			row[6] = dev.MaxLines
+		}
+		row[12] = st.statusCell(string(dev.Status))
+		if len(dev.Members) == 0 {
+			row[7], row[8], row[9], row[10], row[11] = nil, nil, nil, nil, nil
+			if err := s.add(row...); err != nil {
+				return err
+			}
+			continue
+		}
+		for _, m := range dev.Members {
+			row[7], row[8], row[9], row[10], row[11] = m.Port, st.textCell(m.LineType), m.Primary, st.textCell(m.ID), st.textCell(m.Label)
+			if err := s.add(row...); err != nil {
+				return err
+			}
+		}
+	}
+	return s.sw.Flush()
+}
+
+func writeCertSheet(f *excelize.File, st *styles, d *Data) error {
+	header := append([]string{"MAC", "Make", "Model", "Verdict"}, d.Cases...)
+	widths := []float64{15, 14, 16, 10}
+	for range d.Cases {
+		widths = append(widths, 12)
+	}
+	n := 0
+	for i := range d.Devices {
+		if d.Devices[i].Outcomes != nil {
+			n++
+		}
+	}
+	s, err := newSheet(f, st, SheetCertification, header, widths, n)
+	if err != nil {
+		return err
+	}
+	row := make([]any, len(header))
+	for i := range d.Devices {
+		dev := &d.Devices[i]
+		if dev.Outcomes == nil {
+			continue
+		}
+		row[0], row[1], row[2], row[3] = st.textCell(dev.MAC), st.textCell(dev.Make), st.textCell(dev.Model), st.statusCell(string(dev.Cert))
+		for j, o := range dev.Outcomes {
+			if o == "" {
+				row[4+j] = nil
+			} else {
+				row[4+j] = st.statusCell(string(o))
+			}
+		}
+		if err := s.add(row...); err != nil {
+			return err
+		}
+	}
+	return s.sw.Flush()
+}
+
+func writeErrorsSheet(f *excelize.File, st *styles, d *Data) error {
+	header := []string{"Source", "MAC", "Make", "Model", "Where", "Reason", "What to do", "Inventory position"}
+	widths := []float64{10, 15, 14, 16, 20, 60, 80, 30}
+	s, err := newSheet(f, st, SheetErrors, header, widths, len(d.Failures))
+	if err != nil {
+		return err
+	}
+	for _, x := range d.Failures {
+		if err := s.add(x.Source, st.textCell(x.MAC), st.textCell(x.Make), st.textCell(x.Model), st.textCell(x.Where),
+			st.textCell(x.Reason), st.textCell(x.Remedy), st.textCell(x.Pos)); err != nil {
+			return err
+		}
+	}
+	return s.sw.Flush()
+}
