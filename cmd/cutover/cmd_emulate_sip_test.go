@@ -1,0 +1,189 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cutover-dev/cutover/simulator/dns"
+)
+
+// sipEmuBuffer is a bytes.Buffer safe for the command's goroutine and the test.
+type sipEmuBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *sipEmuBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *sipEmuBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startSIPEmulator runs a serving command in-process and waits until its
+// stdout matches ready; it returns the submatches and a stop function that
+// returns the exit code.
+func startSIPEmulator(t *testing.T, ready *regexp.Regexp, args ...string) ([]string, func() int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errOut sipEmuBuffer
+	code := make(chan int, 1)
+	go func() { code <- run(ctx, append([]string{"cutover"}, args...), &out, &errOut) }()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if m := ready.FindStringSubmatch(out.String()); m != nil {
+			stop := func() int { cancel(); return <-code }
+			t.Cleanup(func() { cancel() })
+			return m, stop
+		}
+		select {
+		case c := <-code:
+			cancel()
+			t.Fatalf("%v exited with %d before serving\nstdout: %s\nstderr: %s", args, c, out.String(), errOut.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("%v not serving after 20s\nstdout: %s\nstderr: %s", args, out.String(), errOut.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestEmulateDNS(t *testing.T) {
+	m, stop := startSIPEmulator(t, regexp.MustCompile(`answering on (\S+) `),
+		"emulate", "dns", "--listen", "127.0.0.1:0",
+		"--srv", "_sips._tcp.example.test=20 40 5061 sbc2.example.test,_sips._tcp.example.test=10 60 5061 sbc1.example.test",
+		"--a", "sbc1.example.test=127.0.0.11", "--a", "sbc2.example.test=127.0.0.12")
+	res := dns.NewResolver(m[1])
+	_, srvs, err := res.LookupSRV(context.Background(), "sips", "tcp", "example.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(srvs) != 2 || srvs[0].Target != "sbc1.example.test." {
+		t.Fatalf("SRV answer %v", srvs)
+	}
+	if code := stop(); code != 0 {
+		t.Fatalf("exit %d after Ctrl-C", code)
+	}
+}
+
+func TestEmulateDNSBadInput(t *testing.T) {
+	for _, args := range [][]string{
+		{"emulate", "dns", "--srv", "_sips._tcp.x=10 60 5061"},
+		{"emulate", "dns", "--a", "sbc1=::1"},
+		{"emulate", "dns"},
+	} {
+		var out, errOut bytes.Buffer
+		if code := run(context.Background(), append([]string{"cutover"}, args...), &out, &errOut); code != exitUsage {
+			t.Errorf("%v: exit %d, want %d (stderr %s)", args, code, exitUsage, errOut.String())
+		}
+	}
+}
+
+func TestEmulateSBC(t *testing.T) {
+	dir := t.TempDir()
+	users := filepath.Join(dir, "users.csv")
+	if err := os.WriteFile(users, []byte("user,password\n1001,S3cret!pass\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	caOut := filepath.Join(dir, "ca.pem")
+	m, stop := startSIPEmulator(t, regexp.MustCompile(`listening on (\S+) [\s\S]*control endpoint on http://(\S+) `),
+		"emulate", "sbc", "--listen", "127.0.0.1:0", "--users", users, "--ca-out", caOut,
+		"--host", "sbc1.example.test", "--control", "127.0.0.1:0")
+	sipAddr, control := m[1], m[2]
+
+	pem, err := os.ReadFile(caOut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		t.Fatal("CA file holds no certificate")
+	}
+	conf := &tls.Config{RootCAs: pool, ServerName: "sbc1.example.test", MinVersion: tls.VersionTLS12}
+	c, err := tls.Dial("tcp", sipAddr, conf)
+	if err != nil {
+		t.Fatalf("TLS to the emulator with the written CA: %v", err)
+	}
+	if v := c.ConnectionState().Version; v != tls.VersionTLS12 {
+		t.Fatalf("negotiated %x, want TLS 1.2", v)
+	}
+	c.Close()
+
+	// Take it down through the control endpoint, then up again.
+	post := func(body string) {
+		t.Helper()
+		res, err := http.Post("http://"+control+"/fault", "text/plain", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			t.Fatalf("POST /fault %q: %d %s", body, res.StatusCode, b)
+		}
+	}
+	post("down")
+	if c, err := net.DialTimeout("tcp", sipAddr, 2*time.Second); err == nil {
+		c.Close()
+		t.Fatal("connect succeeded while down")
+	}
+	post("none")
+	if c, err := tls.Dial("tcp", sipAddr, conf); err != nil {
+		t.Fatalf("after failback: %v", err)
+	} else {
+		c.Close()
+	}
+	res, err := http.Post("http://"+control+"/fault", "text/plain", strings.NewReader("bogus"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 400 {
+		t.Fatalf("bad fault: %d, want 400", res.StatusCode)
+	}
+	if code := stop(); code != 0 {
+		t.Fatalf("exit %d after Ctrl-C", code)
+	}
+}
+
+func TestEmulateSBCBadInput(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "users.csv")
+	if err := os.WriteFile(bad, []byte("name,secret\nx,y\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"emulate", "sbc", "--listen", "127.0.0.1:0", "--users", bad, "--ca-out", filepath.Join(dir, "ca.pem")}, "expected columns user and password"},
+		{[]string{"emulate", "sbc", "--listen", "127.0.0.1:0", "--users", filepath.Join(dir, "missing.csv"), "--ca-out", filepath.Join(dir, "ca.pem")}, "missing.csv"},
+		{[]string{"emulate", "sbc", "--users", bad, "--faults", "sideways"}, "unknown fault"},
+		{[]string{"emulate", "sbc", "--users", bad, "--cert", "x.pem"}, "--cert and --key"},
+	} {
+		var out, errOut bytes.Buffer
+		code := run(context.Background(), append([]string{"cutover"}, tc.args...), &out, &errOut)
+		if code != exitUsage || !strings.Contains(errOut.String(), tc.want) {
+			t.Errorf("%v: exit %d stderr %q, want exit %d mentioning %q", tc.args, code, errOut.String(), exitUsage, tc.want)
+		}
+	}
+}
