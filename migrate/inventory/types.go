@@ -68,6 +68,7 @@ type Device struct {
 	Domain  string `json:"domain,omitempty"`
 	// Vars holds every column the format does not name, keyed by the
 	// normalised header (lower case, no spaces, '_' or '-'); templates read them.
+	// Read-only: Read shares one map between rows with the same values.
 	Vars map[string]string `json:"vars,omitempty"`
 }
 
