@@ -65,6 +65,11 @@ type Registration struct {
 	Expires   int                `json:"expires"`   // seconds
 	Failover  string             `json:"failover"`  // e.g. "srv"
 	Lines     []LineRegistration `json:"lines"`
+
+	// TrustRoot names the CA the device verifies the SBC against (its common
+	// name, e.g. "IdenTrust Commercial Root CA 1"); empty when the config
+	// leaves certificate verification off.
+	TrustRoot string `json:"trustRoot,omitempty"`
 }
 
 // LineRegistration is one registering line of a device.

@@ -1,0 +1,345 @@
+package render
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files under testdata/golden")
+
+// samples is one device per vendor family, with awkward but legal values
+// (XML metacharacters in the password and display names) in every format
+// that can carry them.
+func samples() map[string]Device {
+	info := func(mac string, lines int) DeviceInfo {
+		di := DeviceInfo{
+			MAC: mac, Model: "DMS Model", DeviceID: "Y2lzY29zcGFyazovL3VzL0RFVklDRS8x",
+			SIPUserName: "acme_" + strings.ToLower(mac[6:]), OutboundProxy: "la01.sipconnect-us10.cisco-bcld.com",
+			Domain: "acme123.calls.webex.com",
+		}
+		for p := 1; p <= lines; p++ {
+			di.Lines = append(di.Lines, LineInfo{
+				Port: p, LinePort: "line" + string(rune('0'+p)) + "_" + strings.ToLower(mac[6:]) + "@acme123.calls.webex.com",
+				DisplayName: "Desk " + string(rune('0'+p)) + " & Co", Label: "L" + string(rune('0'+p)), PrimaryOwner: p == 1, Shared: p == 2,
+			})
+		}
+		return di
+	}
+	return map[string]Device{
+		VendorYealink:     {Info: info("001565A1B2C3", 2), Make: "Yealink", Model: "T57W", Vendor: VendorYealink, Password: "Xy7#pQ2!vR9z"},
+		VendorPoly:        {Info: info("0004F2A1B2C3", 2), Make: "Poly", Model: "VVX450", Vendor: VendorPoly, Password: `Ab3"<&>'x!`},
+		VendorGrandstream: {Info: info("000B82A1B2C3", 2), Make: "Grandstream", Model: "GRP2614", Vendor: VendorGrandstream, Password: `Gs8&<pw>"Q1`},
+		VendorAudioCodes:  {Info: info("00908FA1B2C3", 4), Make: "AudioCodes", Model: "MP-114", Vendor: VendorAudioCodes, Password: "Ac9!pw#Zq2&x"},
+		VendorGeneric:     {Info: info("0011220A0B0C", 1), Make: "Acme", Model: "SIP-1", Vendor: VendorGeneric, Password: "Gn1!generic#Pw"},
+	}
+}
+
+func newRenderer(t testing.TB, opts ...Option) *Renderer {
+	t.Helper()
+	r, err := New(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestRenderGolden(t *testing.T) {
+	r := newRenderer(t)
+	for vendor, d := range samples() {
+		t.Run(vendor, func(t *testing.T) {
+			files, err := r.Render(d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _ := FileNames(vendor, d.Info.MAC)
+			if len(files) != len(want) {
+				t.Fatalf("got %d files, want %v", len(files), want)
+			}
+			for i, f := range files {
+				if f.Name != want[i] {
+					t.Errorf("file %d is %q, want %q", i, f.Name, want[i])
+				}
+				golden(t, f.Name, f.Data)
+			}
+			// Determinism: a second render is byte-identical.
+			again, err := r.Render(d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range files {
+				if !bytes.Equal(files[i].Data, again[i].Data) {
+					t.Errorf("%s differs between two renders", files[i].Name)
+				}
+			}
+		})
+	}
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./render/... -update)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from its golden file (run go test ./render/... -update after checking):\n%s", name, got)
+	}
+}
+
+// expected is the registration a device with info d must perform.
+func expected(d Device) *Registration {
+	r := &Registration{
+		Vendor: d.Vendor, UserAgent: d.Make + " " + d.Model, SRVDomain: d.Info.OutboundProxy,
+		Transport: "tls", TLSMin: "1.2", Expires: DefaultExpires, Failover: "srv",
+		TrustRoot: "IdenTrust Commercial Root CA 1",
+	}
+	for _, l := range d.Info.Lines {
+		user, domain, _ := strings.Cut(l.LinePort, "@")
+		lr := LineRegistration{Port: l.Port, User: user, Domain: domain, AuthUser: d.Info.SIPUserName, Password: d.Password, DisplayName: l.DisplayName}
+		if d.Vendor == VendorAudioCodes {
+			lr.DisplayName = "" // an FXS port has no display name in the ini
+		}
+		r.Lines = append(r.Lines, lr)
+	}
+	return r
+}
+
+func TestRoundTrip(t *testing.T) {
+	r := newRenderer(t)
+	for vendor, d := range samples() {
+		t.Run(vendor, func(t *testing.T) {
+			files, err := r.Render(d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			for _, f := range files {
+				if err := os.WriteFile(filepath.Join(dir, f.Name), f.Data, 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// ReadFile on the first file is what a device does: Poly's
+			// master config leads to the per-phone file.
+			got, err := ReadFile(filepath.Join(dir, files[0].Name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := expected(d)
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("read back\n got %+v\nwant %+v", got, want)
+			}
+			// Passwords are not in the JSON form (json:"-").
+			if !reflect.DeepEqual(got.Lines[0].Password, d.Password) {
+				t.Errorf("password not read back")
+			}
+			last := files[len(files)-1]
+			if _, err := Read("", last.Name, last.Data); err != nil {
+				t.Errorf("Read with detection: %v", err)
+			}
+		})
+	}
+}
+
+func TestPolyMasterReferencesPhoneFile(t *testing.T) {
+	files, err := newRenderer(t).Render(samples()[VendorPoly])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(files[0].Data, []byte(`CONFIG_FILES="0004f2a1b2c3-phone.cfg"`)) {
+		t.Errorf("master config does not reference the phone file:\n%s", files[0].Data)
+	}
+	if _, err := Read(VendorPoly, files[0].Name, files[0].Data); err == nil || !strings.Contains(err.Error(), "CONFIG_FILES") {
+		t.Errorf("Read(master) = %v, want ErrMasterConfig", err)
+	}
+}
+
+func TestUnknownVariableNamesFileLineAndVariable(t *testing.T) {
+	dir := t.TempDir()
+	tmpl := "{{define \"extra\"}}\n## site\nlocal_time.time_zone = {{var \"timezone\"}}\n{{end}}"
+	if err := os.WriteFile(filepath.Join(dir, "yealink-T57W.tmpl"), []byte(tmpl), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := newRenderer(t, WithTemplatesDir(dir))
+	d := samples()[VendorYealink]
+	d.Vars = map[string]string{"site": "HQ"}
+	_, err := r.Render(d)
+	if err == nil {
+		t.Fatal("rendering with a missing variable succeeded")
+	}
+	for _, want := range []string{"001565A1B2C3", "yealink-T57W.tmpl:3", `"timezone"`, "site"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), d.Password) {
+		t.Error("error carries the password")
+	}
+
+	d.Vars["timezone"] = "-5"
+	files, err := r.Render(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(files[0].Data, []byte("local_time.time_zone = -5\n")) {
+		t.Errorf("variable not rendered:\n%s", files[0].Data)
+	}
+}
+
+func TestMissingMapKeyIsAnError(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "generic.tmpl"), []byte("{{template \"base\" .}}\nsite = {{.Vars.site}}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := newRenderer(t, WithTemplatesDir(dir)).Render(samples()[VendorGeneric])
+	if err == nil || !strings.Contains(err.Error(), "generic.tmpl:2") || !strings.Contains(err.Error(), "site") {
+		t.Fatalf("got %v, want a missing-key error at generic.tmpl:2", err)
+	}
+}
+
+func TestPartnerOverrideExtendsBase(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("yealink.tmpl", "{{define \"extra\"}}## make-wide: {{var \"site\"}}\n{{end}}")
+	write("yealink-T57W.tmpl", "{{template \"base\" .}}## model-specific\n")
+	write("vip.tmpl", "{{template \"base\" .}}## vip {{.MAC}}\n")
+	r := newRenderer(t, WithTemplatesDir(dir))
+	d := samples()[VendorYealink]
+	d.Vars = map[string]string{"site": "HQ"}
+	files, err := r.Render(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := string(files[0].Data)
+	if !strings.Contains(got, "## make-wide: HQ\n") || !strings.HasSuffix(got, "## model-specific\n") {
+		t.Errorf("overrides not applied:\n%s", got)
+	}
+	d.Template = "vip"
+	files, err = r.Render(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(string(files[0].Data), "## vip 001565A1B2C3\n") {
+		t.Errorf("device template not applied:\n%s", files[0].Data)
+	}
+	d.Template = "missing"
+	if _, err := r.Render(d); err == nil || !strings.Contains(err.Error(), "missing.tmpl") {
+		t.Errorf("missing device template: %v", err)
+	}
+	// The result still reads back.
+	if _, err := Read(VendorYealink, files[0].Name, files[0].Data); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestPartnerTemplateSyntaxErrorAtNew(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "poly.tmpl"), []byte("ok\n{{if}}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := New(WithTemplatesDir(dir))
+	if err == nil || !strings.Contains(err.Error(), "poly.tmpl:2") {
+		t.Fatalf("got %v, want a parse error at poly.tmpl:2", err)
+	}
+}
+
+func TestRenderRejectsBadDevices(t *testing.T) {
+	r := newRenderer(t)
+	base := samples()[VendorYealink]
+	cases := map[string]func(d *Device){
+		"vendor":   func(d *Device) { d.Vendor = "cisco" },
+		"mac":      func(d *Device) { d.Info.MAC = "00156" },
+		"proxy":    func(d *Device) { d.Info.OutboundProxy = "" },
+		"password": func(d *Device) { d.Password = "" },
+		"lines":    func(d *Device) { d.Info.Lines = nil },
+		"newline":  func(d *Device) { d.Password = "Ab1!\naccount.1.enable = 0" },
+	}
+	for name, mutate := range cases {
+		t.Run(name, func(t *testing.T) {
+			d := base
+			d.Info.Lines = append([]LineInfo(nil), base.Info.Lines...)
+			mutate(&d)
+			_, err := r.Render(d)
+			if err == nil {
+				t.Fatal("rendered")
+			}
+			if d.Password != "" && strings.Contains(err.Error(), d.Password) {
+				t.Errorf("error carries the password: %v", err)
+			}
+		})
+	}
+}
+
+func TestGrandstreamAccountLimit(t *testing.T) {
+	d := samples()[VendorGrandstream]
+	for p := 3; p <= 5; p++ {
+		d.Info.Lines = append(d.Info.Lines, LineInfo{Port: p, LinePort: "x@acme123.calls.webex.com"})
+	}
+	_, err := newRenderer(t).Render(d)
+	if err == nil || !strings.Contains(err.Error(), "account 5") {
+		t.Fatalf("got %v, want an account-limit error", err)
+	}
+}
+
+func TestFileNames(t *testing.T) {
+	cases := map[string][]string{
+		VendorYealink:     {"001565a1b2c3.cfg"},
+		VendorPoly:        {"001565a1b2c3.cfg", "001565a1b2c3-phone.cfg"},
+		VendorGrandstream: {"cfg001565a1b2c3.xml"},
+		VendorAudioCodes:  {"001565A1B2C3.ini"},
+		VendorGeneric:     {"001565a1b2c3.sip.conf"},
+	}
+	for v, want := range cases {
+		got, err := FileNames(v, "00:15:65:a1:b2:c3")
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("FileNames(%s) = %v, %v; want %v", v, got, err, want)
+		}
+	}
+	if _, err := FileNames("cisco", "001565A1B2C3"); err == nil {
+		t.Error("unknown vendor accepted")
+	}
+	if _, err := FileNames(VendorYealink, "00156"); err == nil {
+		t.Error("short MAC accepted")
+	}
+}
+
+func TestReadRejectsWeakenedConfigs(t *testing.T) {
+	files, err := newRenderer(t).Render(samples()[VendorYealink])
+	if err != nil {
+		t.Fatal(err)
+	}
+	weak := bytes.Replace(files[0].Data, []byte("static.security.default_ssl_method = 5"), []byte("static.security.default_ssl_method = 3"), 1)
+	weak = bytes.Replace(weak, []byte("static.security.trust_certificates = 1"), []byte("static.security.trust_certificates = 0"), 1)
+	reg, err := Read(VendorYealink, files[0].Name, weak)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reg.TLSMin != "1.0" || reg.TrustRoot != "" {
+		t.Errorf("weakened config read as TLS min %q, trust root %q", reg.TLSMin, reg.TrustRoot)
+	}
+	if _, err := Read(VendorYealink, "x.cfg", []byte("account.1.enable = 1\n")); err == nil {
+		t.Error("config without #!version header accepted")
+	}
+	if _, err := Read(VendorYealink, "x.cfg", []byte("#!version:1.0.0.1\nstatic.security.default_ssl_method = 5\n")); err == nil {
+		t.Error("config without lines accepted")
+	}
+	_, err = Read(VendorYealink, "x.cfg", []byte("#!version:1.0.0.1\nnot a setting\n"))
+	if err == nil || !strings.Contains(err.Error(), "x.cfg: line 2") {
+		t.Errorf("got %v, want an error at x.cfg line 2", err)
+	}
+}

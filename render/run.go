@@ -1,0 +1,245 @@
+package render
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// SecretStore gives the SIP password of a device by MAC (12 upper-case hex
+// digits). *migrate.Secrets, which reads DIR/secrets.json (plain or encrypted
+// with CUTOVER_SECRET_KEY), satisfies it.
+type SecretStore interface {
+	Get(mac string) (string, bool)
+}
+
+// Extra is what a run directory does not record about a device but its
+// templates may need: the inventory's extra columns and template override.
+type Extra struct {
+	Vars     map[string]string
+	Template string
+}
+
+// RunOptions configures RenderRun.
+type RunOptions struct {
+	Secrets SecretStore // required
+	// Renderer renders the devices; nil means New() with the embedded templates.
+	Renderer *Renderer
+	// Extras, by MAC, supplies inventory variables and template overrides.
+	Extras map[string]Extra
+	Jobs   int          // concurrent renders; 0 means GOMAXPROCS
+	Logger *slog.Logger // nil discards
+}
+
+// DeviceError is one device that could not be rendered.
+type DeviceError struct {
+	MAC string
+	Err error
+}
+
+func (e DeviceError) Error() string { return e.MAC + ": " + e.Err.Error() }
+func (e DeviceError) Unwrap() error { return e.Err }
+
+// RunResult counts what RenderRun did.
+type RunResult struct {
+	Rendered  int           // devices whose files were (re)written
+	Unchanged int           // devices whose files already held the same bytes
+	Pending   int           // planned devices without device info yet (not migrated)
+	Skipped   int           // devices the plan does not migrate (conflict, invalid)
+	Files     int           // files written
+	Failed    []DeviceError // in MAC order
+}
+
+// ErrRunDir is returned when the run directory lacks what RenderRun needs.
+var ErrRunDir = errors.New("not a run directory")
+
+// plannedDevice is the part of migrate's DIR/plan.json that rendering needs;
+// render cannot import migrate (migrate imports render).
+type plannedDevice struct {
+	MAC    string `json:"mac"`
+	Make   string `json:"make"`
+	Model  string `json:"model"`
+	Vendor string `json:"vendor"`
+	Action string `json:"action"`
+}
+
+// RenderRun re-renders every migrated device of the run directory dir into
+// dir/configs (directory 0700, files 0600, each replaced atomically; files
+// whose bytes are unchanged are left alone). It reads dir/plan.json (make,
+// model and vendor family per MAC), dir/info/<MAC>.json (the device info) and
+// the passwords from opts.Secrets. A device that fails is recorded in the
+// result and the others go on; the error return is for the run as a whole
+// (unreadable plan, no password store, a configs directory it cannot create).
+func RenderRun(ctx context.Context, dir string, opts RunOptions) (*RunResult, error) {
+	if opts.Secrets == nil {
+		return nil, errors.New("rendering run: no SIP password store")
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	r := opts.Renderer
+	if r == nil {
+		var err error
+		if r, err = New(); err != nil {
+			return nil, err
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "plan.json"))
+	if err != nil {
+		return nil, fmt.Errorf("rendering run %s: %w: %w", dir, ErrRunDir, err)
+	}
+	var plan struct {
+		Devices []plannedDevice `json:"devices"`
+	}
+	if err := json.Unmarshal(b, &plan); err != nil {
+		return nil, fmt.Errorf("rendering run: reading %s: %w", filepath.Join(dir, "plan.json"), err)
+	}
+	out := filepath.Join(dir, "configs")
+	if err := os.MkdirAll(out, 0o700); err != nil {
+		return nil, fmt.Errorf("rendering run: %w", err)
+	}
+	jobs := opts.Jobs
+	if jobs <= 0 {
+		jobs = runtime.GOMAXPROCS(0)
+	}
+	res := &RunResult{}
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(jobs)
+	for _, pd := range plan.Devices {
+		switch pd.Action {
+		case "create", "adopt", "update":
+		default:
+			res.Skipped++
+			continue
+		}
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			written, pending, err := renderOne(r, dir, out, pd, opts)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err != nil:
+				res.Failed = append(res.Failed, DeviceError{MAC: pd.MAC, Err: err})
+				log.Warn("device not rendered", "mac", pd.MAC, "err", err)
+			case pending:
+				res.Pending++
+			case written == 0:
+				res.Unchanged++
+			default:
+				res.Rendered++
+				res.Files += written
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return res, err
+	}
+	sort.Slice(res.Failed, func(i, j int) bool { return res.Failed[i].MAC < res.Failed[j].MAC })
+	log.Info("rendered run", "rendered", res.Rendered, "unchanged", res.Unchanged, "pending", res.Pending, "failed", len(res.Failed))
+	return res, nil
+}
+
+func renderOne(r *Renderer, dir, out string, pd plannedDevice, opts RunOptions) (written int, pending bool, err error) {
+	mac, err := NormalizeMAC(pd.MAC)
+	if err != nil {
+		return 0, false, err
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "info", mac+".json"))
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, true, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("reading device info: %w", err)
+	}
+	var info DeviceInfo
+	if err := json.Unmarshal(b, &info); err != nil {
+		return 0, false, fmt.Errorf("reading %s: %w", filepath.Join(dir, "info", mac+".json"), err)
+	}
+	pw, ok := opts.Secrets.Get(mac)
+	if !ok || pw == "" {
+		return 0, false, errors.New("no SIP password in the run's secrets")
+	}
+	if info.MAC == "" {
+		info.MAC = mac
+	}
+	ex := opts.Extras[mac]
+	_, written, err = r.WriteDevice(out, Device{
+		Info: info, Make: pd.Make, Model: pd.Model, Vendor: pd.Vendor,
+		Template: ex.Template, Password: pw, Vars: ex.Vars,
+	})
+	return written, false, err
+}
+
+// WriteDevice renders d into dir (created 0700), each file 0600 and replaced
+// atomically unless it already holds the same bytes. It returns the files
+// and how many were written.
+func (r *Renderer) WriteDevice(dir string, d Device) ([]File, int, error) {
+	files, err := r.Render(d)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, 0, fmt.Errorf("writing configs: %w", err)
+	}
+	written := 0
+	for _, f := range files {
+		changed, err := writeIfChanged(filepath.Join(dir, f.Name), f.Data)
+		if err != nil {
+			return files, written, err
+		}
+		if changed {
+			written++
+		}
+	}
+	return files, written, nil
+}
+
+// writeIfChanged replaces path with data atomically (temporary file
+// .tmp-<name> in the same directory, created exclusively, then rename) as
+// mode 0600, unless it already holds data.
+func writeIfChanged(path string, data []byte) (bool, error) {
+	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, data) {
+		return false, nil
+	}
+	tmp := filepath.Join(filepath.Dir(path), ".tmp-"+filepath.Base(path))
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		// A crash's leftover, or another render of the same run: the
+		// exclusive create below settles which.
+		if info, serr := os.Lstat(tmp); serr == nil && time.Since(info.ModTime()) > time.Minute {
+			os.Remove(tmp)
+			f, err = os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		}
+	}
+	if err != nil {
+		return false, fmt.Errorf("writing config: %w", err)
+	}
+	_, werr := f.Write(data)
+	cerr := f.Close()
+	if err := errors.Join(werr, cerr); err != nil {
+		os.Remove(tmp)
+		return false, fmt.Errorf("writing config %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return false, fmt.Errorf("writing config: %w", err)
+	}
+	return true, nil
+}
