@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/cutover-dev/cutover/migrate/inventory"
+	"github.com/cutover-dev/cutover/webex"
 )
 
 // Action is what a plan decides for one device.
@@ -45,4 +46,14 @@ type PlannedDevice struct {
 	Reason     string              `json:"reason,omitempty"`
 	DeviceID   string              `json:"deviceId,omitempty"` // the existing device, for adopt/update/conflict
 	Pos        inventory.Pos       `json:"pos"`
+	// CallingDeviceID is the existing device's telephony id, for adopt/update.
+	CallingDeviceID string `json:"callingDeviceId,omitempty"`
+	// OwnerExtension is the owner's extension, which a SIP password must not contain.
+	OwnerExtension string `json:"ownerExtension,omitempty"`
+	// Members is the resolved line (or port) list the device gets (T4).
+	Members []webex.MemberPut `json:"members,omitempty"`
+	// ApplyChanges says the model supports applyChanges (T5).
+	ApplyChanges bool `json:"applyChanges,omitempty"`
+	// Wave is the run's wave label.
+	Wave string `json:"wave,omitempty"`
 }

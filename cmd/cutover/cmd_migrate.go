@@ -1,0 +1,152 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/time/rate"
+
+	"github.com/cutover-dev/cutover/migrate"
+	"github.com/cutover-dev/cutover/webex"
+)
+
+func init() { register(newMigrateCommand) }
+
+const (
+	flagRate   = "rate"
+	flagDryRun = "dry-run"
+)
+
+// migrateStepFactories build extra pipeline steps (render, publish) from the
+// migrate command's flags; a file adding a step registers its factory in
+// init with registerMigrateStep, together with any flags it reads. A factory
+// returns ok=false when its flags leave the step off.
+var (
+	migrateStepFactories []func(c *cli.Context, dir string) (step migrate.ExtraStep, ok bool, err error)
+	migrateStepFlags     []cli.Flag
+)
+
+func registerMigrateStep(f func(c *cli.Context, dir string) (migrate.ExtraStep, bool, error), flags ...cli.Flag) {
+	migrateStepFactories = append(migrateStepFactories, f)
+	migrateStepFlags = append(migrateStepFlags, flags...)
+}
+
+type migrateOptions struct {
+	planOptions
+	dryRun bool
+}
+
+func rateFlag() cli.Flag {
+	return &cli.Float64Flag{Name: flagRate, Value: float64(webex.DefaultRate),
+		Usage: "most Webex requests per `SECOND`, shared by all jobs (halved on each 429, then recovering)"}
+}
+
+// parseRate reads --rate as client options.
+func parseRate(c *cli.Context) ([]webex.Option, error) {
+	r := c.Float64(flagRate)
+	if r <= 0 {
+		return nil, usageErrorf("--%s %g: expected a positive number of requests per second", flagRate, r)
+	}
+	return []webex.Option{webex.WithRate(rate.Limit(r), max(1, int(r)))}, nil
+}
+
+func newMigrateCommand() *cli.Command {
+	flags := []cli.Flag{
+		runDirFlag(), jobsFlag(), onlyFlag(), waveFlag(), rateFlag(),
+		&cli.BoolFlag{Name: flagDryRun, Usage: "plan and show what would be done; change nothing in Webex or DIR"},
+	}
+	return &cli.Command{
+		Name:      "migrate",
+		Usage:     "provision an inventory's devices in Webex; re-running with the same --run DIR resumes",
+		ArgsUsage: "INVENTORY",
+		UsageText: "cutover migrate INVENTORY --run DIR [--jobs N] [--rate R] [--only MACS] [--wave NAME] [--dry-run]",
+		Description: "Plans the inventory afresh, then takes each device through create, SIP password, lines, apply\n" +
+			"changes and device info, journaling every step in DIR/journal.jsonl. SIP passwords go to\n" +
+			"DIR/secrets.json (0600; encrypted when CUTOVER_SECRET_KEY is set). A failed device is journaled\n" +
+			"and the run goes on. Exit 0 when every device is done, 1 when some failed or were not touched\n" +
+			"(conflict, invalid), 3 on a fatal error, 130 on Ctrl-C (run it again to resume).\n\n" +
+			"Example:\n   cutover migrate fixtures/inventory.xlsx --run wave1 --jobs 8 --rate 20 --token $WEBEX_TOKEN",
+		Flags: append(flags, migrateStepFlags...),
+		Action: func(c *cli.Context) error {
+			po, err := parsePlanFlags(c)
+			if err != nil {
+				return err
+			}
+			return runMigrate(c, migrateOptions{planOptions: po, dryRun: c.Bool(flagDryRun)})
+		},
+	}
+}
+
+func runMigrate(c *cli.Context, o migrateOptions) error {
+	devs, err := readMigrationInventory(c, o.inventory)
+	if err != nil {
+		return err
+	}
+	client, err := newWebexClient(c, o.rate...)
+	if err != nil {
+		return err
+	}
+	var extra []migrate.ExtraStep
+	for _, f := range migrateStepFactories {
+		s, ok, err := f(c, o.dir)
+		if err != nil {
+			return err
+		}
+		if ok {
+			extra = append(extra, s)
+		}
+	}
+	start := time.Now()
+	w := c.App.Writer
+	ready := func(p *migrate.Plan) {
+		if o.dryRun || !c.Bool(flagQuiet) {
+			_ = p.WriteSummary(w)
+		}
+	}
+	_, res, err := migrate.Migrate(c.Context, client, devs,
+		migrate.PlanOptions{Only: o.only, Wave: o.wave, Source: o.inventory, OrgID: c.String(flagOrgID), Ready: ready},
+		migrate.RunOptions{Dir: o.dir, Jobs: o.jobs, DryRun: o.dryRun, ExtraSteps: extra,
+			Progress: newProgress(c), Logger: logger(c)})
+	if res != nil {
+		if o.dryRun {
+			printPending(w, res)
+		}
+		printMigrateSummary(w, res, time.Since(start), o.dryRun)
+	}
+	if err != nil {
+		if errors.Is(err, migrate.ErrSecretKey) {
+			return withCode(exitUsage, err)
+		}
+		return withCode(exitFatal, err)
+	}
+	if !o.dryRun && !res.OK() {
+		return fmt.Errorf("%d failed, %d conflict, %d invalid: %w", res.Failed, res.Conflict, res.Invalid, errSomeFailed)
+	}
+	return nil
+}
+
+func printPending(w io.Writer, res *migrate.Result) {
+	for _, p := range res.Pending {
+		fmt.Fprintf(w, "would %s %s:", p.Action, p.MAC)
+		for _, s := range p.Steps {
+			fmt.Fprintf(w, " %s", s)
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+func printMigrateSummary(w io.Writer, res *migrate.Result, took time.Duration, dry bool) {
+	for _, f := range res.Failures {
+		fmt.Fprintf(w, "failed %s at %s: %s\n", f.MAC, f.Step, redact(f.Detail))
+	}
+	if dry {
+		fmt.Fprintf(w, "dry run: %d devices, %d already done, %d to work on, %d conflict, %d invalid\n",
+			res.Devices, res.Done, len(res.Pending), res.Conflict, res.Invalid)
+		return
+	}
+	fmt.Fprintf(w, "%d devices: %d done (%d created now), %d failed, %d conflict, %d invalid, %d interrupted in %s\n",
+		res.Devices, res.Done, res.Created, res.Failed, res.Conflict, res.Invalid, res.Interrupted, took.Round(time.Millisecond))
+}

@@ -1,0 +1,151 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/cutover-dev/cutover/migrate"
+	"github.com/cutover-dev/cutover/migrate/inventory"
+	"github.com/cutover-dev/cutover/webex"
+)
+
+func init() { register(newPlanCommand) }
+
+// Flags shared by plan, migrate and rollback.
+const (
+	flagRun  = "run"
+	flagJobs = "jobs"
+	flagOnly = "only"
+	flagWave = "wave"
+)
+
+func runDirFlag() cli.Flag {
+	return &cli.StringFlag{Name: flagRun, Required: true, Usage: "run `DIR`: plan.json, journal.jsonl, secrets.json, info/"}
+}
+
+func jobsFlag() cli.Flag {
+	return &cli.IntFlag{Name: flagJobs, Value: 8, Usage: "devices in flight at once (the request rate is --rate)"}
+}
+
+func onlyFlag() cli.Flag {
+	return &cli.StringFlag{Name: flagOnly, Usage: "comma-separated `MACS` to restrict the run to"}
+}
+
+func waveFlag() cli.Flag {
+	return &cli.StringFlag{Name: flagWave, Usage: "wave `NAME`: recorded in the journal; selects the rows of an inventory's wave column"}
+}
+
+type planOptions struct {
+	inventory string
+	dir       string
+	jobs      int
+	only      []string
+	wave      string
+	rate      []webex.Option
+}
+
+func newPlanCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "plan",
+		Usage:     "decide, read-only, what migrating an inventory would do to each device",
+		ArgsUsage: "INVENTORY",
+		UsageText: "cutover plan INVENTORY --run DIR [--jobs N] [--only MACS] [--wave NAME]",
+		Description: "Resolves owners, locations and models against Webex without changing anything, validates the\n" +
+			"MACs, finds devices that already exist, and writes DIR/plan.json. Each device is planned as\n" +
+			"create, adopt (exists with the same owner, model and lines), update (lines differ), conflict\n" +
+			"(the MAC is someone else's: never touched) or invalid.\n\n" +
+			"Example:\n   cutover plan fixtures/inventory.xlsx --run wave1 --token $WEBEX_TOKEN",
+		Flags: []cli.Flag{runDirFlag(), jobsFlag(), onlyFlag(), waveFlag(), rateFlag()},
+		Action: func(c *cli.Context) error {
+			opts, err := parsePlanFlags(c)
+			if err != nil {
+				return err
+			}
+			return runPlan(c, opts)
+		},
+	}
+}
+
+func parsePlanFlags(c *cli.Context) (planOptions, error) {
+	if c.NArg() != 1 {
+		return planOptions{}, usageErrorf("expected one INVENTORY file, got %d arguments", c.NArg())
+	}
+	o := planOptions{inventory: c.Args().First(), dir: c.String(flagRun), jobs: c.Int(flagJobs), wave: c.String(flagWave)}
+	if o.jobs < 1 {
+		return o, usageErrorf("--%s %d: expected at least 1", flagJobs, o.jobs)
+	}
+	only, err := parseMACList(c.String(flagOnly))
+	if err != nil {
+		return o, err
+	}
+	o.only = only
+	o.rate, err = parseRate(c)
+	return o, err
+}
+
+// parseMACList reads --only: comma-separated MACs in any notation.
+func parseMACList(s string) ([]string, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var out []string
+	for i, m := range strings.Split(s, ",") {
+		mac, err := inventory.NormalizeMAC(m)
+		if err != nil {
+			return nil, usageErrorf("--%s: item %d %q: %v", flagOnly, i+1, strings.TrimSpace(m), err)
+		}
+		out = append(out, mac)
+	}
+	return out, nil
+}
+
+// readMigrationInventory reads an inventory that is about to be planned:
+// any problem in it is a usage error listing them (fix them first: cutover
+// validate marks the cells).
+func readMigrationInventory(c *cli.Context, path string) ([]inventory.Device, error) {
+	inv, err := inventory.Read(path, inventory.Options{})
+	if err != nil {
+		return nil, withCode(exitUsage, err)
+	}
+	if !inv.Valid() {
+		const show = 20
+		w := c.App.ErrWriter
+		for i, p := range inv.Problems {
+			if i == show {
+				fmt.Fprintf(w, "... and %d more\n", len(inv.Problems)-show)
+				break
+			}
+			fmt.Fprintln(w, p.String())
+		}
+		return nil, usageErrorf("%s has %d problems; fix them first (cutover validate %s --errors marked.xlsx)",
+			path, len(inv.Problems), path)
+	}
+	return inv.Devices, nil
+}
+
+func runPlan(c *cli.Context, o planOptions) error {
+	devs, err := readMigrationInventory(c, o.inventory)
+	if err != nil {
+		return err
+	}
+	client, err := newWebexClient(c, o.rate...)
+	if err != nil {
+		return err
+	}
+	plan, err := migrate.MakePlan(c.Context, client, devs, migrate.PlanOptions{
+		Jobs: o.jobs, Only: o.only, Wave: o.wave, Source: o.inventory, OrgID: c.String(flagOrgID), Logger: logger(c),
+	})
+	if err != nil {
+		return withCode(exitFatal, err)
+	}
+	if err := migrate.WritePlan(o.dir, plan); err != nil {
+		return withCode(exitFatal, err)
+	}
+	if err := plan.WriteSummary(c.App.Writer); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.App.Writer, "plan written to %s\n", o.dir+"/"+migrate.PlanFile)
+	return nil
+}

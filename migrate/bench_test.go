@@ -1,0 +1,144 @@
+package migrate
+
+import (
+	"context"
+	"os"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/cutover-dev/cutover/migrate/inventory"
+	"github.com/cutover-dev/cutover/simulator/webexapi"
+	"github.com/cutover-dev/cutover/webex"
+)
+
+// peakMemory samples the heap and stacks in use every 5 ms until stop is
+// called, and returns the peak in MB.
+func peakMemory() (stop func() float64) {
+	var peak atomic.Uint64
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		var ms runtime.MemStats
+		t := time.NewTicker(5 * time.Millisecond)
+		defer t.Stop()
+		for {
+			runtime.ReadMemStats(&ms)
+			if v := ms.HeapInuse + ms.StackInuse; v > peak.Load() {
+				peak.Store(v)
+			}
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() float64 {
+		close(done)
+		<-finished
+		return float64(peak.Load()) / (1 << 20)
+	}
+}
+
+// BenchmarkMigrate10k plans and migrates 10,000 generated devices against
+// the in-process emulator (no latency, no faults, no client rate limit). One
+// iteration is the whole job; the emulator and the run directory are new
+// each time.
+func BenchmarkMigrate10k(b *testing.B) {
+	const n = 10_000
+	devs := generated(b, n, 10)
+	b.Run("disk", func(b *testing.B) { benchMigrate(b, devs, b.TempDir) })
+	// The same on tmpfs: file creation on this kind of VM's disk costs about
+	// 1 ms, which would hide the engine behind 10,000 info files.
+	b.Run("tmpfs", func(b *testing.B) {
+		if _, err := os.Stat("/dev/shm"); err != nil {
+			b.Skip("no /dev/shm")
+		}
+		benchMigrate(b, devs, func() string {
+			d, err := os.MkdirTemp("/dev/shm", "cutover-bench")
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { os.RemoveAll(d) })
+			return d
+		})
+	})
+}
+
+func benchMigrate(b *testing.B, devs []inventory.Device, tempDir func() string) {
+	n := len(devs)
+	for b.Loop() {
+		b.StopTimer()
+		org := newTestOrg(b, devs, nil)
+		dir := tempDir()
+		runtime.GC()
+		stop := peakMemory()
+		b.StartTimer()
+		t0 := time.Now()
+		_, res, err := Migrate(context.Background(), org.client, devs, PlanOptions{Jobs: 16}, RunOptions{Dir: dir, Jobs: 16})
+		took := time.Since(t0)
+		b.StopTimer()
+		mb := stop()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if !res.OK() || res.Created != n {
+			b.Fatalf("result %+v", res)
+		}
+		st := org.emu.Snapshot()
+		b.ReportMetric(float64(n)/took.Seconds(), "devices/s")
+		b.ReportMetric(float64(st.Requests.Total)/took.Seconds(), "req/s")
+		b.ReportMetric(mb, "MB-peak")
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		b.ReportMetric(float64(ms.Sys)/(1<<20), "MB-sys")
+		b.ReportMetric(took.Seconds(), "s-wall")
+		b.StartTimer()
+	}
+}
+
+// BenchmarkMigrateRateLimited migrates against an emulator that allows 100
+// requests/s and answers each after 200 ms, with the client's rate set to
+// the same 100/s: it reports how much of the allowed rate the engine uses.
+func BenchmarkMigrateRateLimited(b *testing.B) {
+	const (
+		n     = 400
+		limit = 100.0
+	)
+	devs := generated(b, n, 11)
+	for b.Loop() {
+		b.StopTimer()
+		org := newTestOrg(b, devs, nil, webex.WithRate(rate.Limit(limit), 10))
+		f, err := webexapi.ParseFaults("rate=100,burst=10,latency=200ms-200ms")
+		if err != nil {
+			b.Fatal(err)
+		}
+		org.emu.SetFaults(f)
+		dir := b.TempDir()
+		b.StartTimer()
+		t0 := time.Now()
+		// 200 ms per answer at 100 req/s: 20 requests must be in flight.
+		_, res, err := Migrate(context.Background(), org.client, devs, PlanOptions{Jobs: 32}, RunOptions{Dir: dir, Jobs: 32})
+		took := time.Since(t0)
+		b.StopTimer()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if res.Failed != 0 || !res.OK() {
+			b.Fatalf("result %+v", res)
+		}
+		st := org.emu.Snapshot()
+		achieved := float64(st.Requests.Total) / took.Seconds()
+		b.ReportMetric(achieved, "req/s")
+		b.ReportMetric(100*achieved/limit, "%-of-limit")
+		b.ReportMetric(float64(st.Requests.ByStatus[429]), "429s")
+		b.ReportMetric(float64(n)/took.Seconds(), "devices/s")
+		b.ReportMetric(took.Seconds(), "s-wall")
+		b.StartTimer()
+	}
+}

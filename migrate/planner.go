@@ -1,0 +1,627 @@
+package migrate
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/cutover-dev/cutover/migrate/inventory"
+	"github.com/cutover-dev/cutover/webex"
+)
+
+// PlanFile is the plan's name inside a run directory.
+const PlanFile = "plan.json"
+
+// Catalog maps an inventory make and model to the Webex model it is
+// provisioned as; *inventory.Catalog satisfies it.
+type Catalog interface {
+	Lookup(make, model string) (inventory.Model, bool)
+}
+
+// PlanOptions tunes MakePlan.
+type PlanOptions struct {
+	// Catalog maps make/model to Webex models; nil means the embedded default.
+	Catalog Catalog
+	// Jobs bounds the lookups in flight (default 8).
+	Jobs int
+	// Only restricts the plan to these MACs (any notation); empty means all.
+	Only []string
+	// Wave labels the run. When the inventory has a "wave" column, only the
+	// devices of that wave are planned.
+	Wave string
+	// Source names the inventory in the plan (its path).
+	Source string
+	// OrgID is recorded in the plan (the client adds it to calls).
+	OrgID  string
+	Now    func() time.Time
+	Logger *slog.Logger
+	// Ready, when set, is called by Migrate with the plan before it runs
+	// (the CLI prints the plan's summary there).
+	Ready func(*Plan)
+}
+
+// MakePlan resolves every device of devs against Webex without changing anything
+// and decides an Action for each: owners (people by e-mail, workspaces by
+// name), line owners and locations are looked up once each; make/model is
+// mapped through the catalog to a partner-managed model of S1 whose
+// numberOfLinePorts holds the device's lines; MACs are validated (M1) and
+// every MAC in use is looked up (D2) to tell adopt and update (same owner and
+// model) from conflict.
+//
+// A lookup that fails for one device makes that device invalid with the
+// reason; MakePlan returns an error only when the context ends or an error is
+// fatal (webex.IsFatal: the token or a scope was refused).
+func MakePlan(ctx context.Context, api API, devs []inventory.Device, opts PlanOptions) (*Plan, error) {
+	p := &planner{api: api, opts: opts, log: opts.Logger}
+	if p.log == nil {
+		p.log = slog.New(slog.DiscardHandler)
+	}
+	if p.opts.Jobs <= 0 {
+		p.opts.Jobs = 8
+	}
+	if p.opts.Now == nil {
+		p.opts.Now = time.Now
+	}
+	if p.opts.Catalog == nil {
+		p.opts.Catalog = defaultCatalog()
+	}
+	return p.plan(ctx, selectDevices(devs, opts.Only, opts.Wave))
+}
+
+// selectDevices keeps the devices named by only (all when empty) and, when
+// the inventory has a wave column, those of wave.
+func selectDevices(devs []inventory.Device, only []string, wave string) []inventory.Device {
+	keep := map[string]bool{}
+	for _, m := range only {
+		keep[NormalizeMAC(m)] = true
+	}
+	hasWave := false
+	if wave != "" {
+		for i := range devs {
+			if _, ok := devs[i].Vars["wave"]; ok {
+				hasWave = true
+				break
+			}
+		}
+	}
+	out := make([]inventory.Device, 0, len(devs))
+	for _, d := range devs {
+		if len(keep) > 0 && !keep[d.MAC] {
+			continue
+		}
+		if hasWave && !strings.EqualFold(strings.TrimSpace(d.Vars["wave"]), wave) {
+			continue
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// NormalizeMAC strips separators and upper-cases a MAC; it does not validate.
+func NormalizeMAC(s string) string {
+	var b strings.Builder
+	for _, r := range strings.TrimSpace(s) {
+		switch r {
+		case ':', '-', '.', ' ':
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return strings.ToUpper(b.String())
+}
+
+type planner struct {
+	api  API
+	opts PlanOptions
+	log  *slog.Logger
+
+	models    map[string]webex.SupportedDevice
+	people    memo[*webex.Person]
+	spaces    memo[*webex.Workspace]
+	locations memo[*webex.Location]
+}
+
+// owner is a resolved person or workspace.
+type owner struct {
+	id         string
+	locationID string
+	extension  string
+	memberType string
+}
+
+func (p *planner) plan(ctx context.Context, devs []inventory.Device) (*Plan, error) {
+	sup, err := p.api.SupportedDevices(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("planning: listing supported devices: %w", err)
+	}
+	p.models = make(map[string]webex.SupportedDevice, len(sup))
+	for _, m := range sup {
+		p.models[m.Model] = m
+	}
+	if err := p.prefetchPeople(ctx, devs); err != nil {
+		return nil, err
+	}
+	plan := &Plan{
+		Created: p.opts.Now().UTC(), Inventory: p.opts.Source, OrgID: p.opts.OrgID,
+		Devices: make([]PlannedDevice, len(devs)), Summary: map[Action]int{},
+	}
+	// Validate every MAC while owners are resolved: the two are independent,
+	// and M1 goes in sequential batches of 100 that would otherwise wait.
+	type validation struct {
+		st  []webex.MACStatus
+		err error
+	}
+	validated := make(chan validation, 1)
+	go func() {
+		macs := make([]string, len(devs))
+		for i := range devs {
+			macs[i] = devs[i].MAC
+		}
+		var v validation
+		if len(macs) > 0 {
+			v.st, v.err = p.api.ValidateMACs(ctx, macs)
+		}
+		validated <- v
+	}()
+	// Resolve owners, lines, locations and models.
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(p.opts.Jobs)
+	for i := range devs {
+		g.Go(func() error {
+			pd, err := p.resolve(gctx, &devs[i])
+			plan.Devices[i] = pd
+			return err
+		})
+	}
+	gerr := g.Wait()
+	v := <-validated
+	if gerr != nil {
+		return nil, gerr
+	}
+	state := map[string]webex.MACStatus{}
+	if v.err != nil {
+		if fatal(ctx, v.err) {
+			return nil, fmt.Errorf("planning: validating MACs: %w", v.err)
+		}
+		for i := range plan.Devices {
+			if plan.Devices[i].Action == "" {
+				plan.Devices[i].invalid("validating MAC: %v", v.err)
+			}
+		}
+	}
+	for _, s := range v.st {
+		state[NormalizeMAC(s.MAC)] = s
+	}
+	// Decide; look up every MAC in use.
+	g, gctx = errgroup.WithContext(ctx)
+	g.SetLimit(p.opts.Jobs)
+	for i := range plan.Devices {
+		pd := &plan.Devices[i]
+		if pd.Action != "" {
+			continue
+		}
+		s, ok := state[pd.MAC]
+		switch {
+		case !ok:
+			pd.invalid("validating MAC: Webex did not report its state")
+		case s.State == webex.MACAvailable:
+			pd.Action = ActionCreate
+		case s.State == webex.MACUnavailable:
+			g.Go(func() error { return p.existing(gctx, pd, s) })
+		default:
+			pd.invalid("MAC %s: %s%s", pd.MAC, s.State, suffix(s.Message))
+		}
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	for _, pd := range plan.Devices {
+		plan.Summary[pd.Action]++
+	}
+	return plan, nil
+}
+
+func suffix(msg string) string {
+	if msg == "" {
+		return ""
+	}
+	return " (" + msg + ")"
+}
+
+// fatal says whether err must stop the batch.
+func fatal(ctx context.Context, err error) bool {
+	return webex.IsFatal(err) || ctx.Err() != nil || errors.Is(err, ErrJournal)
+}
+
+func (pd *PlannedDevice) invalid(format string, a ...any) {
+	pd.Action = ActionInvalid
+	pd.Reason = fmt.Sprintf(format, a...)
+}
+
+// resolve fills everything Plan knows about d without its MAC state. The
+// returned device has no Action yet unless it is invalid.
+func (p *planner) resolve(ctx context.Context, d *inventory.Device) (PlannedDevice, error) {
+	pd := PlannedDevice{
+		MAC: d.MAC, Type: d.Type, Make: d.Make, Model: d.Model, Owner: d.Owner,
+		OwnerType: d.OwnerType, Location: d.Location, Lines: len(d.Lines), Pos: d.Pos, Wave: p.opts.Wave,
+	}
+	m, ok := p.opts.Catalog.Lookup(d.Make, d.Model)
+	if !ok {
+		pd.invalid("model %s %s: not in the model catalog", d.Make, d.Model)
+		return pd, nil
+	}
+	pd.WebexModel, pd.Vendor = m.WebexModel, m.Vendor
+	sd, ok := p.models[m.WebexModel]
+	switch {
+	case !ok:
+		pd.invalid("model %s: not among Webex supported devices", m.WebexModel)
+		return pd, nil
+	case sd.ManagedBy != "PARTNER":
+		pd.invalid("model %s: managed by %s in Webex, not PARTNER", m.WebexModel, sd.ManagedBy)
+		return pd, nil
+	}
+	lines := max(len(d.Lines), 1)
+	limit := d.Type.MaxLines()
+	if sd.NumberOfLinePorts > 0 && sd.NumberOfLinePorts < limit {
+		limit = sd.NumberOfLinePorts
+	}
+	if m.MaxLines > 0 && m.MaxLines < limit {
+		limit = m.MaxLines
+	}
+	if lines > limit {
+		pd.invalid("%d lines: model %s takes at most %d", lines, m.WebexModel, limit)
+		return pd, nil
+	}
+	pd.ApplyChanges = sd.SupportsApplyChangesEnabled
+
+	o, err := p.owner(ctx, d.Owner, d.OwnerType)
+	if err != nil {
+		if fatal(ctx, err) {
+			return pd, fmt.Errorf("planning %s: %w", d.MAC, err)
+		}
+		pd.invalid("owner %s: %v", d.Owner, err)
+		return pd, nil
+	}
+	pd.OwnerID, pd.OwnerExtension = o.id, o.extension
+	pd.LocationID = o.locationID
+	if d.Location != "" {
+		loc, err := p.location(ctx, d.Location)
+		if err != nil {
+			if fatal(ctx, err) {
+				return pd, fmt.Errorf("planning %s: %w", d.MAC, err)
+			}
+			pd.invalid("location %s: %v", d.Location, err)
+			return pd, nil
+		}
+		pd.LocationID = loc.ID
+	}
+	if pd.LocationID == "" {
+		pd.invalid("owner %s: has no location and the inventory names none", d.Owner)
+		return pd, nil
+	}
+
+	// Members: the owner's own line first (PRIMARY, primary owner), then
+	// every further appearance or port as the inventory orders it.
+	members := make([]webex.MemberPut, 0, lines)
+	if len(d.Lines) == 0 {
+		members = append(members, webex.MemberPut{Port: 1, ID: o.id, PrimaryOwner: true, LineType: webex.LinePrimary, LineWeight: 1, AllowCallDeclineEnabled: true})
+	}
+	for i, l := range d.Lines {
+		lo := o
+		if i > 0 || !sameOwner(l.Owner, d.Owner) {
+			lo, err = p.owner(ctx, l.Owner, l.OwnerType)
+			if err != nil {
+				if fatal(ctx, err) {
+					return pd, fmt.Errorf("planning %s: %w", d.MAC, err)
+				}
+				pd.invalid("line %d owner %s: %v", l.Port, l.Owner, err)
+				return pd, nil
+			}
+		}
+		port := l.Port
+		if port <= 0 {
+			port = i + 1
+		}
+		// Call decline stays allowed, as Webex sets it for a new device's owner.
+		mp := webex.MemberPut{Port: port, ID: lo.id, PrimaryOwner: i == 0, LineType: webex.LinePrimary, LineWeight: 1, AllowCallDeclineEnabled: true}
+		if l.Shared {
+			mp.LineType = webex.LineShared
+		}
+		if l.Label != "" && sd.CustomizableLineLabelEnabled {
+			mp.LineLabel = l.Label
+		}
+		members = append(members, mp)
+	}
+	pd.Members = members
+	return pd, nil
+}
+
+func sameOwner(a, b string) bool {
+	return strings.EqualFold(strings.TrimSpace(a), strings.TrimSpace(b))
+}
+
+// PeopleLister is an optional API method: when the API has it and an
+// inventory names many people, MakePlan lists the org's people once (a page
+// holds 100) instead of looking each e-mail up.
+type PeopleLister interface {
+	ListPeople(ctx context.Context) ([]webex.Person, error)
+}
+
+// prefetchThreshold is how many distinct people make listing them all cheaper
+// than one lookup each.
+const prefetchThreshold = 200
+
+func (p *planner) prefetchPeople(ctx context.Context, devs []inventory.Device) error {
+	pl, ok := p.api.(PeopleLister)
+	if !ok {
+		return nil
+	}
+	want := map[string]bool{}
+	for i := range devs {
+		if devs[i].OwnerType != inventory.Workspace {
+			want[strings.ToLower(devs[i].Owner)] = true
+		}
+		for _, l := range devs[i].Lines {
+			if l.OwnerType != inventory.Workspace {
+				want[strings.ToLower(l.Owner)] = true
+			}
+		}
+	}
+	if len(want) < prefetchThreshold {
+		return nil
+	}
+	people, err := pl.ListPeople(ctx)
+	if err != nil {
+		if fatal(ctx, err) {
+			return fmt.Errorf("planning: listing people: %w", err)
+		}
+		// Fall back to one lookup per person.
+		p.log.WarnContext(ctx, "listing people failed; looking each owner up", "error", err.Error())
+		return nil
+	}
+	for i := range people {
+		for _, e := range people[i].Emails {
+			if k := strings.ToLower(e); want[k] {
+				pe := &people[i]
+				_, _ = p.people.get(ctx, k, func(context.Context) (*webex.Person, error) { return pe, nil })
+			}
+		}
+	}
+	// People the listing did not show are still looked up one by one.
+	return nil
+}
+
+// errNoMatch is a lookup that found nothing.
+var errNoMatch = errors.New("not found in Webex")
+
+func (p *planner) owner(ctx context.Context, name string, typ inventory.OwnerType) (owner, error) {
+	if typ == inventory.Workspace {
+		w, err := p.spaces.get(ctx, strings.ToLower(name), func(ctx context.Context) (*webex.Workspace, error) {
+			items, err := p.api.FindWorkspaces(ctx, name)
+			if err != nil {
+				return nil, fmt.Errorf("looking up workspace: %w", err)
+			}
+			var found []webex.Workspace
+			for _, w := range items {
+				if strings.EqualFold(w.DisplayName, name) {
+					found = append(found, w)
+				}
+			}
+			switch len(found) {
+			case 0:
+				return nil, fmt.Errorf("workspace %w", errNoMatch)
+			case 1:
+				return &found[0], nil
+			}
+			return nil, fmt.Errorf("%d workspaces carry this name", len(found))
+		})
+		if err != nil {
+			return owner{}, err
+		}
+		return owner{id: w.ID, locationID: w.LocationID, memberType: webex.MemberPlace}, nil
+	}
+	pe, err := p.people.get(ctx, strings.ToLower(name), func(ctx context.Context) (*webex.Person, error) {
+		items, err := p.api.FindPeopleByEmail(ctx, name)
+		if err != nil {
+			return nil, fmt.Errorf("looking up person: %w", err)
+		}
+		for _, pe := range items {
+			for _, e := range pe.Emails {
+				if strings.EqualFold(e, name) {
+					return &pe, nil
+				}
+			}
+		}
+		return nil, fmt.Errorf("person %w", errNoMatch)
+	})
+	if err != nil {
+		return owner{}, err
+	}
+	return owner{id: pe.ID, locationID: pe.LocationID, extension: pe.Extension, memberType: webex.MemberPeople}, nil
+}
+
+func (p *planner) location(ctx context.Context, name string) (*webex.Location, error) {
+	return p.locations.get(ctx, strings.ToLower(name), func(ctx context.Context) (*webex.Location, error) {
+		items, err := p.api.FindLocations(ctx, name)
+		if err != nil {
+			return nil, fmt.Errorf("looking up location: %w", err)
+		}
+		for _, l := range items {
+			if strings.EqualFold(l.Name, name) {
+				return &l, nil
+			}
+		}
+		return nil, fmt.Errorf("location %w", errNoMatch)
+	})
+}
+
+// existing decides a device whose MAC Webex reports in use: adopt or update
+// when the device is visible with the same owner and model, conflict
+// otherwise (someone else's, or not visible to us).
+func (p *planner) existing(ctx context.Context, pd *PlannedDevice, s webex.MACStatus) error {
+	found, err := p.api.ListDevices(ctx, webex.DeviceQuery{MAC: pd.MAC})
+	if err != nil {
+		if fatal(ctx, err) {
+			return fmt.Errorf("planning %s: looking up device: %w", pd.MAC, err)
+		}
+		pd.invalid("MAC in use; looking up device: %v", err)
+		return nil
+	}
+	var dev *webex.Device
+	for i := range found {
+		if NormalizeMAC(found[i].MAC) == pd.MAC {
+			dev = &found[i]
+			break
+		}
+	}
+	if dev == nil {
+		pd.Action = ActionConflict
+		pd.Reason = "MAC in use by a device this org cannot see" + suffix(s.Message)
+		return nil
+	}
+	pd.DeviceID = dev.ID
+	pd.CallingDeviceID = dev.CallingDeviceID
+	owner := dev.PersonID
+	if owner == "" {
+		owner = dev.WorkspaceID
+	}
+	if owner != pd.OwnerID {
+		pd.Action = ActionConflict
+		pd.Reason = fmt.Sprintf("MAC in use by device %s of another owner (%s)", dev.ID, owner)
+		return nil
+	}
+	tid := telephonyID(dev.ID, dev.CallingDeviceID)
+	model := dev.Product
+	if model != pd.WebexModel {
+		td, err := p.api.GetTelephonyDevice(ctx, tid)
+		if err != nil {
+			if fatal(ctx, err) {
+				return fmt.Errorf("planning %s: reading device: %w", pd.MAC, err)
+			}
+			pd.invalid("MAC in use; reading device %s: %v", dev.ID, err)
+			return nil
+		}
+		model = td.Model
+	}
+	if model != pd.WebexModel {
+		pd.Action = ActionConflict
+		pd.Reason = fmt.Sprintf("MAC in use by device %s of the same owner as model %s, not %s", dev.ID, model, pd.WebexModel)
+		return nil
+	}
+	mem, err := p.api.GetMembers(ctx, tid)
+	if err != nil {
+		if fatal(ctx, err) {
+			return fmt.Errorf("planning %s: reading members: %w", pd.MAC, err)
+		}
+		pd.invalid("MAC in use; reading members of %s: %v", dev.ID, err)
+		return nil
+	}
+	if sameMembers(mem.Members, pd.Members) {
+		pd.Action = ActionAdopt
+	} else {
+		pd.Action = ActionUpdate
+		pd.Reason = "lines differ from the inventory"
+	}
+	return nil
+}
+
+// telephonyID picks the id for /telephony/config/devices calls: both work
+// (WEBEX-API.md); the calling id is the native one.
+func telephonyID(id, callingID string) string {
+	if callingID != "" {
+		return callingID
+	}
+	return id
+}
+
+// sameMembers compares what Webex holds with what the plan would put: port,
+// member, line type, primary ownership and (when planned) label.
+func sameMembers(have []webex.Member, want []webex.MemberPut) bool {
+	if len(have) != len(want) {
+		return false
+	}
+	type key struct {
+		port    int
+		id, typ string
+		primary bool
+	}
+	h := make([]key, 0, len(have))
+	for _, m := range have {
+		h = append(h, key{m.Port, m.ID, m.LineType, m.PrimaryOwner})
+	}
+	w := make([]key, 0, len(want))
+	for _, m := range want {
+		w = append(w, key{m.Port, m.ID, m.LineType, m.PrimaryOwner})
+	}
+	labels := map[int]string{}
+	for _, m := range have {
+		labels[m.Port] = m.LineLabel
+	}
+	for _, m := range want {
+		if m.LineLabel != "" && labels[m.Port] != m.LineLabel {
+			return false
+		}
+	}
+	cmp := func(a, b key) int {
+		if a.port != b.port {
+			return a.port - b.port
+		}
+		return strings.Compare(a.id, b.id)
+	}
+	slices.SortFunc(h, cmp)
+	slices.SortFunc(w, cmp)
+	return slices.Equal(h, w)
+}
+
+// WritePlan writes p as dir/plan.json (atomically, 0644: a plan holds no secret).
+func WritePlan(dir string, p *Plan) error {
+	b, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return fmt.Errorf("writing plan: %w", err)
+	}
+	if err := writeFileAtomic(filepath.Join(dir, PlanFile), append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("writing plan: %w", err)
+	}
+	return nil
+}
+
+// ReadPlan reads dir/plan.json.
+func ReadPlan(dir string) (*Plan, error) {
+	b, err := os.ReadFile(filepath.Join(dir, PlanFile))
+	if err != nil {
+		return nil, fmt.Errorf("reading plan: %w", err)
+	}
+	var p Plan
+	if err := json.Unmarshal(b, &p); err != nil {
+		return nil, fmt.Errorf("reading plan: %s: %w", filepath.Join(dir, PlanFile), err)
+	}
+	return &p, nil
+}
+
+// WriteSummary prints the plan's counts per action, and the reason of every
+// conflict and invalid device, as a table.
+func (p *Plan) WriteSummary(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-10s %6s\n", "ACTION", "DEVICES")
+	for _, a := range []Action{ActionCreate, ActionAdopt, ActionUpdate, ActionConflict, ActionInvalid} {
+		fmt.Fprintf(&b, "%-10s %6d\n", a, p.Summary[a])
+	}
+	fmt.Fprintf(&b, "%-10s %6d\n", "total", len(p.Devices))
+	for _, d := range p.Devices {
+		if d.Action == ActionConflict || d.Action == ActionInvalid {
+			fmt.Fprintf(&b, "%s %s %s: %s\n", d.Action, d.MAC, d.Pos, d.Reason)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}

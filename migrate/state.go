@@ -1,0 +1,101 @@
+package migrate
+
+// StepState is what the journal says about one step of one device.
+type StepState struct {
+	Status   Status // the last event's status
+	Attempts int    // started events seen
+	Detail   string // the last event's detail
+}
+
+// Done reports whether the step completed (done or skipped).
+func (s StepState) Done() bool { return s.Status == StatusDone || s.Status == StatusSkipped }
+
+// Unknown reports whether the step was started and never ended: its outcome
+// is unknown (the run crashed or was killed during the call).
+func (s StepState) Unknown() bool { return s.Status == StatusStarted }
+
+// DeviceState is one device's state derived from the journal.
+type DeviceState struct {
+	MAC   string
+	Steps map[Step]StepState
+	// IDs merges the ids of every event, later ones winning: deviceId,
+	// callingDeviceId, ownerId, wave.
+	IDs map[string]string
+	// Created says the device was created by this run (a done create that
+	// is not an adoption) and not deleted since: rollback deletes it.
+	Created bool
+	// Adopted says the device existed before the run and was taken over.
+	Adopted bool
+	// Deleted says rollback removed the device; steps were reset.
+	Deleted bool
+}
+
+// Step returns the state of step s (zero when the journal never mentions it).
+func (d *DeviceState) Step(s Step) StepState { return d.Steps[s] }
+
+// Failed returns the first step whose last event is a failure, or "".
+func (d *DeviceState) Failed() (Step, string) {
+	for _, s := range allSteps {
+		if st, ok := d.Steps[s]; ok && st.Status == StatusFailed {
+			return s, st.Detail
+		}
+	}
+	for s, st := range d.Steps {
+		if st.Status == StatusFailed {
+			return s, st.Detail
+		}
+	}
+	return "", ""
+}
+
+var allSteps = []Step{StepCreate, StepPassword, StepMembers, StepApply, StepInfo, StepRender, StepPublish, StepDelete}
+
+// Detail values the engine writes that replay gives meaning to.
+const (
+	detailAdopted = "adopted" // a create skipped because the device already existed
+)
+
+// Replay derives every device's state from events in journal order. A
+// done delete resets a device's steps: after a rollback, the next run starts
+// it afresh.
+func Replay(events []Event) map[string]*DeviceState {
+	out := make(map[string]*DeviceState)
+	for _, ev := range events {
+		d := out[ev.MAC]
+		if d == nil {
+			d = &DeviceState{MAC: ev.MAC, Steps: make(map[Step]StepState), IDs: make(map[string]string)}
+			out[ev.MAC] = d
+		}
+		for k, v := range ev.IDs {
+			if v != "" {
+				d.IDs[k] = v
+			}
+		}
+		st := d.Steps[ev.Step]
+		if ev.Status == StatusStarted {
+			st.Attempts++
+		}
+		st.Status, st.Detail = ev.Status, ev.Detail
+		d.Steps[ev.Step] = st
+		switch {
+		case ev.Step == StepCreate && ev.Status == StatusDone:
+			d.Created, d.Adopted, d.Deleted = true, false, false
+		case ev.Step == StepCreate && ev.Status == StatusSkipped && ev.Detail == detailAdopted:
+			d.Adopted, d.Created, d.Deleted = true, false, false
+		case ev.Step == StepDelete && ev.Status == StatusDone:
+			d.Created, d.Adopted, d.Deleted = false, false, true
+			d.Steps = map[Step]StepState{StepDelete: st}
+			delete(d.IDs, idDevice)
+			delete(d.IDs, idCallingDevice)
+		}
+	}
+	return out
+}
+
+// Event id keys.
+const (
+	idDevice        = "deviceId"
+	idCallingDevice = "callingDeviceId"
+	idOwner         = "ownerId"
+	idWave          = "wave"
+)
