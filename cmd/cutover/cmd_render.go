@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/cutover-dev/cutover/migrate"
+	"github.com/cutover-dev/cutover/render"
+)
+
+func init() {
+	register(newRenderCommand)
+	// Both migration steps register here, in pipeline order: init functions
+	// run in file name order, and cmd_publish.go would come first.
+	registerMigrateStep(renderStep, templatesFlag())
+	registerMigrateStep(publishStep, publishStepFlags()...)
+}
+
+// Flag names of cutover render (prefixed: other commands define their own).
+const (
+	renderFlagTemplates = "templates"
+	renderFlagInventory = "inventory"
+	renderConfigsDir    = "configs"
+)
+
+func templatesFlag() cli.Flag {
+	return &cli.StringFlag{Name: renderFlagTemplates, Usage: "partner template `DIR` (yealink.tmpl, yealink-T57W.tmpl, ...) over the embedded defaults"}
+}
+
+type renderOptions struct {
+	dir       string
+	templates string
+	inventory string
+	jobs      int
+}
+
+func newRenderCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "render",
+		Usage:     "re-render the device configs of a run from its device info, without touching Webex",
+		UsageText: "cutover render --run DIR [--templates DIR] [--inventory FILE] [--jobs N]",
+		Description: "Renders every migrated device of the run (DIR/plan.json, DIR/info/<MAC>.json, the SIP\n" +
+			"passwords in DIR/secrets.json, decrypted with CUTOVER_SECRET_KEY when it is encrypted) into\n" +
+			"DIR/configs/ (files 0600, replaced atomically, unchanged files left alone). --templates adds\n" +
+			"partner templates; --inventory supplies the extra columns templates read with {{var \"name\"}}\n" +
+			"and the per-device template column. Exit 0 when every device rendered, 1 when some failed.\n\n" +
+			"Example:\n   cutover render --run wave1 --templates partner-templates --inventory fixtures/inventory.xlsx",
+		Flags: []cli.Flag{
+			runDirFlag(), templatesFlag(),
+			&cli.StringFlag{Name: renderFlagInventory, Usage: "the run's inventory `FILE`, for template variables"},
+			&cli.IntFlag{Name: flagJobs, Usage: "devices rendered at once (default: one per CPU)"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 0 {
+				return usageErrorf("render takes no arguments, got %q", c.Args().Slice())
+			}
+			return runRender(c, renderOptions{dir: c.String(flagRun), templates: c.String(renderFlagTemplates),
+				inventory: c.String(renderFlagInventory), jobs: c.Int(flagJobs)})
+		},
+	}
+}
+
+func newRenderer(templates string) (*render.Renderer, error) {
+	var opts []render.Option
+	if templates != "" {
+		opts = append(opts, render.WithTemplatesDir(templates))
+	}
+	r, err := render.New(opts...)
+	if err != nil {
+		return nil, withCode(exitUsage, err)
+	}
+	return r, nil
+}
+
+func runRender(c *cli.Context, o renderOptions) error {
+	r, err := newRenderer(o.templates)
+	if err != nil {
+		return err
+	}
+	secrets, err := migrate.OpenSecrets(o.dir)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	var extras map[string]render.Extra
+	if o.inventory != "" {
+		devs, err := readMigrationInventory(c, o.inventory)
+		if err != nil {
+			return err
+		}
+		extras = make(map[string]render.Extra, len(devs))
+		for _, d := range devs {
+			extras[d.MAC] = render.Extra{Vars: d.Vars, Template: d.Template}
+		}
+	}
+	res, err := render.RenderRun(c.Context, o.dir, render.RunOptions{
+		Secrets: secrets, Renderer: r, Extras: extras, Jobs: o.jobs, Logger: logger(c)})
+	if err != nil {
+		if errors.Is(err, render.ErrRunDir) {
+			return withCode(exitUsage, err)
+		}
+		return withCode(exitFatal, err)
+	}
+	printRenderSummary(c.App.Writer, o.dir, res)
+	if len(res.Failed) > 0 {
+		return fmt.Errorf("%d devices not rendered: %w", len(res.Failed), errSomeFailed)
+	}
+	return nil
+}
+
+func printRenderSummary(w io.Writer, dir string, res *render.RunResult) {
+	fmt.Fprintf(w, "rendered %d devices (%d files) into %s; %d unchanged, %d without device info yet, %d not migrated (conflict or invalid), %d failed\n",
+		res.Rendered, res.Files, filepath.Join(dir, renderConfigsDir), res.Unchanged, res.Pending, res.Skipped, len(res.Failed))
+	for _, f := range res.Failed {
+		fmt.Fprintf(w, "  %s\n", redact(f.Error()))
+	}
+}
+
+// renderStep renders each device's configs into DIR/configs as the
+// migration's render step, right after its device info is saved.
+func renderStep(c *cli.Context, dir string) (migrate.ExtraStep, bool, error) {
+	r, err := newRenderer(c.String(renderFlagTemplates))
+	if err != nil {
+		return migrate.ExtraStep{}, false, err
+	}
+	out := filepath.Join(dir, renderConfigsDir)
+	return migrate.ExtraStep{Step: migrate.StepRender, Run: func(_ context.Context, d *migrate.DeviceRun) error {
+		dev, err := deviceToRender(d)
+		if err != nil {
+			return err
+		}
+		_, _, err = r.WriteDevice(out, dev)
+		return err
+	}}, true, nil
+}
+
+// deviceToRender gathers what the templates of a migrated device see.
+func deviceToRender(d *migrate.DeviceRun) (render.Device, error) {
+	info, err := d.Info()
+	if err != nil {
+		return render.Device{}, err
+	}
+	pw, ok := d.Password()
+	if !ok {
+		return render.Device{}, errors.New("no SIP password in the run's secrets")
+	}
+	dev := render.Device{Info: *info, Make: d.Planned.Make, Model: d.Planned.Model, Vendor: d.Planned.Vendor, Password: pw}
+	if d.Device != nil {
+		dev.Vars, dev.Template = d.Device.Vars, d.Device.Template
+	}
+	return dev, nil
+}

@@ -1,0 +1,217 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cutover-dev/cutover/render"
+	"github.com/cutover-dev/cutover/render/publish"
+)
+
+// TestMigrateRenderPublish runs the whole path: a migration with the render
+// and publish steps, then render and publish again, which find nothing to do.
+func TestMigrateRenderPublish(t *testing.T) {
+	e := newMigrateEnv(t, 12)
+	pub := filepath.Join(t.TempDir(), "pub")
+	var out, errb bytes.Buffer
+	code := run(context.Background(), e.args("migrate", e.inv, "--run", e.dir, "--publish", "dir://"+pub), &out, &errb)
+	if code != exitOK {
+		t.Fatalf("migrate exit %d\n%s\n%s", code, out.String(), errb.String())
+	}
+	configs, err := publish.ReadFiles(filepath.Join(e.dir, "configs"))
+	if err != nil || len(configs) < len(e.devs) {
+		t.Fatalf("%d configs for %d devices (%v)", len(configs), len(e.devs), err)
+	}
+	published, err := publish.ReadFiles(pub)
+	if err != nil || len(published) != len(configs) {
+		t.Fatalf("%d published, %d rendered (%v)", len(published), len(configs), err)
+	}
+	for _, f := range configs {
+		fi, err := os.Stat(filepath.Join(e.dir, "configs", f.Name))
+		if err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %v %v", f.Name, fi.Mode(), err)
+		}
+		if strings.HasSuffix(f.Name, "-phone.cfg") {
+			continue // read through its master config
+		}
+		reg, err := render.ReadFile(filepath.Join(pub, f.Name))
+		if err != nil {
+			t.Errorf("reading published %s: %v", f.Name, err)
+			continue
+		}
+		if reg.Transport != "tls" || reg.TLSMin != "1.2" || reg.SRVDomain == "" || reg.Lines[0].Password == "" {
+			t.Errorf("%s reads back as %+v", f.Name, reg)
+		}
+	}
+
+	out.Reset()
+	if code := run(context.Background(), []string{"cutover", "render", "--run", e.dir}, &out, &errb); code != exitOK {
+		t.Fatalf("render exit %d\n%s\n%s", code, out.String(), errb.String())
+	}
+	if !strings.Contains(out.String(), "rendered 0 devices") || !strings.Contains(out.String(), "0 failed") {
+		t.Errorf("re-render output %q, want nothing to write", out.String())
+	}
+	out.Reset()
+	if code := run(context.Background(), []string{"cutover", "publish", "--run", e.dir, "--to", "dir://" + pub}, &out, &errb); code != exitOK {
+		t.Fatalf("publish exit %d\n%s", code, errb.String())
+	}
+	if !strings.HasPrefix(out.String(), "published 0 files") {
+		t.Errorf("re-publish output %q, want nothing written", out.String())
+	}
+	for _, f := range configs {
+		if strings.Contains(out.String()+errb.String(), string(f.Data)) {
+			t.Fatal("a config reached the terminal")
+		}
+	}
+}
+
+func TestRenderPublishUsageErrors(t *testing.T) {
+	dir := t.TempDir()
+	cases := [][]string{
+		{"cutover", "render"},
+		{"cutover", "render", "--run", dir},                          // no plan.json
+		{"cutover", "render", "--run", dir, "--templates", "/nope"},  // no templates dir
+		{"cutover", "publish", "--run", dir, "--to", "ftp://x"},      // bad target
+		{"cutover", "publish", "--run", dir, "--to", "dir://" + dir}, // nothing rendered
+		{"cutover", "serve-configs", "--dir", dir, "--cert", "c", "--key", "k"},
+	}
+	for _, args := range cases {
+		var out, errb bytes.Buffer
+		if code := run(context.Background(), args, &out, &errb); code != exitUsage {
+			t.Errorf("%q: exit %d, want %d (%s)", args, code, exitUsage, errb.String())
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe to read while a command writes it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestServeConfigs(t *testing.T) {
+	tmp := t.TempDir()
+	pub := filepath.Join(tmp, "pub")
+	target, err := publish.Open("dir://" + pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := []byte("#!version:1.0.0.1\naccount.1.password = Sip-Pass-1!\n")
+	if _, err := target.Publish(context.Background(), []render.File{{Name: "001565a1b2c3.cfg", Data: cfg}}); err != nil {
+		t.Fatal(err)
+	}
+	users := filepath.Join(tmp, "users")
+	os.WriteFile(users, []byte("001565A1B2C3 dev1:Prov-Pass-1\n"), 0o600)
+	certFile, keyFile, pool := selfSigned(t, tmp)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out := &syncBuffer{}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"cutover", "serve-configs", "--dir", pub, "--listen", "127.0.0.1:0",
+			"--cert", certFile, "--key", keyFile, "--users", users}, out, io.Discard)
+	}()
+	addr := ""
+	re := regexp.MustCompile(`https://(127\.0\.0\.1:\d+)`)
+	for i := 0; i < 200 && addr == ""; i++ {
+		if m := re.FindStringSubmatch(out.String()); m != nil {
+			addr = m[1]
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if addr == "" {
+		t.Fatalf("server did not start: %q", out.String())
+	}
+	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	get := func(path, user, pass string) (int, []byte) {
+		req, _ := http.NewRequest(http.MethodGet, "https://"+addr+path, nil)
+		if user != "" {
+			req.SetBasicAuth(user, pass)
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b
+	}
+	if code, body := get("/001565a1b2c3.cfg", "dev1", "Prov-Pass-1"); code != 200 || !bytes.Equal(body, cfg) {
+		t.Errorf("GET with login: %d %q", code, body)
+	}
+	if code, _ := get("/001565a1b2c3.cfg", "", ""); code != 401 {
+		t.Errorf("GET without login: %d", code)
+	}
+	if code, _ := get("/", "dev1", "Prov-Pass-1"); code != 404 {
+		t.Errorf("GET /: %d", code)
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != exitOK {
+			t.Errorf("exit %d after Ctrl-C", code)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("server did not stop")
+	}
+	if _, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+		t.Error("still listening")
+	}
+}
+
+func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "lab provisioning"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, _ := x509.MarshalECPrivateKey(key)
+	certFile, keyFile = filepath.Join(dir, "lab.crt"), filepath.Join(dir, "lab.key")
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
+	cert, _ := x509.ParseCertificate(der)
+	pool = x509.NewCertPool()
+	pool.AddCert(cert)
+	return certFile, keyFile, pool
+}
