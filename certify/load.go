@@ -1,0 +1,142 @@
+package certify
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/cutover-dev/cutover/migrate/inventory"
+	"github.com/cutover-dev/cutover/render"
+	"github.com/cutover-dev/cutover/simulator/device"
+)
+
+// ConfigFromRegistration builds a simulated device's config from what the
+// render readers recovered from a published config: the first line
+// registers. mac, make and model come from the plan or inventory; when make
+// and model are empty they are taken from the config's User-Agent.
+func ConfigFromRegistration(reg *render.Registration, mac, make, model string) (device.Config, error) {
+	if reg == nil {
+		return device.Config{}, errors.New("building device config: no registration")
+	}
+	if len(reg.Lines) == 0 {
+		return device.Config{}, fmt.Errorf("building device config for %s: the config registers no line", mac)
+	}
+	l := reg.Lines[0]
+	if make == "" && model == "" && reg.UserAgent != "" {
+		make, model, _ = strings.Cut(reg.UserAgent, " ")
+	}
+	cfg := device.Config{
+		MAC: mac, Make: make, Model: model,
+		User: l.User, Domain: l.Domain, AuthUser: l.AuthUser, Password: l.Password, DisplayName: l.DisplayName,
+		SRVDomain: reg.SRVDomain,
+		Expires:   time.Duration(reg.Expires) * time.Second,
+	}
+	for _, p := range reg.Proxies {
+		if reg.Port > 0 && !strings.Contains(p, ":") {
+			p = fmt.Sprintf("%s:%d", p, reg.Port)
+		}
+		cfg.Proxies = append(cfg.Proxies, p)
+	}
+	return cfg, nil
+}
+
+// plannedDevice is the part of DIR/plan.json (migrate.Plan) certify reads;
+// certify does not import migrate, which drives the migration.
+type plannedDevice struct {
+	MAC    string `json:"mac"`
+	Make   string `json:"make"`
+	Model  string `json:"model"`
+	Vendor string `json:"vendor"`
+	Action string `json:"action"`
+}
+
+// migrated are the plan actions after which a device has a published config.
+var migrated = map[string]bool{"create": true, "adopt": true, "update": true}
+
+// FromRunDir reads the devices of a migration run directory as the phones
+// will see them: for every device the plan migrates (create, adopt, update),
+// the config published under DIR/configs/ read back by the render readers,
+// with make and model from DIR/plan.json. A migrated device whose config is
+// missing or unreadable is an error naming it (all of them are listed).
+func FromRunDir(dir string) ([]Target, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "plan.json"))
+	if err != nil {
+		return nil, fmt.Errorf("reading run %s: %w", dir, err)
+	}
+	var plan struct {
+		Devices []plannedDevice `json:"devices"`
+	}
+	if err := json.Unmarshal(b, &plan); err != nil {
+		return nil, fmt.Errorf("reading run %s: plan.json: %w", dir, err)
+	}
+	var (
+		out  []Target
+		errs []error
+	)
+	for _, pd := range plan.Devices {
+		if !migrated[pd.Action] {
+			continue
+		}
+		names, err := render.FileNames(pd.Vendor, pd.MAC)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", pd.MAC, err))
+			continue
+		}
+		path := filepath.Join(dir, render.ConfigsDir, names[0])
+		reg, err := render.ReadFile(path)
+		if errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("%s: no config published at %s (run cutover migrate or cutover render)", pd.MAC, path))
+			continue
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", pd.MAC, err))
+			continue
+		}
+		cfg, err := ConfigFromRegistration(reg, pd.MAC, pd.Make, pd.Model)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out = append(out, Target{MAC: pd.MAC, Make: pd.Make, Model: pd.Model, Config: cfg})
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("reading configs of run %s: %w", dir, errors.Join(errs...))
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("reading run %s: the plan migrates no device", dir)
+	}
+	return out, nil
+}
+
+// FromInventory reads a lab inventory (mac, make, model, sip_user,
+// sip_password, domain) for a certification dry run without migration. Any
+// problem in the file is an error listing every problem at its cell.
+func FromInventory(path string) ([]Target, error) {
+	inv, err := inventory.Read(path, inventory.Options{Lab: true})
+	if err != nil {
+		return nil, err
+	}
+	if len(inv.Problems) > 0 {
+		lines := make([]string, 0, len(inv.Problems))
+		for _, p := range inv.Problems {
+			lines = append(lines, p.String())
+		}
+		return nil, fmt.Errorf("reading lab inventory %s: %d problem(s):\n%s", path, len(inv.Problems), strings.Join(lines, "\n"))
+	}
+	out := make([]Target, 0, len(inv.Devices))
+	for _, d := range inv.Devices {
+		out = append(out, Target{MAC: d.MAC, Make: d.Make, Model: d.Model, Config: device.Config{
+			MAC: d.MAC, Make: d.Make, Model: d.Model,
+			User: d.SIPUser, AuthUser: d.SIPUser, Domain: d.Domain, Password: d.SIPPassword,
+			SRVDomain: d.Domain,
+		}})
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("reading lab inventory %s: no device", path)
+	}
+	return out, nil
+}

@@ -1,0 +1,128 @@
+package certify_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cutover-dev/cutover/certify"
+	"github.com/cutover-dev/cutover/render"
+	"github.com/cutover-dev/cutover/simulator/device/devicetest"
+)
+
+// writeRun renders devices as migrate would publish them and writes the
+// plan that names them.
+func writeRun(t *testing.T, devs ...render.Device) string {
+	t.Helper()
+	dir := t.TempDir()
+	r, err := render.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "configs"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	var plan struct {
+		Devices []map[string]string `json:"devices"`
+	}
+	for _, d := range devs {
+		files, err := r.Render(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			if err := os.WriteFile(filepath.Join(dir, "configs", f.Name), f.Data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		plan.Devices = append(plan.Devices, map[string]string{
+			"mac": d.Info.MAC, "make": d.Make, "model": d.Model, "vendor": d.Vendor, "action": "create"})
+	}
+	plan.Devices = append(plan.Devices, map[string]string{"mac": "0004F2FFFFFF", "make": "Poly", "model": "VVX450", "vendor": "poly", "action": "conflict"})
+	b, _ := json.Marshal(plan)
+	if err := os.WriteFile(filepath.Join(dir, "plan.json"), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func sample(mac, make, model, vendor, user, password string) render.Device {
+	return render.Device{
+		Info: render.DeviceInfo{
+			MAC: mac, Model: "DMS " + model, DeviceID: "id-" + mac, SIPUserName: user,
+			OutboundProxy: "sbc.acme.example", Domain: "acme.calls.example",
+			Lines: []render.LineInfo{{Port: 1, LinePort: user + "@acme.calls.example", PrimaryOwner: true}},
+		},
+		Make: make, Model: model, Vendor: vendor, Password: password,
+	}
+}
+
+func TestFromRunDirThenCertify(t *testing.T) {
+	dir := writeRun(t,
+		sample("001565A1B2C3", "Yealink", "T57W", render.VendorYealink, "acme_a1b2c3", "Xy7#pQ2!vR9z"),
+		sample("0004F2A1B2C4", "Poly", "VVX450", render.VendorPoly, "acme_a1b2c4", "Pq4$zz8!Lm"),
+	)
+	targets, err := certify.FromRunDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(targets) != 2 {
+		t.Fatalf("%d targets, want the 2 migrated devices", len(targets))
+	}
+	c := targets[0].Config
+	if targets[0].Make != "Yealink" || c.User == "" || c.Domain != "acme.calls.example" || c.Password != "Xy7#pQ2!vR9z" || c.SRVDomain != "sbc.acme.example" {
+		t.Fatalf("config read back: %+v", c)
+	}
+	// The published configs register against the lab once --sbc points there.
+	l := devicetest.Start(t)
+	for _, tg := range targets {
+		l.Users.Set(tg.Config.AuthUser, tg.Config.Password)
+	}
+	o := options(l, nil)
+	o.Cases = []string{certify.CaseRegister, certify.CaseUserAgent, certify.CaseCall, certify.CaseUnregister}
+	for _, r := range run(t, targets, o) {
+		if r.Outcome != certify.Pass {
+			t.Errorf("%s %s: %s", r.MAC, r.Case, r.Reason)
+		}
+	}
+}
+
+func TestFromRunDirNamesMissingConfigs(t *testing.T) {
+	dir := writeRun(t, sample("001565A1B2C3", "Yealink", "T57W", render.VendorYealink, "acme_a1b2c3", "Xy7#pQ2!vR9z"))
+	if err := os.Remove(filepath.Join(dir, "configs", "001565a1b2c3.cfg")); err != nil {
+		t.Fatal(err)
+	}
+	_, err := certify.FromRunDir(dir)
+	if err == nil || !strings.Contains(err.Error(), "001565A1B2C3") || !strings.Contains(err.Error(), "no config published") {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := certify.FromRunDir(t.TempDir()); err == nil || !strings.Contains(err.Error(), "plan.json") {
+		t.Fatalf("empty dir: %v", err)
+	}
+}
+
+func TestFromInventory(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "lab.csv")
+	data := "mac,make,model,sip_user,sip_password,domain\n" +
+		"00:15:65:a1:b2:c3,Yealink,T57W,2001,Gr8!secret1,example.test\n" +
+		"0004.f2a1.b2c4,Poly,VVX450,2002,Gr8!secret2,example.test\n"
+	if err := os.WriteFile(p, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	targets, err := certify.FromInventory(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(targets) != 2 || targets[0].MAC != "001565A1B2C3" || targets[1].Config.User != "2002" || targets[1].Config.Password != "Gr8!secret2" {
+		t.Fatalf("targets %+v", targets)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.csv")
+	if err := os.WriteFile(bad, []byte("mac,make,model,sip_user,sip_password,domain\nnot-a-mac,Yealink,T57W,2001,Gr8!secret1,example.test\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := certify.FromInventory(bad); err == nil || !strings.Contains(err.Error(), "bad.csv") {
+		t.Fatalf("bad inventory: %v", err)
+	}
+}

@@ -1,0 +1,272 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/cutover-dev/cutover/certify"
+	"github.com/cutover-dev/cutover/simulator/device"
+)
+
+func init() {
+	register(newCertifyCommand)
+	// sipgo logs connection bookkeeping ("TCP ref went negative" when a
+	// simulated device closes) through its process-wide default logger,
+	// which is slog's default on stderr; none of it means anything to a
+	// user. Set once here, before any goroutine can read it.
+	device.SetSIPLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
+}
+
+// Flag names of cutover certify (prefixed: other commands define their own).
+const (
+	certFlagRun           = "run"
+	certFlagInventory     = "inventory"
+	certFlagOut           = "out"
+	certFlagSBC           = "sbc"
+	certFlagCA            = "ca"
+	certFlagDNS           = "dns"
+	certFlagCases         = "cases"
+	certFlagSample        = "sample"
+	certFlagJobs          = "jobs"
+	certFlagTimeout       = "timeout"
+	certFlagFailoverLimit = "failover-limit"
+	certFlagPrimaryDown   = "primary-down"
+	certFlagPrimaryUp     = "primary-up"
+	certDefaultOut        = "certify-results"
+	certResultsFile       = "certify.jsonl"
+	certMaxFailuresShown  = 20
+)
+
+type certifyOptions struct {
+	runDir, inventory, outDir string
+	sbc, caFile, dns          string
+	cases                     []string
+	sample, jobs              int
+	timeout, failoverLimit    time.Duration
+	primaryDown, primaryUp    string
+}
+
+func newCertifyCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "certify",
+		Usage: "run the certification test plan with simulated devices against the SBCs",
+		UsageText: "cutover certify (--run DIR | --inventory FILE) --sbc SPEC [--ca FILE] [--dns ADDR] [--cases LIST]\n" +
+			"   [--sample N] [--jobs N] [--timeout DUR] [--failover-limit DUR] [--primary-down CMD --primary-up CMD] [--out DIR]",
+		Description: "Builds one simulated SIP device per device, from the configs a migration published\n" +
+			"(--run DIR: DIR/configs read back, make and model from DIR/plan.json) or from a lab\n" +
+			"inventory (--inventory FILE with mac, make, model, sip_user, sip_password, domain), and runs\n" +
+			"the plan: " + strings.Join(certify.AllCases, ", ") + ".\n" +
+			"SPEC is an SRV domain (looked up as _sips._tcp.SPEC) or host:port[,host:port] in failover order.\n" +
+			"The SBC certificate must chain to the embedded IdenTrust roots; --ca adds lab roots (PEM).\n" +
+			"--dns sends every DNS query to one server (a lab DNS). With --primary-down and --primary-up\n" +
+			"(shell commands that stop and start the primary SBC) failover and failback are tested live on\n" +
+			"the whole fleet; without them each device treats the primary as unreachable by itself.\n" +
+			"Results are appended to DIR/certify.jsonl (with --inventory: --out DIR, default ./certify-results).\n" +
+			"Exit status: 0 every case passed or was skipped, 1 some case failed, 2 bad usage or unreadable input.\n\n" +
+			"Example:\n   cutover certify --inventory lab.csv --sbc sbc.lab.example --dns 127.0.0.1:5353 --ca lab-ca.pem \\\n" +
+			"      --primary-down 'kill $(cat /run/kam1.pid)' --primary-up 'kamailio -f kam1.cfg -P /run/kam1.pid'",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: certFlagRun, Usage: "migration run `DIR` whose published configs are certified"},
+			&cli.StringFlag{Name: certFlagInventory, Usage: "lab inventory `FILE` (.xlsx or .csv) to certify without a migration"},
+			&cli.StringFlag{Name: certFlagOut, Usage: "results `DIR` with --inventory (default ./" + certDefaultOut + ")"},
+			&cli.StringFlag{Name: certFlagSBC, Usage: "SBCs: an SRV `SPEC` domain or host:port[,host:port]"},
+			&cli.StringFlag{Name: certFlagCA, Usage: "PEM `FILE` of extra trusted root certificates (lab CA)"},
+			&cli.StringFlag{Name: certFlagDNS, Usage: "send DNS queries to this server `ADDR` (host:port)"},
+			&cli.StringFlag{Name: certFlagCases, Usage: "comma-separated `LIST` of cases (default: all)"},
+			&cli.IntFlag{Name: certFlagSample, Usage: "certify a random sample of `N` devices (0: all)"},
+			&cli.IntFlag{Name: certFlagJobs, Value: certify.DefaultJobs, Usage: "devices certified at once"},
+			&cli.DurationFlag{Name: certFlagTimeout, Value: device.DefaultTimeout, Usage: "per-SBC deadline of each SIP step"},
+			&cli.DurationFlag{Name: certFlagFailoverLimit, Value: certify.DefaultFailoverLimit, Usage: "how long a device may take to reach the secondary"},
+			&cli.StringFlag{Name: certFlagPrimaryDown, Usage: "shell `CMD` that stops the primary SBC (live failover)"},
+			&cli.StringFlag{Name: certFlagPrimaryUp, Usage: "shell `CMD` that starts the primary SBC again (live failback)"},
+		},
+		Action: func(c *cli.Context) error {
+			o, err := parseCertifyFlags(c)
+			if err != nil {
+				return err
+			}
+			return runCertify(c, o)
+		},
+	}
+}
+
+func parseCertifyFlags(c *cli.Context) (certifyOptions, error) {
+	o := certifyOptions{
+		runDir: c.String(certFlagRun), inventory: c.String(certFlagInventory), outDir: c.String(certFlagOut),
+		sbc: strings.TrimSpace(c.String(certFlagSBC)), caFile: c.String(certFlagCA), dns: c.String(certFlagDNS),
+		sample: c.Int(certFlagSample), jobs: c.Int(certFlagJobs),
+		timeout: c.Duration(certFlagTimeout), failoverLimit: c.Duration(certFlagFailoverLimit),
+		primaryDown: c.String(certFlagPrimaryDown), primaryUp: c.String(certFlagPrimaryUp),
+	}
+	if c.NArg() > 0 {
+		return o, usageErrorf("certify takes no arguments, got %q", c.Args().Slice())
+	}
+	switch {
+	case o.runDir == "" && o.inventory == "":
+		return o, usageErrorf("certify needs --run DIR or --inventory FILE")
+	case o.runDir != "" && o.inventory != "":
+		return o, usageErrorf("--run and --inventory exclude each other")
+	case o.sbc == "":
+		return o, usageErrorf("certify needs --sbc SPEC: an SRV domain or host:port[,host:port]")
+	case o.sample < 0:
+		return o, usageErrorf("--sample %d: expected 0 (all devices) or more", o.sample)
+	case o.jobs < 1:
+		return o, usageErrorf("--jobs %d: expected 1 or more", o.jobs)
+	case o.timeout <= 0 || o.failoverLimit <= 0:
+		return o, usageErrorf("--timeout and --failover-limit must be positive")
+	case o.runDir != "" && o.outDir != "":
+		return o, usageErrorf("--out goes with --inventory; with --run the results go to DIR/%s", certResultsFile)
+	case (o.primaryDown == "") != (o.primaryUp == ""):
+		return o, usageErrorf("--primary-down and --primary-up go together")
+	}
+	cases, err := certify.ParseCases(c.String(certFlagCases))
+	if err != nil {
+		return o, usageErrorf("--cases: %v", err)
+	}
+	o.cases = cases
+	if o.runDir == "" && o.outDir == "" {
+		o.outDir = certDefaultOut
+	}
+	if o.runDir != "" {
+		o.outDir = o.runDir
+	}
+	return o, nil
+}
+
+func runCertify(c *cli.Context, o certifyOptions) error {
+	ctx := c.Context
+	log := logger(c)
+
+	var targets []certify.Target
+	var err error
+	if o.runDir != "" {
+		targets, err = certify.FromRunDir(o.runDir)
+	} else {
+		targets, err = certify.FromInventory(o.inventory)
+	}
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	var extra []*x509.Certificate
+	if o.caFile != "" {
+		if extra, err = device.ReadCertificates(o.caFile); err != nil {
+			return withCode(exitUsage, err)
+		}
+	}
+	opts := certify.Options{
+		SBC:           o.sbc,
+		Roots:         device.TrustStore(extra...),
+		Cases:         o.cases,
+		Sample:        o.sample,
+		Jobs:          o.jobs,
+		Timeout:       o.timeout,
+		FailoverLimit: o.failoverLimit,
+		Log:           log,
+	}
+	if o.dns != "" {
+		opts.Resolver = device.NewResolver(o.dns)
+	}
+	if o.primaryDown != "" {
+		opts.PrimaryDown = shellCommand(o.primaryDown)
+		opts.PrimaryUp = shellCommand(o.primaryUp)
+	}
+	if err := os.MkdirAll(o.outDir, 0o700); err != nil {
+		return withCode(exitFatal, fmt.Errorf("creating results directory: %w", err))
+	}
+	resultsPath := filepath.Join(o.outDir, certResultsFile)
+	f, err := os.OpenFile(resultsPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return withCode(exitFatal, fmt.Errorf("opening results: %w", err))
+	}
+	defer f.Close()
+	opts.Out = f
+	if !c.Bool(flagQuiet) {
+		n := len(targets)
+		if o.sample > 0 && o.sample < n {
+			n = o.sample
+		}
+		fmt.Fprintf(c.App.ErrWriter, "certifying %d device(s) against %s: %s\n", n, o.sbc, strings.Join(o.cases, ", "))
+	}
+	results, err := certify.Run(ctx, targets, opts)
+	if cerr := f.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("writing %s: %w", resultsPath, cerr)
+	}
+	printCertifySummary(c.App.Writer, results, resultsPath)
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return err
+		}
+		return withCode(exitFatal, err)
+	}
+	if certify.Failed(results) {
+		return fmt.Errorf("certification: %w", errSomeFailed)
+	}
+	return nil
+}
+
+// shellCommand runs cmd with sh -c; its output goes into the error when it fails.
+func shellCommand(cmd string) func(context.Context) error {
+	return func(ctx context.Context) error {
+		var out bytes.Buffer
+		c := exec.CommandContext(ctx, "sh", "-c", cmd)
+		c.Stdout, c.Stderr = &out, &out
+		if err := c.Run(); err != nil {
+			msg := strings.TrimSpace(out.String())
+			if len(msg) > 400 {
+				msg = msg[len(msg)-400:]
+			}
+			if msg != "" {
+				return fmt.Errorf("running %q: %w: %s", cmd, err, msg)
+			}
+			return fmt.Errorf("running %q: %w", cmd, err)
+		}
+		return nil
+	}
+}
+
+// printCertifySummary prints one line per case and the failures with their
+// reasons and remedies.
+func printCertifySummary(w io.Writer, results []certify.Result, path string) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "CASE\tPASS\tFAIL\tSKIP")
+	for _, s := range certify.Summarize(results) {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\n", s.Case, s.Passed, s.Failed, s.Skipped)
+	}
+	tw.Flush()
+	shown := 0
+	failed := 0
+	for _, r := range results {
+		if r.Outcome != certify.Fail {
+			continue
+		}
+		failed++
+		if shown == certMaxFailuresShown {
+			continue
+		}
+		if shown == 0 {
+			fmt.Fprintln(w, "\nFailures:")
+		}
+		shown++
+		fmt.Fprintf(w, "  %s %s: %s\n", r.MAC, r.Case, r.Reason)
+		if r.Remedy != "" {
+			fmt.Fprintf(w, "      remedy: %s\n", r.Remedy)
+		}
+	}
+	if failed > shown {
+		fmt.Fprintf(w, "  ... and %d more\n", failed-shown)
+	}
+	fmt.Fprintf(w, "\nresults appended to %s\n", path)
+}
