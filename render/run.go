@@ -1,7 +1,6 @@
 package render
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,10 +12,13 @@ import (
 	"runtime"
 	"sort"
 	"sync"
-	"time"
 
+	"github.com/cutover-dev/cutover/internal/atomicfile"
 	"golang.org/x/sync/errgroup"
 )
+
+// ConfigsDir is where a run directory keeps its rendered configs.
+const ConfigsDir = "configs"
 
 // SecretStore gives the SIP password of a device by MAC (12 upper-case hex
 // digits). *migrate.Secrets, which reads DIR/secrets.json (plain or encrypted
@@ -107,7 +109,7 @@ func RenderRun(ctx context.Context, dir string, opts RunOptions) (*RunResult, er
 	if err := json.Unmarshal(b, &plan); err != nil {
 		return nil, fmt.Errorf("rendering run: reading %s: %w", filepath.Join(dir, "plan.json"), err)
 	}
-	out := filepath.Join(dir, "configs")
+	out := filepath.Join(dir, ConfigsDir)
 	if err := os.MkdirAll(out, 0o700); err != nil {
 		return nil, fmt.Errorf("rendering run: %w", err)
 	}
@@ -211,35 +213,12 @@ func (r *Renderer) WriteDevice(dir string, d Device) ([]File, int, error) {
 	return files, written, nil
 }
 
-// writeIfChanged replaces path with data atomically (temporary file
-// .tmp-<name> in the same directory, created exclusively, then rename) as
-// mode 0600, unless it already holds data.
+// writeIfChanged replaces path with data atomically as mode 0600, unless it
+// already holds data.
 func writeIfChanged(path string, data []byte) (bool, error) {
-	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, data) {
-		return false, nil
-	}
-	tmp := filepath.Join(filepath.Dir(path), ".tmp-"+filepath.Base(path))
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, os.ErrExist) {
-		// A crash's leftover, or another render of the same run: the
-		// exclusive create below settles which.
-		if info, serr := os.Lstat(tmp); serr == nil && time.Since(info.ModTime()) > time.Minute {
-			os.Remove(tmp)
-			f, err = os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		}
-	}
+	changed, err := atomicfile.WriteIfChanged(path, data, 0o600, false)
 	if err != nil {
 		return false, fmt.Errorf("writing config: %w", err)
 	}
-	_, werr := f.Write(data)
-	cerr := f.Close()
-	if err := errors.Join(werr, cerr); err != nil {
-		os.Remove(tmp)
-		return false, fmt.Errorf("writing config %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return false, fmt.Errorf("writing config: %w", err)
-	}
-	return true, nil
+	return changed, nil
 }

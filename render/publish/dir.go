@@ -8,10 +8,10 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/cutover-dev/cutover/internal/atomicfile"
 	"github.com/cutover-dev/cutover/render"
 )
 
@@ -94,7 +94,7 @@ func (t *dirTarget) Publish(ctx context.Context, files []render.File) (Result, e
 	if werr != nil {
 		return res, fmt.Errorf("publishing to %s: %w", t.dir, werr)
 	}
-	t.opts.logger.Info("published", "target", "dir://"+t.dir, "written", res.Written, "skipped", res.Skipped)
+	t.opts.logger.Debug("published", "target", "dir://"+t.dir, "written", res.Written, "skipped", res.Skipped)
 	return res, nil
 }
 
@@ -138,39 +138,7 @@ func writeAtomic(dir, name string, data []byte) error { return write(dir, name, 
 
 func writeAtomicSync(dir, name string, data []byte) error { return write(dir, name, data, true) }
 
-// write replaces dir/name with data through the temporary file
-// dir/.tmp-<name>, created exclusively: a name of our own instead of
-// os.CreateTemp's random one costs a third of the CPU on ext4, and the
-// exclusive create still refuses to share it with another publisher. A
-// temporary file left by a crash is removed and the create retried once.
+// write replaces dir/name with data atomically (0600), fsynced when sync is set.
 func write(dir, name string, data []byte, sync bool) error {
-	tmp := filepath.Join(dir, ".tmp-"+name)
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, os.ErrExist) {
-		if info, serr := os.Lstat(tmp); serr == nil && time.Since(info.ModTime()) > staleTemp {
-			os.Remove(tmp)
-			f, err = os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("writing %s: %w (another publish to the same directory?)", name, err)
-	}
-	_, err = f.Write(data)
-	if err == nil && sync {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, filepath.Join(dir, name))
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("writing %s: %w", name, err)
-	}
-	return nil
+	return atomicfile.Write(filepath.Join(dir, name), data, 0o600, sync)
 }
-
-// staleTemp is how old a temporary file must be to count as a crash's leftover.
-const staleTemp = time.Minute

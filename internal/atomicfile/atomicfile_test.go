@@ -1,0 +1,62 @@
+package atomicfile
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestWriteReplacesAndLeavesNoTemp(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "a.cfg")
+	if err := Write(p, []byte("one"), 0o600, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(p, []byte("two"), 0o600, false); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(p)
+	if err != nil || string(b) != "two" {
+		t.Fatalf("read %q, %v", b, err)
+	}
+	fi, _ := os.Stat(p)
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v, want 0600", fi.Mode().Perm())
+	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 1 {
+		t.Errorf("directory holds %d entries, want only a.cfg", len(ents))
+	}
+}
+
+// A writer killed half-way leaves its temporary file behind; the next
+// process must still write (the bug this package was made for).
+func TestWriteSurvivesLeftoverTemp(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "a.cfg")
+	if err := os.WriteFile(filepath.Join(dir, ".tmp-a.cfg"+tmpSuffix), []byte("torn"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".tmp-a.cfg.1"), []byte("torn"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(p, []byte("whole"), 0o600, false); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(p); string(b) != "whole" {
+		t.Fatalf("read %q", b)
+	}
+}
+
+func TestWriteIfChanged(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "a.cfg")
+	for i, tc := range []struct {
+		data string
+		want bool
+	}{{"x", true}, {"x", false}, {"y", true}} {
+		got, err := WriteIfChanged(p, []byte(tc.data), 0o600, false)
+		if err != nil || got != tc.want {
+			t.Errorf("write %d (%q): changed=%v err=%v, want %v", i, tc.data, got, err, tc.want)
+		}
+	}
+}
