@@ -165,3 +165,20 @@ func TestReplay(t *testing.T) {
 		t.Errorf("D: %+v, want reset by the delete", d)
 	}
 }
+
+func TestRunDirLockRefusesSecondHolder(t *testing.T) {
+	dir := t.TempDir()
+	unlock, err := lockRunDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lockRunDir(dir); !errors.Is(err, ErrRunDirBusy) {
+		t.Fatalf("second lock: err = %v, want ErrRunDirBusy", err)
+	}
+	unlock()
+	again, err := lockRunDir(dir)
+	if err != nil {
+		t.Fatalf("lock after unlock: %v", err)
+	}
+	again()
+}

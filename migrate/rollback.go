@@ -79,6 +79,11 @@ func Rollback(ctx context.Context, api API, dir string, opts RollbackOptions) (*
 		}
 		return res, nil
 	}
+	unlock, err := lockRunDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("rolling back: %w", err)
+	}
+	defer unlock()
 	j, err := OpenJournal(dir, append([]JournalOption{journalClock(opts.Now)}, opts.Journal...)...)
 	if err != nil {
 		return nil, err

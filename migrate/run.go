@@ -162,6 +162,13 @@ func Run(ctx context.Context, api API, plan *Plan, devs []inventory.Device, opts
 	if opts.Dir == "" {
 		return nil, errors.New("running plan: no run directory")
 	}
+	if !opts.DryRun {
+		unlock, err := lockRunDir(opts.Dir)
+		if err != nil {
+			return nil, fmt.Errorf("running plan: %w", err)
+		}
+		defer unlock()
+	}
 	r := &runner{api: api, opts: opts, log: opts.Logger, progress: opts.Progress}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)

@@ -1,0 +1,9 @@
+//go:build !unix
+
+package migrate
+
+import "os"
+
+// flock is a no-op where flock(2) does not exist: one run per directory is
+// then the operator's care.
+func flock(*os.File) error { return nil }
