@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -81,7 +80,7 @@ func runPublish(c *cli.Context, o publishOptions) error {
 	if err != nil {
 		return err
 	}
-	configs := filepath.Join(o.dir, renderConfigsDir)
+	configs := filepath.Join(o.dir, render.ConfigsDir)
 	if _, err := os.Stat(configs); err != nil {
 		return withCode(exitUsage, fmt.Errorf("publishing: %w (run cutover render --run %s first)", err, o.dir))
 	}
@@ -109,21 +108,5 @@ func publishStep(c *cli.Context, dir string) (migrate.ExtraStep, bool, error) {
 	}
 	// The batcher lives as long as the process: the migration's last devices
 	// flush within the batch window, and nothing is queued after it.
-	b := publish.NewBatcher(t, 200*time.Millisecond, 2000)
-	configs := filepath.Join(dir, renderConfigsDir)
-	return migrate.ExtraStep{Step: migrate.StepPublish, Run: func(ctx context.Context, d *migrate.DeviceRun) error {
-		names, err := render.FileNames(d.Planned.Vendor, d.MAC())
-		if err != nil {
-			return err
-		}
-		files := make([]render.File, 0, len(names))
-		for _, n := range names {
-			data, err := os.ReadFile(filepath.Join(configs, n))
-			if err != nil {
-				return fmt.Errorf("publishing: %w", err)
-			}
-			files = append(files, render.File{Name: n, Data: data})
-		}
-		return b.Publish(ctx, files)
-	}}, true, nil
+	return migrate.PublishStep(publish.NewBatcher(t, 2000)), true, nil
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -25,7 +24,6 @@ func init() {
 const (
 	renderFlagTemplates = "templates"
 	renderFlagInventory = "inventory"
-	renderConfigsDir    = "configs"
 )
 
 func templatesFlag() cli.Flag {
@@ -114,7 +112,7 @@ func runRender(c *cli.Context, o renderOptions) error {
 
 func printRenderSummary(w io.Writer, dir string, res *render.RunResult) {
 	fmt.Fprintf(w, "rendered %d devices (%d files) into %s; %d unchanged, %d without device info yet, %d not migrated (conflict or invalid), %d failed\n",
-		res.Rendered, res.Files, filepath.Join(dir, renderConfigsDir), res.Unchanged, res.Pending, res.Skipped, len(res.Failed))
+		res.Rendered, res.Files, filepath.Join(dir, render.ConfigsDir), res.Unchanged, res.Pending, res.Skipped, len(res.Failed))
 	for _, f := range res.Failed {
 		fmt.Fprintf(w, "  %s\n", redact(f.Error()))
 	}
@@ -122,35 +120,10 @@ func printRenderSummary(w io.Writer, dir string, res *render.RunResult) {
 
 // renderStep renders each device's configs into DIR/configs as the
 // migration's render step, right after its device info is saved.
-func renderStep(c *cli.Context, dir string) (migrate.ExtraStep, bool, error) {
+func renderStep(c *cli.Context, _ string) (migrate.ExtraStep, bool, error) {
 	r, err := newRenderer(c.String(renderFlagTemplates))
 	if err != nil {
 		return migrate.ExtraStep{}, false, err
 	}
-	out := filepath.Join(dir, renderConfigsDir)
-	return migrate.ExtraStep{Step: migrate.StepRender, Run: func(_ context.Context, d *migrate.DeviceRun) error {
-		dev, err := deviceToRender(d)
-		if err != nil {
-			return err
-		}
-		_, _, err = r.WriteDevice(out, dev)
-		return err
-	}}, true, nil
-}
-
-// deviceToRender gathers what the templates of a migrated device see.
-func deviceToRender(d *migrate.DeviceRun) (render.Device, error) {
-	info, err := d.Info()
-	if err != nil {
-		return render.Device{}, err
-	}
-	pw, ok := d.Password()
-	if !ok {
-		return render.Device{}, errors.New("no SIP password in the run's secrets")
-	}
-	dev := render.Device{Info: *info, Make: d.Planned.Make, Model: d.Planned.Model, Vendor: d.Planned.Vendor, Password: pw}
-	if d.Device != nil {
-		dev.Vars, dev.Template = d.Device.Vars, d.Device.Template
-	}
-	return dev, nil
+	return migrate.RenderStep(r), true, nil
 }

@@ -54,14 +54,16 @@ func PublishDir(ctx context.Context, t Target, dir string) (Result, error) {
 
 // Batcher groups the files of many concurrent callers into few Publish
 // calls: the migration publishes device by device, and a directory target
-// rewrites its manifest on every Publish. Each caller still learns whether
-// its own files landed. A Batcher is safe for concurrent use; Close it.
+// rewrites its manifest on every Publish. It works as a group commit: a
+// request that finds the batcher idle is published at once, and the requests
+// that arrive while a Publish runs go together in the next one, so batches
+// grow with the load and nobody waits on a timer. Each caller still learns
+// whether its own files landed. A Batcher is safe for concurrent use; Close it.
 type Batcher struct {
 	t     Target
 	reqs  chan batchReq
 	done  chan struct{}
 	once  sync.Once
-	wait  time.Duration
 	limit int
 }
 
@@ -70,10 +72,9 @@ type batchReq struct {
 	reply chan error
 }
 
-// NewBatcher starts a batcher that flushes after wait or once limit files
-// are queued, whichever comes first.
-func NewBatcher(t Target, wait time.Duration, limit int) *Batcher {
-	b := &Batcher{t: t, reqs: make(chan batchReq), done: make(chan struct{}), wait: wait, limit: max(1, limit)}
+// NewBatcher starts a batcher whose batches hold at most limit files.
+func NewBatcher(t Target, limit int) *Batcher {
+	b := &Batcher{t: t, reqs: make(chan batchReq), done: make(chan struct{}), limit: max(1, limit)}
 	go b.loop()
 	return b
 }
@@ -81,6 +82,11 @@ func NewBatcher(t Target, wait time.Duration, limit int) *Batcher {
 // Publish queues files and waits until the batch holding them is published.
 func (b *Batcher) Publish(ctx context.Context, files []render.File) error {
 	r := batchReq{files: files, reply: make(chan error, 1)}
+	select {
+	case <-b.done:
+		return errors.New("publishing: batcher closed")
+	default:
+	}
 	select {
 	case b.reqs <- r:
 	case <-b.done:
@@ -96,57 +102,52 @@ func (b *Batcher) Publish(ctx context.Context, files []render.File) error {
 	}
 }
 
-// Close stops the batcher after flushing what is queued.
+// Close stops the batcher; requests already taken are published first.
 func (b *Batcher) Close() { b.once.Do(func() { close(b.done) }) }
 
 func (b *Batcher) loop() {
-	var queued []batchReq
-	n := 0
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	flush := func() {
-		if len(queued) == 0 {
-			return
-		}
-		// Later files of the same name win: a device re-rendered within a batch.
-		byName := map[string]int{}
-		var files []render.File
-		for _, q := range queued {
-			for _, f := range q.files {
-				if i, ok := byName[f.Name]; ok {
-					files[i] = f
-					continue
-				}
-				byName[f.Name] = len(files)
-				files = append(files, f)
-			}
-		}
-		// The batch outlives any one caller's context.
-		_, err := b.t.Publish(context.Background(), files)
-		for _, q := range queued {
-			q.reply <- err
-		}
-		queued, n = nil, 0
-	}
 	for {
+		var first batchReq
 		select {
-		case r := <-b.reqs:
-			if len(queued) == 0 {
-				timer.Reset(b.wait)
-			}
-			queued = append(queued, r)
-			n += len(r.files)
-			if n >= b.limit {
-				timer.Stop()
-				flush()
-			}
-		case <-timer.C:
-			flush()
+		case first = <-b.reqs:
 		case <-b.done:
-			timer.Stop()
-			flush()
 			return
 		}
+		queued, n := []batchReq{first}, len(first.files)
+		// Take every request already waiting (they queued up during the
+		// previous Publish), up to the limit.
+	drain:
+		for n < b.limit {
+			select {
+			case r := <-b.reqs:
+				queued = append(queued, r)
+				n += len(r.files)
+			default:
+				break drain
+			}
+		}
+		b.flush(queued)
+	}
+}
+
+func (b *Batcher) flush(queued []batchReq) {
+	// Later files of the same name win: a device re-rendered within a batch.
+	byName := map[string]int{}
+	var files []render.File
+	for _, q := range queued {
+		for _, f := range q.files {
+			if i, ok := byName[f.Name]; ok {
+				files[i] = f
+				continue
+			}
+			byName[f.Name] = len(files)
+			files = append(files, f)
+		}
+	}
+	// The batch outlives any one caller's context.
+	_, err := b.t.Publish(context.Background(), files)
+	for _, q := range queued {
+		q.reply <- err
 	}
 }
 

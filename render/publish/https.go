@@ -142,7 +142,7 @@ func (t *httpsTarget) Publish(ctx context.Context, files []render.File) (Result,
 	if werr != nil {
 		return res, werr
 	}
-	t.opts.logger.Info("published", "target", t.base.String(), "written", res.Written, "skipped", res.Skipped)
+	t.opts.logger.Debug("published", "target", t.base.String(), "written", res.Written, "skipped", res.Skipped)
 	return res, nil
 }
 
