@@ -182,7 +182,7 @@ func (s *SBC) authenticate(req *sip.Request, tx sip.ServerTransaction, now time.
 		s.respond(tx, s.newResponse(req, sip.StatusBadRequest, "Bad Request (unsupported digest algorithm or qop)"))
 	case authWrongCreds:
 		s.stats.authFailures.Add(1)
-		s.log.Info("digest authentication rejected", "user", cred.Username, "source", req.Source())
+		s.log.Debug("digest authentication rejected", "user", cred.Username, "source", req.Source())
 		if s.rejectStatus == sip.StatusUnauthorized {
 			sendChallenge(false)
 		} else {
