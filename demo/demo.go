@@ -1,0 +1,349 @@
+// Package demo runs cutover's main job end to end on the embedded default,
+// with no network: it starts the Webex emulator (over HTTPS), two SBC
+// emulators and an SRV DNS server in-process, migrates the fixture inventory
+// (or N generated devices) into an ordinary run directory, renders and
+// publishes every config there, certifies every device against the SBCs
+// from its published config (taking the primary down half-way), and writes
+// the three reports.
+package demo
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/cutover-dev/cutover/certify"
+	"github.com/cutover-dev/cutover/fixtures"
+	"github.com/cutover-dev/cutover/migrate"
+	"github.com/cutover-dev/cutover/migrate/inventory"
+	"github.com/cutover-dev/cutover/render"
+	"github.com/cutover-dev/cutover/render/publish"
+	"github.com/cutover-dev/cutover/reports"
+	"github.com/cutover-dev/cutover/simulator/device"
+	"github.com/cutover-dev/cutover/simulator/dns"
+	"github.com/cutover-dev/cutover/simulator/pki"
+	"github.com/cutover-dev/cutover/simulator/sbc"
+	"github.com/cutover-dev/cutover/simulator/webexapi"
+	"github.com/cutover-dev/cutover/webex"
+	"golang.org/x/time/rate"
+)
+
+// Names of the lab the demo builds. The outbound proxy is the Webex
+// emulator's, so the rendered configs point at the demo's SRV records.
+const (
+	SRVDomain = webexapi.DefaultOutboundProxy
+	SBC1Host  = "sbc1.cutover.test"
+	SBC2Host  = "sbc2.cutover.test"
+	// CAFile is written into the run directory, so that `cutover certify
+	// --run DIR --ca DIR/lab-ca.pem` can be run again against lab SBCs.
+	CAFile = "lab-ca.pem"
+	// InventoryFile is the copy of the inventory the run migrated.
+	InventoryFile = "inventory.xlsx"
+)
+
+// Options configure a demo run.
+type Options struct {
+	// Dir is the run directory (created; the files of an earlier demo run
+	// in it are replaced).
+	Dir string
+	// Devices, when positive, generates that many devices instead of using
+	// the 60-device fixture.
+	Devices int
+	// Jobs bounds the devices migrated and certified at once (default 16).
+	Jobs int
+	// Progress receives the migration's step events; nil reports nowhere.
+	Progress migrate.Progress
+	// OnResult is called for every certification result (progress).
+	OnResult func(certify.Result)
+	// Logger receives diagnostics; silent by default.
+	Logger *slog.Logger
+}
+
+// Summary is what a demo run did.
+type Summary struct {
+	Dir       string
+	Inventory string
+	Devices   int // devices in the plan
+	Migrated  int // devices whose every step is done
+	Failed    int // devices with a failed step
+	Certified int // devices certified
+	Cases     int // case results
+	CasesFail int // failed case results
+	Reports   reports.Paths
+	Migration *migrate.Result
+}
+
+// Passed reports whether every device migrated and every case passed.
+func (s *Summary) Passed() bool {
+	return s.Migration != nil && s.Migration.OK() && s.CasesFail == 0 && s.Cases > 0
+}
+
+// Run executes the demo. The error is for what stops the demo itself (a
+// port it cannot bind, a directory it cannot write); failed devices and cases
+// are in the Summary and the reports.
+func Run(ctx context.Context, opts Options) (*Summary, error) {
+	if opts.Dir == "" {
+		return nil, errors.New("running demo: no run directory")
+	}
+	if opts.Jobs <= 0 {
+		opts.Jobs = 16
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := resetRunDir(opts.Dir); err != nil {
+		return nil, fmt.Errorf("running demo: %w", err)
+	}
+	sum := &Summary{Dir: opts.Dir}
+
+	invPath, err := writeInventory(opts.Dir, opts.Devices)
+	if err != nil {
+		return nil, err
+	}
+	sum.Inventory = invPath
+	inv, err := inventory.Read(invPath, inventory.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("running demo: %w", err)
+	}
+	if !inv.Valid() {
+		return nil, fmt.Errorf("running demo: %s has %d problems, first: %s", invPath, len(inv.Problems), inv.Problems[0])
+	}
+
+	l, err := startLab(ctx, opts.Dir, inv.Devices, log)
+	if err != nil {
+		return nil, err
+	}
+	defer l.close()
+
+	// Migrate: plan, provision, device info, render, publish.
+	client, err := webex.New(l.webexURL, webex.StaticToken(l.emu.AdminToken()),
+		webex.WithHTTPClient(l.httpClient), webex.WithRate(rate.Inf, 0), webex.WithLogger(log))
+	if err != nil {
+		return nil, fmt.Errorf("running demo: %w", err)
+	}
+	renderer, err := render.New()
+	if err != nil {
+		return nil, fmt.Errorf("running demo: %w", err)
+	}
+	target, err := publish.Open("dir://"+filepath.Join(opts.Dir, render.ConfigsDir), publish.WithLogger(log))
+	if err != nil {
+		return nil, fmt.Errorf("running demo: %w", err)
+	}
+	batcher := publish.NewBatcher(target, 2000)
+	defer batcher.Close()
+	plan, res, err := migrate.Migrate(ctx, client, inv.Devices,
+		migrate.PlanOptions{Source: invPath, Logger: log},
+		migrate.RunOptions{
+			Dir: opts.Dir, Jobs: opts.Jobs, Progress: opts.Progress, Logger: log,
+			ExtraSteps: []migrate.ExtraStep{migrate.RenderStep(renderer), migrate.PublishStep(batcher)},
+		})
+	if err != nil {
+		return nil, fmt.Errorf("running demo: migrating: %w", err)
+	}
+	sum.Devices, sum.Migration = len(plan.Devices), res
+	sum.Migrated, sum.Failed = res.Done, res.Failed
+
+	// Certify every migrated device from its published config, with the
+	// primary SBC taken down half-way through and brought back.
+	if err := l.certify(ctx, opts, sum); err != nil {
+		return nil, err
+	}
+
+	paths, err := reports.Generate(opts.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("running demo: %w", err)
+	}
+	sum.Reports = paths
+	return sum, nil
+}
+
+// runFiles are what a run directory holds. The demo's Webex lives in memory
+// and is new each time, so a journal left by an earlier demo describes
+// devices that no longer exist: the demo starts its directory afresh
+// (removing only these names) instead of resuming.
+var runFiles = []string{
+	"journal.jsonl", "plan.json", "secrets.json", "certify.jsonl", migrate.InfoDir, render.ConfigsDir,
+	"report.html", "report.xlsx", "junit.xml", CAFile, InventoryFile,
+}
+
+func resetRunDir(dir string) error {
+	for _, name := range runFiles {
+		if err := os.RemoveAll(filepath.Join(dir, name)); err != nil {
+			return err
+		}
+	}
+	return os.MkdirAll(dir, 0o755)
+}
+
+// writeInventory puts the inventory the demo migrates into the run
+// directory: the fixture, or n generated devices.
+func writeInventory(dir string, n int) (string, error) {
+	path := filepath.Join(dir, InventoryFile)
+	f, err := os.OpenFile(path+".tmp", os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return "", fmt.Errorf("writing demo inventory: %w", err)
+	}
+	if n > 0 {
+		err = fixtures.Generate(f, n, 1)
+	} else {
+		_, err = f.Write(fixtures.InventoryXLSX)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(path+".tmp", path)
+	}
+	if err != nil {
+		return "", fmt.Errorf("writing demo inventory: %w", err)
+	}
+	return path, nil
+}
+
+// lab is the demo's stand-ins for what is outside: Webex, two SBCs, DNS.
+type lab struct {
+	ca         *pki.CA
+	emu        *webexapi.Server
+	web        *httptest.Server
+	webexURL   string
+	httpClient *http.Client
+	sbc1, sbc2 *sbc.SBC
+	dns        *dns.Server
+	closers    []func()
+}
+
+func (l *lab) close() {
+	for i := len(l.closers) - 1; i >= 0; i-- {
+		l.closers[i]()
+	}
+}
+
+// emulatorUsers lets the SBCs check digest credentials against the
+// passwords the migration set in the Webex emulator, as the real SBCs do
+// against Webex.
+type emulatorUsers struct{ emu *webexapi.Server }
+
+func (u emulatorUsers) Lookup(user string) (string, bool) { return u.emu.DevicePassword(user) }
+
+func startLab(ctx context.Context, dir string, devs []inventory.Device, log *slog.Logger) (l *lab, err error) {
+	l = &lab{}
+	defer func() {
+		if err != nil {
+			l.close()
+			err = fmt.Errorf("starting the demo lab: %w", err)
+		}
+	}()
+	if l.ca, err = pki.NewCA("cutover demo lab CA"); err != nil {
+		return nil, err
+	}
+	if err = l.ca.WriteCAFile(filepath.Join(dir, CAFile)); err != nil {
+		return nil, err
+	}
+
+	seed := webexapi.DefaultSeed()
+	seed.AddInventory(devs)
+	l.emu = webexapi.New(webexapi.WithSeed(seed), webexapi.WithLogger(log))
+	cert, err := l.ca.Issue([]string{"localhost"}, pki.WithIPs(net.IPv4(127, 0, 0, 1)))
+	if err != nil {
+		return nil, err
+	}
+	l.web = httptest.NewUnstartedServer(l.emu)
+	l.web.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	l.web.StartTLS()
+	l.closers = append(l.closers, l.web.Close)
+	l.webexURL = l.web.URL + "/v1"
+	l.httpClient = &http.Client{Transport: &http.Transport{
+		TLSClientConfig:     &tls.Config{RootCAs: l.ca.Pool(), MinVersion: tls.VersionTLS12},
+		MaxIdleConnsPerHost: 64,
+	}}
+
+	users := emulatorUsers{l.emu}
+	for i, host := range []string{SBC1Host, SBC2Host} {
+		s, err := sbc.New(sbc.WithCA(l.ca), sbc.WithHosts(host), sbc.WithUsers(users), sbc.WithLogger(log))
+		if err != nil {
+			return nil, err
+		}
+		if err := s.Start(ctx, "127.0.0.1:0"); err != nil {
+			return nil, err
+		}
+		l.closers = append(l.closers, func() { s.Close() })
+		if i == 0 {
+			l.sbc1 = s
+		} else {
+			l.sbc2 = s
+		}
+	}
+	p1, p2 := port(l.sbc1.Addr()), port(l.sbc2.Addr())
+	l.dns, err = dns.Start(ctx, "127.0.0.1:0",
+		dns.WithSRV("_sips._tcp."+SRVDomain, 10, 100, p1, SBC1Host),
+		dns.WithSRV("_sips._tcp."+SRVDomain, 20, 100, p2, SBC2Host),
+		dns.WithA(SBC1Host, "127.0.0.1"), dns.WithA(SBC2Host, "127.0.0.1"))
+	if err != nil {
+		return nil, err
+	}
+	l.closers = append(l.closers, func() { l.dns.Close() })
+	return l, nil
+}
+
+func port(addr string) uint16 {
+	_, p, _ := net.SplitHostPort(addr)
+	var n uint16
+	fmt.Sscan(p, &n)
+	return n
+}
+
+// observers asks each SBC which User-Agent a user registered with.
+type observers []*sbc.SBC
+
+func (o observers) LastUserAgent(user string) (string, bool) {
+	for _, s := range o {
+		if ua, ok := s.LastUserAgent(user); ok {
+			return ua, true
+		}
+	}
+	return "", false
+}
+
+func (l *lab) certify(ctx context.Context, opts Options, sum *Summary) error {
+	targets, err := certify.FromRunDir(opts.Dir)
+	if err != nil {
+		return fmt.Errorf("running demo: certifying: %w", err)
+	}
+	out, err := os.OpenFile(filepath.Join(opts.Dir, "certify.jsonl"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("running demo: certifying: %w", err)
+	}
+	defer out.Close()
+	results, err := certify.Run(ctx, targets, certify.Options{
+		Resolver:         device.NewResolver(l.dns.Addr()),
+		Roots:            device.TrustStore(l.ca.Certificate()),
+		Jobs:             opts.Jobs,
+		Observer:         observers{l.sbc1, l.sbc2},
+		FailbackInterval: 200 * time.Millisecond,
+		PrimaryDown:      func(context.Context) error { return l.sbc1.SetFault(sbc.Fault{Down: true}) },
+		PrimaryUp:        func(context.Context) error { return l.sbc1.SetFault(sbc.Fault{}) },
+		Out:              out,
+		OnResult:         opts.OnResult,
+		Log:              opts.Logger,
+	})
+	if err != nil {
+		return fmt.Errorf("running demo: certifying: %w", err)
+	}
+	sum.Certified = len(targets)
+	sum.Cases = len(results)
+	for _, r := range results {
+		if r.Outcome == certify.Fail {
+			sum.CasesFail++
+		}
+	}
+	return nil
+}

@@ -1,0 +1,183 @@
+package demo
+
+import (
+	"context"
+	"encoding/xml"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cutover-dev/cutover/certify"
+	"github.com/cutover-dev/cutover/migrate"
+	"github.com/cutover-dev/cutover/render"
+	"github.com/cutover-dev/cutover/render/publish"
+	"github.com/cutover-dev/cutover/reports"
+)
+
+// TestDemoFixtureEndToEnd runs the whole job on the 60-device fixture and
+// then checks that the run directory is an ordinary one: its files say what
+// happened, and render, publish and report work on it afterwards.
+func TestDemoFixtureEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	sum, err := Run(context.Background(), Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sum.Passed() {
+		t.Fatalf("demo did not pass: %+v (failures %+v)", sum, sum.Migration.Failures)
+	}
+	if sum.Devices != 60 || sum.Migrated != 60 || sum.Certified != 60 {
+		t.Errorf("devices %d, migrated %d, certified %d; want 60 each", sum.Devices, sum.Migrated, sum.Certified)
+	}
+	if want := 60 * len(certify.AllCases); sum.Cases != want {
+		t.Errorf("%d case results, want %d (every case on every device)", sum.Cases, want)
+	}
+
+	// Every migrated device has a published config that reads back as
+	// TLS 1.2 to the demo's SRV domain, and the manifest lists it.
+	plan, err := migrate.ReadPlan(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	manifest, err := os.ReadFile(filepath.Join(dir, render.ConfigsDir, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pd := range plan.Devices {
+		names, err := render.FileNames(pd.Vendor, pd.MAC)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reg, err := render.ReadFile(filepath.Join(dir, render.ConfigsDir, names[0]))
+		if err != nil {
+			t.Fatalf("%s: %v", pd.MAC, err)
+		}
+		if reg.SRVDomain != SRVDomain || reg.TLSMin != "1.2" || reg.Transport != "tls" {
+			t.Errorf("%s (%s): srv %q tls %q transport %q", pd.MAC, names[0], reg.SRVDomain, reg.TLSMin, reg.Transport)
+		}
+		if !strings.Contains(string(manifest), `"`+names[0]+`"`) {
+			t.Errorf("manifest does not list %s", names[0])
+		}
+	}
+
+	// The live failover half-way shows in the results: every device passed
+	// failover and failback.
+	results, err := certify.ReadResults(filepath.Join(dir, "certify.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	passed := map[string]int{}
+	for _, r := range results {
+		if r.Outcome == certify.Pass {
+			passed[r.Case]++
+		}
+	}
+	for _, c := range []string{certify.CaseFailover, certify.CaseFailback, certify.CaseRegister, certify.CaseTLSVersion} {
+		if passed[c] != 60 {
+			t.Errorf("case %s passed on %d devices, want 60", c, passed[c])
+		}
+	}
+
+	// Secrets stay out of everything but secrets.json and the configs.
+	st, err := os.Stat(filepath.Join(dir, "secrets.json"))
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("secrets.json: %v, mode %v; want 0600", err, st.Mode().Perm())
+	}
+	sec, err := migrate.OpenSecrets(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"journal.jsonl", "plan.json", "certify.jsonl", "report.html", "junit.xml"} {
+		b, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mac := range sec.MACs() {
+			pw, _ := sec.Get(mac)
+			if strings.Contains(string(b), pw) {
+				t.Fatalf("%s holds the SIP password of %s", f, mac)
+			}
+		}
+	}
+
+	// The reports count what happened.
+	d, err := reports.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := d.Summary.Count(reports.StatusProvisioned); got != 60 {
+		t.Errorf("report: %d provisioned, want 60", got)
+	}
+	if d.Summary.CertPassed != 60 || d.Summary.CasesFailed != 0 {
+		t.Errorf("report: %d devices passed certification, %d cases failed", d.Summary.CertPassed, d.Summary.CasesFailed)
+	}
+	var junit struct {
+		Suites []struct {
+			Tests    int `xml:"tests,attr"`
+			Failures int `xml:"failures,attr"`
+		} `xml:"testsuite"`
+	}
+	b, err := os.ReadFile(sum.Reports.JUnit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := xml.Unmarshal(b, &junit); err != nil {
+		t.Fatalf("junit.xml: %v", err)
+	}
+	if len(junit.Suites) != len(certify.AllCases)+1 {
+		t.Errorf("junit.xml has %d suites, want one per case plus migration", len(junit.Suites))
+	}
+
+	// Afterwards, render and publish on the same directory change nothing.
+	sec2, err := migrate.OpenSecrets(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rr, err := render.RenderRun(context.Background(), dir, render.RunOptions{Secrets: sec2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rr.Rendered != 0 || rr.Unchanged != 60 || len(rr.Failed) != 0 {
+		t.Errorf("re-render: %+v, want 60 unchanged", rr)
+	}
+	target, err := publish.Open("dir://" + filepath.Join(dir, render.ConfigsDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, err := publish.PublishDir(context.Background(), target, filepath.Join(dir, render.ConfigsDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pr.Written != 0 {
+		t.Errorf("re-publish wrote %d files, want 0", pr.Written)
+	}
+}
+
+// A second demo into the same directory starts afresh rather than resuming
+// a journal whose devices lived in the previous demo's in-memory Webex.
+func TestDemoRunsTwiceInOneDirectory(t *testing.T) {
+	dir := t.TempDir()
+	for i := 0; i < 2; i++ {
+		sum, err := Run(context.Background(), Options{Dir: dir, Devices: 12})
+		if err != nil {
+			t.Fatalf("run %d: %v", i+1, err)
+		}
+		if !sum.Passed() || sum.Devices != 12 {
+			t.Fatalf("run %d: %+v", i+1, sum)
+		}
+	}
+	events, err := migrate.ReadJournal(filepath.Join(dir, "journal.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	creates := 0
+	for _, e := range events {
+		if e.Step == migrate.StepCreate && e.Status == migrate.StatusDone {
+			creates++
+		}
+	}
+	if creates != 12 {
+		t.Errorf("journal holds %d done creates, want 12 (one demo's)", creates)
+	}
+}
