@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/cutover-dev/cutover/internal/siplog"
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 )
@@ -119,18 +120,18 @@ func (d *Device) newUA(t Target) (*uaConn, error) {
 		RootCAs:    d.o.roots,
 		ServerName: t.Host,
 	}
-	discard := d.o.log
+	sipLog := siplog.ErrorsOnly(d.o.log)
 	ua, err := sipgo.NewUA(
 		sipgo.WithUserAgent(d.cfg.User),
 		sipgo.WithUserAgentHostname(d.cfg.Domain),
 		sipgo.WithUserAgenTLSConfig(tlsConf),
 		sipgo.WithUserAgentParser(parser),
 		sipgo.WithUserAgentTransportLayerOptions(
-			sip.WithTransportLayerLogger(discard),
+			sip.WithTransportLayerLogger(sipLog),
 			sip.WithTransportLayerReadFilter(c.readFilter),
 		),
 		sipgo.WithUserAgentTransactionLayerOptions(
-			sip.WithTransactionLayerLogger(discard),
+			sip.WithTransactionLayerLogger(sipLog),
 			sip.WithTransactionLayerTerminateOnConnClose(),
 			sip.WithTransactionLayerUnhandledResponseHandler(func(*sip.Response) {}),
 		),
@@ -138,12 +139,12 @@ func (d *Device) newUA(t Target) (*uaConn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating user agent: %w", err)
 	}
-	client, err := sipgo.NewClient(ua, sipgo.WithClientLogger(discard))
+	client, err := sipgo.NewClient(ua, sipgo.WithClientLogger(sipLog))
 	if err != nil {
 		_ = ua.Close()
 		return nil, fmt.Errorf("creating client: %w", err)
 	}
-	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(discard))
+	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(sipLog))
 	if err != nil {
 		_ = ua.Close()
 		return nil, fmt.Errorf("creating server: %w", err)

@@ -35,6 +35,7 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/cutover-dev/cutover/internal/siplog"
 	"github.com/cutover-dev/cutover/simulator/pki"
 )
 
@@ -357,7 +358,8 @@ func (s *SBC) ListenAndServe(ctx context.Context, addr string) error {
 }
 
 func (s *SBC) buildUA(bound *net.TCPAddr) error {
-	tpOpts := []sip.TransportLayerOption{sip.WithTransportLayerLogger(s.log)}
+	sipLog := siplog.ErrorsOnly(s.log)
+	tpOpts := []sip.TransportLayerOption{sip.WithTransportLayerLogger(sipLog)}
 	ua, err := sipgo.NewUA(
 		sipgo.WithUserAgent(s.serverHeader),
 		sipgo.WithUserAgentHostname(bound.IP.String()),
@@ -366,7 +368,7 @@ func (s *SBC) buildUA(bound *net.TCPAddr) error {
 		sipgo.WithUserAgenTLSConfig(&tls.Config{MinVersion: tls.VersionTLS12, MaxVersion: tls.VersionTLS12}),
 		sipgo.WithUserAgentTransportLayerOptions(tpOpts...),
 		sipgo.WithUserAgentTransactionLayerOptions(
-			sip.WithTransactionLayerLogger(s.log),
+			sip.WithTransactionLayerLogger(sipLog),
 			sip.WithTransactionLayerTerminateOnConnClose(),
 		),
 	)
