@@ -2,10 +2,8 @@ package reports
 
 import (
 	"bytes"
-	"context"
 	"encoding/csv"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -13,129 +11,14 @@ import (
 	"time"
 
 	"golang.org/x/net/html"
+
+	"github.com/cutover-dev/cutover/internal/labtool"
 )
-
-// needTool returns the path of a lab tool, skipping the test when it is
-// missing, or failing it when CUTOVER_REQUIRE_LAB=1 (CI installs the tools).
-func needTool(t *testing.T, names ...string) string {
-	t.Helper()
-	for _, n := range names {
-		if p, err := exec.LookPath(n); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CUTOVER_REQUIRE_LAB") == "1" {
-		t.Fatalf("%s not installed and CUTOVER_REQUIRE_LAB=1", names[0])
-	}
-	t.Skipf("%s not installed", names[0])
-	return ""
-}
-
-// runTool runs a lab tool in its own process group with a deadline, so that
-// a hung browser or office process never outlives the test.
-func runTool(t *testing.T, timeout time.Duration, name string, args ...string) []byte {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, name, args...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.Env = append(os.Environ(), "HOME="+t.TempDir())
-	setProcessGroup(cmd)
-	err := cmd.Run()
-	killGroup(cmd)
-	if err != nil {
-		t.Fatalf("%s: %v\n%s", filepath.Base(name), err, tail(stderr.String(), 2000))
-	}
-	return stdout.Bytes()
-}
-
-func tail(s string, n int) string {
-	if len(s) > n {
-		return s[len(s)-n:]
-	}
-	return s
-}
-
-// dumpDOM opens url in headless Chromium and returns the DOM after the
-// page's script ran.
-func dumpDOM(t *testing.T, chromium, url string) *html.Node {
-	t.Helper()
-	out := runTool(t, 90*time.Second, chromium,
-		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--user-data-dir="+t.TempDir(), "--virtual-time-budget=5000", "--dump-dom", url)
-	doc, err := html.Parse(bytes.NewReader(out))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return doc
-}
-
-func attr(n *html.Node, key string) string {
-	for _, a := range n.Attr {
-		if a.Key == key {
-			return a.Val
-		}
-	}
-	return ""
-}
-
-func find(n *html.Node, match func(*html.Node) bool) []*html.Node {
-	var out []*html.Node
-	var walk func(*html.Node)
-	walk = func(n *html.Node) {
-		if n.Type == html.ElementNode && match(n) {
-			out = append(out, n)
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c)
-		}
-	}
-	walk(n)
-	return out
-}
-
-func byID(t *testing.T, doc *html.Node, id string) *html.Node {
-	t.Helper()
-	ns := find(doc, func(n *html.Node) bool { return attr(n, "id") == id })
-	if len(ns) != 1 {
-		t.Fatalf("%d elements with id %q", len(ns), id)
-	}
-	return ns[0]
-}
-
-func text(n *html.Node) string {
-	var b strings.Builder
-	for _, t := range find(n, func(*html.Node) bool { return true }) {
-		for c := t.FirstChild; c != nil; c = c.NextSibling {
-			if c.Type == html.TextNode {
-				b.WriteString(c.Data)
-			}
-		}
-	}
-	return b.String()
-}
-
-// bodyRows returns the rendered rows of a table, each as its cells' text.
-func bodyRows(t *testing.T, doc *html.Node, id string) [][]string {
-	t.Helper()
-	var rows [][]string
-	for _, tr := range find(byID(t, doc, id), func(n *html.Node) bool { return n.Data == "tr" && n.Parent.Data == "tbody" }) {
-		var cells []string
-		for _, td := range find(tr, func(n *html.Node) bool { return n.Data == "td" }) {
-			cells = append(cells, text(td))
-		}
-		rows = append(rows, cells)
-	}
-	return rows
-}
 
 // TestChromiumRendersTheReport opens the HTML report of a 5,000-device run
 // in headless Chromium and reads back what its script rendered.
 func TestChromiumRendersTheReport(t *testing.T) {
 	t.Parallel() // the lab tests wait on other processes: overlap them
-	chromium := needTool(t, "chromium", "chromium-browser")
 	d := synth(5000, 11).data()
 	path := filepath.Join(t.TempDir(), "report.html")
 	f, err := os.Create(path)
@@ -149,8 +32,8 @@ func TestChromiumRendersTheReport(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	doc := dumpDOM(t, chromium, "file://"+path)
-	if len(find(doc, func(n *html.Node) bool { return n.Data == "html" && attr(n, "data-rendered") == "true" })) != 1 {
+	doc := labtool.ChromiumDOM(t, "file://"+path)
+	if len(labtool.Find(doc, func(n *html.Node) bool { return n.Data == "html" && labtool.Attr(n, "data-rendered") == "true" })) != 1 {
 		t.Fatal("the page script did not finish")
 	}
 	s := d.Summary
@@ -158,15 +41,15 @@ func TestChromiumRendersTheReport(t *testing.T) {
 		"planned": 5000, "provisioned": s.Count(StatusProvisioned), "failed": s.Count(StatusFailed),
 		"conflicts": s.Count(StatusConflict), "cert-failed": s.CertFailed,
 	} {
-		ns := find(doc, func(n *html.Node) bool { return attr(n, "data-count") == id })
-		if len(ns) != 1 || text(ns[0]) != strconv.Itoa(want) {
-			t.Errorf("data-count=%s: %d elements, text %q, want %d", id, len(ns), text(ns[0]), want)
+		ns := labtool.Find(doc, func(n *html.Node) bool { return labtool.Attr(n, "data-count") == id })
+		if len(ns) != 1 || labtool.Text(ns[0]) != strconv.Itoa(want) {
+			t.Errorf("data-count=%s: %d elements, text %q, want %d", id, len(ns), labtool.Text(ns[0]), want)
 		}
 	}
-	if got := text(byID(t, doc, "devices-total")); got != "5000" {
+	if got := labtool.Text(labtool.ByID(t, doc, "devices-total")); got != "5000" {
 		t.Errorf("#devices-total = %q, want 5000", got)
 	}
-	rows := bodyRows(t, doc, "devices")
+	rows := labtool.BodyRows(t, doc, "devices")
 	if len(rows) != 100 {
 		t.Fatalf("%d device rows rendered, want one page of 100", len(rows))
 	}
@@ -176,33 +59,33 @@ func TestChromiumRendersTheReport(t *testing.T) {
 	if rows[4][4] != plantedMarkup {
 		t.Errorf("owner cell renders as %q: it must show the text, not run it", rows[4][4])
 	}
-	if len(find(doc, func(n *html.Node) bool {
-		return n.Data == "script" && strings.Contains(text(n), "owned") && attr(n, "type") == ""
+	if len(labtool.Find(doc, func(n *html.Node) bool {
+		return n.Data == "script" && strings.Contains(labtool.Text(n), "owned") && labtool.Attr(n, "type") == ""
 	})) != 0 {
 		t.Error("planted markup became a script element")
 	}
-	if got := text(byID(t, doc, "devices-page")); !strings.Contains(got, "of 5000") {
+	if got := labtool.Text(labtool.ByID(t, doc, "devices-page")); !strings.Contains(got, "of 5000") {
 		t.Errorf("pager says %q", got)
 	}
-	mrows := bodyRows(t, doc, "matrix")
+	mrows := labtool.BodyRows(t, doc, "matrix")
 	if len(mrows) != 50 || len(mrows[0]) != 3+len(d.Cases) {
 		t.Errorf("matrix: %d rows of %d cells, want 50 of %d", len(mrows), len(mrows[0]), 3+len(d.Cases))
 	}
-	if got := text(byID(t, doc, "matrix-total")); got != strconv.Itoa(s.Certified) {
+	if got := labtool.Text(labtool.ByID(t, doc, "matrix-total")); got != strconv.Itoa(s.Certified) {
 		t.Errorf("#matrix-total = %q, want %d", got, s.Certified)
 	}
-	frows := bodyRows(t, doc, "failures")
-	if len(frows) != min(50, len(d.Failures)) || text(byID(t, doc, "failures-total")) != strconv.Itoa(len(d.Failures)) {
-		t.Errorf("failures: %d rows, total %q, want %d", len(frows), text(byID(t, doc, "failures-total")), len(d.Failures))
+	frows := labtool.BodyRows(t, doc, "failures")
+	if len(frows) != min(50, len(d.Failures)) || labtool.Text(labtool.ByID(t, doc, "failures-total")) != strconv.Itoa(len(d.Failures)) {
+		t.Errorf("failures: %d rows, total %q, want %d", len(frows), labtool.Text(labtool.ByID(t, doc, "failures-total")), len(d.Failures))
 	}
 
 	// A link's starting view filters and sorts: failed devices, highest MAC first.
-	doc = dumpDOM(t, chromium, "file://"+path+"#status=failed&sort=MAC&dir=desc")
+	doc = labtool.ChromiumDOM(t, "file://"+path+"#status=failed&sort=MAC&dir=desc")
 	failed := s.Count(StatusFailed)
-	if got := text(byID(t, doc, "devices-total")); got != strconv.Itoa(failed) {
+	if got := labtool.Text(labtool.ByID(t, doc, "devices-total")); got != strconv.Itoa(failed) {
 		t.Errorf("filtered #devices-total = %q, want %d", got, failed)
 	}
-	rows = bodyRows(t, doc, "devices")
+	rows = labtool.BodyRows(t, doc, "devices")
 	var lastFailed string
 	for _, dev := range d.Devices {
 		if dev.Status == StatusFailed {
@@ -224,7 +107,7 @@ func TestChromiumRendersTheReport(t *testing.T) {
 // program reads, and planted formulas stay text.
 func TestLibreOfficeReadsTheWorkbook(t *testing.T) {
 	t.Parallel()
-	lo := needTool(t, "libreoffice", "soffice")
+	lo := labtool.Need(t, "libreoffice", "soffice")
 	d := synth(200, 13).data()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "report.xlsx")
@@ -239,7 +122,7 @@ func TestLibreOfficeReadsTheWorkbook(t *testing.T) {
 	// Filter options: comma, double quote, UTF-8, from row 1, default
 	// column formats, ..., and the last token -1 exports every sheet to its
 	// own file (LibreOffice 7.2 and later), named report-<Sheet>.csv.
-	runTool(t, 120*time.Second, lo, "-env:UserInstallation=file://"+filepath.Join(dir, "profile"),
+	labtool.Run(t, 120*time.Second, lo, "-env:UserInstallation=file://"+filepath.Join(dir, "profile"),
 		"--headless", "--norestore", "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1",
 		"--outdir", out, path)
 	read := func(sheet string) [][]string {
