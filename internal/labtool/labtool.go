@@ -138,4 +138,3 @@ func BodyRows(t testing.TB, doc *html.Node, id string) [][]string {
 	}
 	return rows
 }
-
