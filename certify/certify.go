@@ -36,6 +36,20 @@ type UserAgentObserver interface {
 	LastUserAgent(user string) (string, bool)
 }
 
+// Observers is a UserAgentObserver over several SBCs (a primary and its
+// failover peers): the device may have registered with any of them.
+type Observers []UserAgentObserver
+
+// LastUserAgent asks each observer in order and returns the first answer.
+func (o Observers) LastUserAgent(user string) (string, bool) {
+	for _, s := range o {
+		if ua, ok := s.LastUserAgent(user); ok {
+			return ua, true
+		}
+	}
+	return "", false
+}
+
 // Options control a certification run.
 type Options struct {
 	// SBC is an SRV domain (looked up as _sips._tcp.SBC) or an explicit

@@ -15,18 +15,6 @@ import (
 	"github.com/cutover-dev/cutover/simulator/sbc"
 )
 
-// observers asks each SBC in turn what User-Agent it saw.
-type observers []*sbc.SBC
-
-func (o observers) LastUserAgent(user string) (string, bool) {
-	for _, s := range o {
-		if ua, ok := s.LastUserAgent(user); ok {
-			return ua, true
-		}
-	}
-	return "", false
-}
-
 func fleet(l *devicetest.Lab, n int) []certify.Target {
 	var out []certify.Target
 	for i := 0; i < n; i++ {
@@ -44,7 +32,7 @@ func options(l *devicetest.Lab, out *bytes.Buffer) certify.Options {
 		Roots:    l.Roots,
 		Jobs:     4,
 		Timeout:  500 * time.Millisecond,
-		Observer: observers{l.SBC1, l.SBC2},
+		Observer: certify.Observers{l.SBC1, l.SBC2},
 		Rand:     rand.New(rand.NewPCG(1, 2)),
 	}
 	if out != nil {

@@ -1,7 +1,6 @@
 package certify
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -44,41 +43,24 @@ func ConfigFromRegistration(reg *render.Registration, mac, make, model string) (
 	return cfg, nil
 }
 
-// plannedDevice is the part of DIR/plan.json (migrate.Plan) certify reads;
-// certify does not import migrate, which drives the migration.
-type plannedDevice struct {
-	MAC    string `json:"mac"`
-	Make   string `json:"make"`
-	Model  string `json:"model"`
-	Vendor string `json:"vendor"`
-	Action string `json:"action"`
-}
-
-// migrated are the plan actions after which a device has a published config.
-var migrated = map[string]bool{"create": true, "adopt": true, "update": true}
-
 // FromRunDir reads the devices of a migration run directory as the phones
 // will see them: for every device the plan migrates (create, adopt, update),
 // the config published under DIR/configs/ read back by the render readers,
 // with make and model from DIR/plan.json. A migrated device whose config is
 // missing or unreadable is an error naming it (all of them are listed).
 func FromRunDir(dir string) ([]Target, error) {
-	b, err := os.ReadFile(filepath.Join(dir, "plan.json"))
+	// The plan is read through render, which renders the same devices;
+	// certify does not import migrate, which drives the migration.
+	planned, err := render.ReadPlanDevices(dir)
 	if err != nil {
 		return nil, fmt.Errorf("reading run %s: %w", dir, err)
-	}
-	var plan struct {
-		Devices []plannedDevice `json:"devices"`
-	}
-	if err := json.Unmarshal(b, &plan); err != nil {
-		return nil, fmt.Errorf("reading run %s: plan.json: %w", dir, err)
 	}
 	var (
 		out  []Target
 		errs []error
 	)
-	for _, pd := range plan.Devices {
-		if !migrated[pd.Action] {
+	for _, pd := range planned {
+		if !pd.Migrated() {
 			continue
 		}
 		names, err := render.FileNames(pd.Vendor, pd.MAC)

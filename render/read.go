@@ -9,8 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -187,6 +189,72 @@ func atoi(what, s string) (int, error) {
 	return n, nil
 }
 
+// optAtoi is atoi for an optional setting: absent ("") reads as 0.
+func optAtoi(what, s string) (int, error) {
+	if s == "" {
+		return 0, nil
+	}
+	return atoi(what, s)
+}
+
+// enum maps the codes a vendor writes for one setting to ours. Each reader
+// spells its own table so the vendor's format stays visible where it is read.
+type enum map[string]string
+
+// get returns the value for code, or an error naming the setting (what) and
+// the codes it takes (expect).
+func (e enum) get(what, code, expect string) (string, error) {
+	if v, ok := e[code]; ok {
+		return v, nil
+	}
+	return "", fmt.Errorf("%s %q: expected %s", what, code, expect)
+}
+
+// hostPort splits a configured "host[:port]" proxy address. Without a port
+// the device either resolves SRV (srv, port 0: see target) or uses the SIPS
+// default port on an A record.
+func hostPort(what, addr string, srv bool) (string, int, error) {
+	if h, p, ok := strings.Cut(addr, ":"); ok {
+		port, err := atoi(what, p)
+		return h, port, err
+	}
+	if srv {
+		return addr, 0, nil
+	}
+	return addr, DefaultSIPSPort, nil
+}
+
+// cutoverComment records a "cutover-key: value" comment (the comment text
+// without its marker) in into; any other comment is ignored.
+func cutoverComment(text string, into map[string]string) {
+	if k, v, ok := strings.Cut(text, ":"); ok && strings.HasPrefix(k, "cutover-") {
+		into[k] = strings.TrimSpace(v)
+	}
+}
+
+// eachLine calls fn with the trimmed text of every non-blank line
+// of a line-oriented config, stopping at fn's first error, which comes back
+// prefixed with the line number. stripBOM drops a byte-order mark on line 1.
+func eachLine(data []byte, stripBOM bool, fn func(line string) error) error {
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 64<<10), MaxConfigSize)
+	n := 0
+	for sc.Scan() {
+		n++
+		line := strings.TrimSpace(sc.Text())
+		if n == 1 && stripBOM {
+			line = strings.TrimPrefix(line, "\ufeff")
+		}
+		if line == "" {
+			continue
+		}
+		if err := fn(line); err != nil {
+			return fmt.Errorf("line %d: %w", n, err)
+		}
+	}
+	return sc.Err()
+}
+
 // target turns a configured proxy (host, port) into the SRV domain or the
 // explicit host:port list entry: port 0 or absent means DNS SRV.
 func (r *Registration) target(host string, port int) {
@@ -216,49 +284,35 @@ func (r *Registration) target(host string, port int) {
 func readYealink(data []byte) (*Registration, error) {
 	kv := map[string]string{}
 	comments := map[string]string{}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 64<<10), MaxConfigSize)
-	n, sawHeader := 0, false
-	for sc.Scan() {
-		n++
-		line := strings.TrimSpace(sc.Text())
-		if n == 1 {
-			line = strings.TrimPrefix(line, "\ufeff")
-		}
+	sawHeader := false
+	err := eachLine(data, true, func(line string) error {
 		switch {
-		case line == "":
-			continue
 		case strings.HasPrefix(line, "#!version:"):
 			sawHeader = true
-			continue
+			return nil
 		case strings.HasPrefix(line, "#"):
-			if k, v, ok := strings.Cut(strings.TrimLeft(line, "# "), ":"); ok && strings.HasPrefix(k, "cutover-") {
-				comments[k] = strings.TrimSpace(v)
-			}
-			continue
+			cutoverComment(strings.TrimLeft(line, "# "), comments)
+			return nil
 		}
 		k, v, ok := strings.Cut(line, "=")
 		if !ok {
-			return nil, fmt.Errorf("line %d: expected key = value", n)
+			return errors.New("expected key = value")
 		}
 		kv[strings.TrimSpace(k)] = strings.TrimSpace(v)
-	}
-	if err := sc.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	if !sawHeader {
 		return nil, errors.New("no #!version header: Yealink phones ignore such a file")
 	}
 	reg := &Registration{}
-	switch m := kv["static.security.default_ssl_method"]; m {
-	case "5":
-		reg.TLSMin = "1.2"
-	case "4":
-		reg.TLSMin = "1.1"
-	case "", "0", "3":
-		reg.TLSMin = "1.0" // TLS 1.0, or SSLv23 negotiation down to it
-	default:
-		return nil, fmt.Errorf("static.security.default_ssl_method %q: expected 0, 3, 4 or 5", m)
+	// 0 and 3 are TLS 1.0 or SSLv23 negotiating down to it.
+	reg.TLSMin, err = enum{"5": "1.2", "4": "1.1", "": "1.0", "0": "1.0", "3": "1.0"}.
+		get("static.security.default_ssl_method", kv["static.security.default_ssl_method"], "0, 3, 4 or 5")
+	if err != nil {
+		return nil, err
 	}
 	if kv["static.security.trust_certificates"] == "1" {
 		reg.TrustRoot = comments["cutover-trust-root"]
@@ -277,55 +331,32 @@ func readYealink(data []byte) (*Registration, error) {
 			accounts[i] = true
 		}
 	}
-	ids := make([]int, 0, len(accounts))
-	for i := range accounts {
-		ids = append(ids, i)
-	}
-	sort.Ints(ids)
-	for _, i := range ids {
+	for _, i := range slices.Sorted(maps.Keys(accounts)) {
 		a := func(s string) string { return kv["account."+strconv.Itoa(i)+"."+s] }
+		what := func(s string) string { return fmt.Sprintf("account.%d.%s", i, s) }
 		if reg.Transport == "" {
-			switch t := a("sip_server.1.transport_type"); t {
-			case "0", "":
-				reg.Transport = "udp"
-			case "1":
-				reg.Transport = "tcp"
-			case "2":
-				reg.Transport = "tls"
-			case "3":
-				reg.Transport = "dns-naptr"
-			default:
-				return nil, fmt.Errorf("account.%d.sip_server.1.transport_type %q: expected 0 to 3", i, t)
+			reg.Transport, err = enum{"": "udp", "0": "udp", "1": "tcp", "2": "tls", "3": "dns-naptr"}.
+				get(what("sip_server.1.transport_type"), a("sip_server.1.transport_type"), "0 to 3")
+			if err != nil {
+				return nil, err
 			}
-			if e := a("sip_server.1.expires"); e != "" {
-				n, err := atoi(fmt.Sprintf("account.%d.sip_server.1.expires", i), e)
-				if err != nil {
-					return nil, err
-				}
-				reg.Expires = n
+			if reg.Expires, err = optAtoi(what("sip_server.1.expires"), a("sip_server.1.expires")); err != nil {
+				return nil, err
 			}
 			reg.UserAgent = a("custom_ua")
 		}
 		domain := a("sip_server.1.address")
+		// The account registers through its outbound proxy when one is on,
+		// else straight to its SIP server.
+		host, server := domain, "sip_server.1"
 		if a("outbound_proxy_enable") == "1" {
-			port := 0
-			if p := a("outbound_proxy.1.port"); p != "" {
-				var err error
-				if port, err = atoi(fmt.Sprintf("account.%d.outbound_proxy.1.port", i), p); err != nil {
-					return nil, err
-				}
-			}
-			reg.target(a("outbound_proxy.1.address"), port)
-		} else {
-			port := 0
-			if p := a("sip_server.1.port"); p != "" {
-				var err error
-				if port, err = atoi(fmt.Sprintf("account.%d.sip_server.1.port", i), p); err != nil {
-					return nil, err
-				}
-			}
-			reg.target(domain, port)
+			host, server = a("outbound_proxy.1.address"), "outbound_proxy.1"
 		}
+		port, err := optAtoi(what(server+".port"), a(server+".port"))
+		if err != nil {
+			return nil, err
+		}
+		reg.target(host, port)
 		reg.Lines = append(reg.Lines, LineRegistration{
 			Port: i, User: a("user_name"), Domain: domain, AuthUser: a("auth_name"),
 			Password: a("password"), DisplayName: a("display_name"),
@@ -377,10 +408,7 @@ func parseXML(data []byte) (*xmlDoc, error) {
 			}
 			text.Reset()
 		case xml.Comment:
-			s := strings.TrimSpace(string(t))
-			if k, v, ok := strings.Cut(s, ":"); ok && strings.HasPrefix(k, "cutover-") {
-				d.comments[k] = strings.TrimSpace(v)
-			}
+			cutoverComment(strings.TrimSpace(string(t)), d.comments)
 		}
 	}
 	if d.root == "" {
@@ -407,15 +435,10 @@ func readPoly(data []byte) (*Registration, []string, error) {
 	}
 	a := d.attrs
 	reg := &Registration{UserAgent: d.comments["cutover-user-agent"]}
-	switch p := a["device.sec.TLS.protocol.sip"]; p {
-	case "TLSv1_2":
-		reg.TLSMin = "1.2"
-	case "TLSv1_1":
-		reg.TLSMin = "1.1"
-	case "", "TLSv1_0", "SSLv2v3":
-		reg.TLSMin = "1.0"
-	default:
-		return nil, nil, fmt.Errorf("device.sec.TLS.protocol.sip %q: expected SSLv2v3 or TLSv1_0 to TLSv1_2", p)
+	reg.TLSMin, err = enum{"TLSv1_2": "1.2", "TLSv1_1": "1.1", "": "1.0", "TLSv1_0": "1.0", "SSLv2v3": "1.0"}.
+		get("device.sec.TLS.protocol.sip", a["device.sec.TLS.protocol.sip"], "SSLv2v3 or TLSv1_0 to TLSv1_2")
+	if err != nil {
+		return nil, nil, err
 	}
 	if pemText := a["sec.TLS.customCaCert.1"]; pemText != "" {
 		if b, _ := pem.Decode([]byte(pemText)); b != nil {
@@ -455,19 +478,15 @@ func readPoly(data []byte) (*Registration, []string, error) {
 		if proxy == "" {
 			proxy, pport, ptr = domain, p("server.1.port"), p("server.1.transport")
 		}
-		port := 0
-		if pport != "" {
-			if port, err = atoi(fmt.Sprintf("reg.%d outbound proxy port", i), pport); err != nil {
-				return nil, nil, err
-			}
+		port, err := optAtoi(fmt.Sprintf("reg.%d outbound proxy port", i), pport)
+		if err != nil {
+			return nil, nil, err
 		}
 		reg.target(proxy, port)
 		if reg.Transport == "" {
 			reg.Transport = transport(ptr)
-			if e := p("server.1.expires"); e != "" {
-				if reg.Expires, err = atoi(fmt.Sprintf("reg.%d.server.1.expires", i), e); err != nil {
-					return nil, nil, err
-				}
+			if reg.Expires, err = optAtoi(fmt.Sprintf("reg.%d.server.1.expires", i), p("server.1.expires")); err != nil {
+				return nil, nil, err
 			}
 		}
 		reg.Lines = append(reg.Lines, LineRegistration{
@@ -487,15 +506,10 @@ func readGrandstream(data []byte) (*Registration, error) {
 		return nil, fmt.Errorf("root element <%s>: expected <gs_provision>", d.root)
 	}
 	reg := &Registration{UserAgent: d.comments["cutover-user-agent"]}
-	switch v := d.elems["P22293"]; v {
-	case "12":
-		reg.TLSMin = "1.2"
-	case "11":
-		reg.TLSMin = "1.1"
-	case "", "10":
-		reg.TLSMin = "1.0"
-	default:
-		return nil, fmt.Errorf("P22293 (minimum TLS version) %q: expected 10, 11 or 12", v)
+	reg.TLSMin, err = enum{"12": "1.2", "11": "1.1", "": "1.0", "10": "1.0"}.
+		get("P22293 (minimum TLS version)", d.elems["P22293"], "10, 11 or 12")
+	if err != nil {
+		return nil, err
 	}
 	for acct := 1; acct <= gsMaxAccounts; acct++ {
 		p := func(key string) string {
@@ -509,37 +523,26 @@ func readGrandstream(data []byte) (*Registration, error) {
 			reg.TrustRoot = d.comments["cutover-trust-root"]
 		}
 		if reg.Transport == "" {
-			switch t := p("transport"); t {
-			case "", "0":
-				reg.Transport = "udp"
-			case "1":
-				reg.Transport = "tcp"
-			case "2":
-				reg.Transport = "tls"
-			default:
-				return nil, fmt.Errorf("account %d SIP transport %q: expected 0, 1 or 2", acct, t)
+			reg.Transport, err = enum{"": "udp", "0": "udp", "1": "tcp", "2": "tls"}.
+				get(fmt.Sprintf("account %d SIP transport", acct), p("transport"), "0, 1 or 2")
+			if err != nil {
+				return nil, err
 			}
-			if e := p("expires"); e != "" {
-				m, err := atoi(fmt.Sprintf("account %d register expiration", acct), e)
-				if err != nil {
-					return nil, err
-				}
-				reg.Expires = m * 60 // the phone counts minutes
+			m, err := optAtoi(fmt.Sprintf("account %d register expiration", acct), p("expires"))
+			if err != nil {
+				return nil, err
 			}
+			reg.Expires = m * 60 // the phone counts minutes
 		}
 		domain := p("server")
 		proxy := p("proxy")
 		if proxy == "" {
 			proxy = domain
 		}
-		host, port := proxy, 0
-		if h, ps, ok := strings.Cut(proxy, ":"); ok {
-			host = h
-			if port, err = atoi(fmt.Sprintf("account %d proxy port", acct), ps); err != nil {
-				return nil, err
-			}
-		} else if dm := p("dnsmode"); dm != "1" && dm != "2" {
-			port = DefaultSIPSPort // A-record mode: the phone uses the transport's default port
+		dm := p("dnsmode") // 1 SRV, 2 NAPTR/SRV; else A record and the transport's default port
+		host, port, err := hostPort(fmt.Sprintf("account %d proxy port", acct), proxy, dm == "1" || dm == "2")
+		if err != nil {
+			return nil, err
 		}
 		reg.target(host, port)
 		reg.Lines = append(reg.Lines, LineRegistration{
@@ -560,31 +563,19 @@ type iniTable struct {
 func readAudioCodes(data []byte) (*Registration, error) {
 	kv := map[string]string{}
 	tables := map[string]*iniTable{}
+	comments := map[string]string{}
 	var cur string
-	trust := ""
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 64<<10), MaxConfigSize)
-	n := 0
-	for sc.Scan() {
-		n++
-		line := strings.TrimSpace(sc.Text())
-		if n == 1 {
-			line = strings.TrimPrefix(line, "\ufeff")
-		}
+	err := eachLine(data, true, func(line string) error {
 		switch {
-		case line == "":
-			continue
 		case strings.HasPrefix(line, ";"):
-			if v, ok := strings.CutPrefix(strings.TrimSpace(strings.TrimPrefix(line, ";")), "cutover-trust-root:"); ok {
-				trust = strings.TrimSpace(v)
-			}
-			continue
+			cutoverComment(strings.TrimSpace(strings.TrimPrefix(line, ";")), comments)
+			return nil
 		case strings.HasPrefix(line, "["):
 			inner := strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(line, "["), "]"))
 			switch {
 			case strings.HasPrefix(inner, `\`):
 				if cur == "" || strings.TrimPrefix(inner, `\`) != cur {
-					return nil, fmt.Errorf("line %d: table end %s without its start", n, line)
+					return fmt.Errorf("table end %s without its start", line)
 				}
 				cur = ""
 			case strings.HasPrefix(line, "[ "):
@@ -593,67 +584,49 @@ func readAudioCodes(data []byte) (*Registration, error) {
 			default:
 				cur = "" // a section header such as [SIP Params]
 			}
-			continue
+			return nil
 		}
 		if cur != "" {
-			if err := tableLine(tables[cur], cur, line); err != nil {
-				return nil, fmt.Errorf("line %d: %w", n, err)
-			}
-			continue
+			return tableLine(tables[cur], cur, line)
 		}
 		k, v, ok := strings.Cut(line, "=")
 		if !ok {
-			return nil, fmt.Errorf("line %d: expected Name = value", n)
+			return errors.New("expected Name = value")
 		}
 		kv[strings.TrimSpace(k)] = unquote(strings.TrimSpace(v))
-	}
-	if err := sc.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	if cur != "" {
 		return nil, fmt.Errorf("table %s: no end line [ \\%s ]", cur, cur)
 	}
 	reg := &Registration{UserAgent: kv["UserAgentDisplayInfo"]}
-	switch t := kv["SIPTransportType"]; t {
-	case "", "0":
-		reg.Transport = "udp"
-	case "1":
-		reg.Transport = "tcp"
-	case "2":
-		reg.Transport = "tls"
-	default:
-		return nil, fmt.Errorf("SIPTransportType %q: expected 0, 1 or 2", t)
+	reg.Transport, err = enum{"": "udp", "0": "udp", "1": "tcp", "2": "tls"}.
+		get("SIPTransportType", kv["SIPTransportType"], "0, 1 or 2")
+	if err != nil {
+		return nil, err
 	}
 	// TLSVersion: 0 SSL2-TLS1.0, 1 TLS1.0, 2 TLS1.1, 3 TLS1.0+1.1, 4 TLS1.2,
 	// 5 TLS1.0+1.2, 6 TLS1.1+1.2, 7 TLS1.0-1.2: the minimum is what matters.
-	mins := map[string]string{"": "1.0", "0": "1.0", "1": "1.0", "2": "1.1", "3": "1.0", "4": "1.2", "5": "1.0", "6": "1.1", "7": "1.0"}
-	min, ok := mins[kv["TLSVersion"]]
-	if !ok {
-		return nil, fmt.Errorf("TLSVersion %q: expected 0 to 7", kv["TLSVersion"])
+	reg.TLSMin, err = enum{"": "1.0", "0": "1.0", "1": "1.0", "2": "1.1", "3": "1.0", "4": "1.2", "5": "1.0", "6": "1.1", "7": "1.0"}.
+		get("TLSVersion", kv["TLSVersion"], "0 to 7")
+	if err != nil {
+		return nil, err
 	}
-	reg.TLSMin = min
 	if kv["VerifyServerCertificate"] == "1" {
-		reg.TrustRoot = trust
+		reg.TrustRoot = comments["cutover-trust-root"]
 	}
-	if e := kv["RegistrationTime"]; e != "" {
-		var err error
-		if reg.Expires, err = atoi("RegistrationTime", e); err != nil {
-			return nil, err
-		}
+	if reg.Expires, err = optAtoi("RegistrationTime", kv["RegistrationTime"]); err != nil {
+		return nil, err
 	}
 	srv := kv["ProxyDNSQueryType"] == "1" || kv["ProxyDNSQueryType"] == "2"
 	if t := tables["ProxyIp"]; t != nil {
 		for _, idx := range t.sorted() {
-			addr := t.rows[idx]["ProxyIp_IpAddress"]
-			host, port := addr, 0
-			if h, p, ok := strings.Cut(addr, ":"); ok {
-				host = h
-				var err error
-				if port, err = atoi("ProxyIp port", p); err != nil {
-					return nil, err
-				}
-			} else if !srv {
-				port = DefaultSIPSPort
+			host, port, err := hostPort("ProxyIp port", t.rows[idx]["ProxyIp_IpAddress"], srv)
+			if err != nil {
+				return nil, err
 			}
 			reg.target(host, port)
 		}
@@ -694,14 +667,7 @@ func readAudioCodes(data []byte) (*Registration, error) {
 	return reg, nil
 }
 
-func (t *iniTable) sorted() []int {
-	idx := make([]int, 0, len(t.rows))
-	for i := range t.rows {
-		idx = append(idx, i)
-	}
-	sort.Ints(idx)
-	return idx
-}
+func (t *iniTable) sorted() []int { return slices.Sorted(maps.Keys(t.rows)) }
 
 func tableLine(t *iniTable, name, line string) error {
 	line = strings.TrimSuffix(line, ";")
@@ -780,37 +746,34 @@ func readGeneric(data []byte) (*Registration, error) {
 	reg := &Registration{}
 	section := ""
 	lines := map[int]*LineRegistration{}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 64<<10), MaxConfigSize)
-	n := 0
-	for sc.Scan() {
-		n++
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
+	// The generic profile is written without a byte-order mark; unlike the
+	// vendor readers this one does not skip one.
+	err := eachLine(data, false, func(line string) error {
+		if strings.HasPrefix(line, "#") {
+			return nil
 		}
 		if strings.HasPrefix(line, "[") {
 			if !strings.HasSuffix(line, "]") {
-				return nil, fmt.Errorf("line %d: section header without ']'", n)
+				return errors.New("section header without ']'")
 			}
 			section = strings.TrimSpace(line[1 : len(line)-1])
 			if rest, ok := strings.CutPrefix(section, "line "); ok {
 				i, err := atoi("line number", rest)
 				if err != nil || i == 0 {
-					return nil, fmt.Errorf("line %d: section [%s]: expected [line N], N from 1", n, section)
+					return fmt.Errorf("section [%s]: expected [line N], N from 1", section)
 				}
 				if lines[i] != nil {
-					return nil, fmt.Errorf("line %d: section [%s] appears twice", n, section)
+					return fmt.Errorf("section [%s] appears twice", section)
 				}
 				lines[i] = &LineRegistration{Port: i}
 			} else if section != "device" && section != "sip" {
-				return nil, fmt.Errorf("line %d: unknown section [%s]: expected device, sip or line N", n, section)
+				return fmt.Errorf("unknown section [%s]: expected device, sip or line N", section)
 			}
-			continue
+			return nil
 		}
 		k, v, ok := strings.Cut(line, "=")
 		if !ok {
-			return nil, fmt.Errorf("line %d: expected key = value", n)
+			return errors.New("expected key = value")
 		}
 		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
 		var err error
@@ -854,19 +817,12 @@ func readGeneric(data []byte) (*Registration, error) {
 				l.DisplayName = v
 			}
 		}
-		if err != nil {
-			return nil, fmt.Errorf("line %d: %w", n, err)
-		}
-	}
-	if err := sc.Err(); err != nil {
+		return err
+	})
+	if err != nil {
 		return nil, err
 	}
-	idx := make([]int, 0, len(lines))
-	for i := range lines {
-		idx = append(idx, i)
-	}
-	sort.Ints(idx)
-	for _, i := range idx {
+	for _, i := range slices.Sorted(maps.Keys(lines)) {
 		reg.Lines = append(reg.Lines, *lines[i])
 	}
 	return reg, nil

@@ -48,14 +48,21 @@ func newRenderer(t testing.TB, opts ...Option) *Renderer {
 	return r
 }
 
+// mustRender renders d with r and fails the test on an error.
+func mustRender(t testing.TB, r *Renderer, d Device) []File {
+	t.Helper()
+	files, err := r.Render(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
 func TestRenderGolden(t *testing.T) {
 	r := newRenderer(t)
 	for vendor, d := range samples() {
 		t.Run(vendor, func(t *testing.T) {
-			files, err := r.Render(d)
-			if err != nil {
-				t.Fatal(err)
-			}
+			files := mustRender(t, r, d)
 			want, _ := FileNames(vendor, d.Info.MAC)
 			if len(files) != len(want) {
 				t.Fatalf("got %d files, want %v", len(files), want)
@@ -67,10 +74,7 @@ func TestRenderGolden(t *testing.T) {
 				golden(t, f.Name, f.Data)
 			}
 			// Determinism: a second render is byte-identical.
-			again, err := r.Render(d)
-			if err != nil {
-				t.Fatal(err)
-			}
+			again := mustRender(t, r, d)
 			for i := range files {
 				if !bytes.Equal(files[i].Data, again[i].Data) {
 					t.Errorf("%s differs between two renders", files[i].Name)
@@ -120,10 +124,7 @@ func TestRoundTrip(t *testing.T) {
 	r := newRenderer(t)
 	for vendor, d := range samples() {
 		t.Run(vendor, func(t *testing.T) {
-			files, err := r.Render(d)
-			if err != nil {
-				t.Fatal(err)
-			}
+			files := mustRender(t, r, d)
 			dir := t.TempDir()
 			for _, f := range files {
 				if err := os.WriteFile(filepath.Join(dir, f.Name), f.Data, 0o600); err != nil {
@@ -153,10 +154,7 @@ func TestRoundTrip(t *testing.T) {
 }
 
 func TestPolyMasterReferencesPhoneFile(t *testing.T) {
-	files, err := newRenderer(t).Render(samples()[VendorPoly])
-	if err != nil {
-		t.Fatal(err)
-	}
+	files := mustRender(t, newRenderer(t), samples()[VendorPoly])
 	if !bytes.Contains(files[0].Data, []byte(`CONFIG_FILES="0004f2a1b2c3-phone.cfg"`)) {
 		t.Errorf("master config does not reference the phone file:\n%s", files[0].Data)
 	}
@@ -188,10 +186,7 @@ func TestUnknownVariableNamesFileLineAndVariable(t *testing.T) {
 	}
 
 	d.Vars["timezone"] = "-5"
-	files, err := r.Render(d)
-	if err != nil {
-		t.Fatal(err)
-	}
+	files := mustRender(t, r, d)
 	if !bytes.Contains(files[0].Data, []byte("local_time.time_zone = -5\n")) {
 		t.Errorf("variable not rendered:\n%s", files[0].Data)
 	}
@@ -221,19 +216,13 @@ func TestPartnerOverrideExtendsBase(t *testing.T) {
 	r := newRenderer(t, WithTemplatesDir(dir))
 	d := samples()[VendorYealink]
 	d.Vars = map[string]string{"site": "HQ"}
-	files, err := r.Render(d)
-	if err != nil {
-		t.Fatal(err)
-	}
+	files := mustRender(t, r, d)
 	got := string(files[0].Data)
 	if !strings.Contains(got, "## make-wide: HQ\n") || !strings.HasSuffix(got, "## model-specific\n") {
 		t.Errorf("overrides not applied:\n%s", got)
 	}
 	d.Template = "vip"
-	files, err = r.Render(d)
-	if err != nil {
-		t.Fatal(err)
-	}
+	files = mustRender(t, r, d)
 	if !strings.HasSuffix(string(files[0].Data), "## vip 001565A1B2C3\n") {
 		t.Errorf("device template not applied:\n%s", files[0].Data)
 	}
@@ -319,10 +308,7 @@ func TestFileNames(t *testing.T) {
 }
 
 func TestReadRejectsWeakenedConfigs(t *testing.T) {
-	files, err := newRenderer(t).Render(samples()[VendorYealink])
-	if err != nil {
-		t.Fatal(err)
-	}
+	files := mustRender(t, newRenderer(t), samples()[VendorYealink])
 	weak := bytes.Replace(files[0].Data, []byte("static.security.default_ssl_method = 5"), []byte("static.security.default_ssl_method = 3"), 1)
 	weak = bytes.Replace(weak, []byte("static.security.trust_certificates = 1"), []byte("static.security.trust_certificates = 0"), 1)
 	reg, err := Read(VendorYealink, files[0].Name, weak)

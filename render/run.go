@@ -67,14 +67,42 @@ type RunResult struct {
 // ErrRunDir is returned when the run directory lacks what RenderRun needs.
 var ErrRunDir = errors.New("not a run directory")
 
-// plannedDevice is the part of migrate's DIR/plan.json that rendering needs;
-// render cannot import migrate (migrate imports render).
-type plannedDevice struct {
+// PlannedDevice is the part of a device's entry in a run directory's
+// plan.json (migrate.PlannedDevice) that rendering and certifying need:
+// render cannot import migrate (migrate imports render), and certify reads
+// the plan through render so that the two agree on it.
+type PlannedDevice struct {
 	MAC    string `json:"mac"`
 	Make   string `json:"make"`
 	Model  string `json:"model"`
 	Vendor string `json:"vendor"`
 	Action string `json:"action"`
+}
+
+// Migrated reports whether the plan migrates the device (create, adopt or
+// update): only those get a config.
+func (d PlannedDevice) Migrated() bool {
+	switch d.Action {
+	case "create", "adopt", "update":
+		return true
+	}
+	return false
+}
+
+// ReadPlanDevices reads the devices of dir/plan.json, in plan order. A plan
+// that cannot be read is an error wrapping ErrRunDir.
+func ReadPlanDevices(dir string) ([]PlannedDevice, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "plan.json"))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrRunDir, err)
+	}
+	var plan struct {
+		Devices []PlannedDevice `json:"devices"`
+	}
+	if err := json.Unmarshal(b, &plan); err != nil {
+		return nil, fmt.Errorf("plan.json: %w", err)
+	}
+	return plan.Devices, nil
 }
 
 // RenderRun re-renders every migrated device of the run directory dir into
@@ -99,15 +127,9 @@ func RenderRun(ctx context.Context, dir string, opts RunOptions) (*RunResult, er
 			return nil, err
 		}
 	}
-	b, err := os.ReadFile(filepath.Join(dir, "plan.json"))
+	planned, err := ReadPlanDevices(dir)
 	if err != nil {
-		return nil, fmt.Errorf("rendering run %s: %w: %w", dir, ErrRunDir, err)
-	}
-	var plan struct {
-		Devices []plannedDevice `json:"devices"`
-	}
-	if err := json.Unmarshal(b, &plan); err != nil {
-		return nil, fmt.Errorf("rendering run: reading %s: %w", filepath.Join(dir, "plan.json"), err)
+		return nil, fmt.Errorf("rendering run %s: %w", dir, err)
 	}
 	out := filepath.Join(dir, ConfigsDir)
 	if err := os.MkdirAll(out, 0o700); err != nil {
@@ -121,10 +143,8 @@ func RenderRun(ctx context.Context, dir string, opts RunOptions) (*RunResult, er
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(jobs)
-	for _, pd := range plan.Devices {
-		switch pd.Action {
-		case "create", "adopt", "update":
-		default:
+	for _, pd := range planned {
+		if !pd.Migrated() {
 			res.Skipped++
 			continue
 		}
@@ -158,7 +178,7 @@ func RenderRun(ctx context.Context, dir string, opts RunOptions) (*RunResult, er
 	return res, nil
 }
 
-func renderOne(r *Renderer, dir, out string, pd plannedDevice, opts RunOptions) (written int, pending bool, err error) {
+func renderOne(r *Renderer, dir, out string, pd PlannedDevice, opts RunOptions) (written int, pending bool, err error) {
 	mac, err := NormalizeMAC(pd.MAC)
 	if err != nil {
 		return 0, false, err

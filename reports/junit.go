@@ -110,7 +110,6 @@ func JUnit(d *Data) *JUnitSuites {
 					Type:    string(dev.Status),
 					Body:    failureBody(dev.Reason, f.Remedy, dev.Pos),
 				}
-				s.Failures++
 			case StatusProvisioned:
 			default:
 				msg := string(dev.Status)
@@ -118,13 +117,11 @@ func JUnit(d *Data) *JUnitSuites {
 					msg += ": " + dev.Reason
 				}
 				c.Skipped = &JUnitSkipped{Message: msg}
-				s.Skipped++
 			}
-			s.Cases = append(s.Cases, c)
+			s.add(c)
 		}
-		s.Tests, s.Time = len(s.Cases), seconds(ms)
+		doc.add(s, ms)
 		total += ms
-		doc.Suites = append(doc.Suites, s)
 	}
 	for ci, name := range d.Cases {
 		s := JUnitSuite{Name: "certify." + name, Timestamp: ts}
@@ -141,24 +138,37 @@ func JUnit(d *Data) *JUnitSuites {
 			case certify.Fail:
 				f := fails[key{dev.MAC, name, SourceCertify}]
 				c.Failure = &JUnitFailure{Message: f.Reason, Type: name, Body: failureBody(f.Reason, f.Remedy, "")}
-				s.Failures++
 			case certify.Skip:
 				c.Skipped = &JUnitSkipped{Message: dev.CaseReasons[ci]}
-				s.Skipped++
 			}
-			s.Cases = append(s.Cases, c)
+			s.add(c)
 		}
-		s.Tests, s.Time = len(s.Cases), seconds(ms)
+		doc.add(s, ms)
 		total += ms
-		doc.Suites = append(doc.Suites, s)
-	}
-	for _, s := range doc.Suites {
-		doc.Tests += s.Tests
-		doc.Failures += s.Failures
-		doc.Skipped += s.Skipped
 	}
 	doc.Time = seconds(total)
 	return doc
+}
+
+// add appends c to the suite, counting it as failed or skipped.
+func (s *JUnitSuite) add(c JUnitCase) {
+	if c.Failure != nil {
+		s.Failures++
+	}
+	if c.Skipped != nil {
+		s.Skipped++
+	}
+	s.Cases = append(s.Cases, c)
+}
+
+// add closes the suite s, whose cases took ms milliseconds, and appends it
+// to the document, adding its counts to the document's.
+func (doc *JUnitSuites) add(s JUnitSuite, ms int64) {
+	s.Tests, s.Time = len(s.Cases), seconds(ms)
+	doc.Suites = append(doc.Suites, s)
+	doc.Tests += s.Tests
+	doc.Failures += s.Failures
+	doc.Skipped += s.Skipped
 }
 
 func failureBody(reason, remedy, pos string) string {

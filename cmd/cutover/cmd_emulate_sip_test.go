@@ -12,64 +12,15 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/cutover-dev/cutover/simulator/dns"
 )
 
-// sipEmuBuffer is a bytes.Buffer safe for the command's goroutine and the test.
-type sipEmuBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *sipEmuBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *sipEmuBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// startSIPEmulator runs a serving command in-process and waits until its
-// stdout matches ready; it returns the submatches and a stop function that
-// returns the exit code.
-func startSIPEmulator(t *testing.T, ready *regexp.Regexp, args ...string) ([]string, func() int) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	var out, errOut sipEmuBuffer
-	code := make(chan int, 1)
-	go func() { code <- run(ctx, append([]string{"cutover"}, args...), &out, &errOut) }()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if m := ready.FindStringSubmatch(out.String()); m != nil {
-			stop := func() int { cancel(); return <-code }
-			t.Cleanup(func() { cancel() })
-			return m, stop
-		}
-		select {
-		case c := <-code:
-			cancel()
-			t.Fatalf("%v exited with %d before serving\nstdout: %s\nstderr: %s", args, c, out.String(), errOut.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			cancel()
-			t.Fatalf("%v not serving after 20s\nstdout: %s\nstderr: %s", args, out.String(), errOut.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func TestEmulateDNS(t *testing.T) {
-	m, stop := startSIPEmulator(t, regexp.MustCompile(`answering on (\S+) `),
-		"emulate", "dns", "--listen", "127.0.0.1:0",
+	m, _, stop := startCommand(t, regexp.MustCompile(`answering on (\S+) `),
+		"cutover", "emulate", "dns", "--listen", "127.0.0.1:0",
 		"--srv", "_sips._tcp.example.test=20 40 5061 sbc2.example.test,_sips._tcp.example.test=10 60 5061 sbc1.example.test",
 		"--a", "sbc1.example.test=127.0.0.11", "--a", "sbc2.example.test=127.0.0.12")
 	res := dns.NewResolver(m[1])
@@ -105,8 +56,8 @@ func TestEmulateSBC(t *testing.T) {
 		t.Fatal(err)
 	}
 	caOut := filepath.Join(dir, "ca.pem")
-	m, stop := startSIPEmulator(t, regexp.MustCompile(`listening on (\S+) [\s\S]*control endpoint on http://(\S+) `),
-		"emulate", "sbc", "--listen", "127.0.0.1:0", "--users", users, "--ca-out", caOut,
+	m, _, stop := startCommand(t, regexp.MustCompile(`listening on (\S+) [\s\S]*control endpoint on http://(\S+) `),
+		"cutover", "emulate", "sbc", "--listen", "127.0.0.1:0", "--users", users, "--ca-out", caOut,
 		"--host", "sbc1.example.test", "--control", "127.0.0.1:0")
 	sipAddr, control := m[1], m[2]
 

@@ -18,59 +18,20 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/cutover-dev/cutover/webex"
 )
 
-// webexEmuOut is a bytes.Buffer safe for the command's goroutine and the test.
-type webexEmuOut struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *webexEmuOut) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *webexEmuOut) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // startWebexEmulator runs `cutover emulate webex` in-process until its
 // banner shows; it returns the base URL, the stdout buffer and a stop
 // function returning the exit code.
-func startWebexEmulator(t *testing.T, args ...string) (string, *webexEmuOut, func() int) {
+func startWebexEmulator(t *testing.T, args ...string) (string, *syncBuffer, func() int) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	out, errOut := &webexEmuOut{}, &webexEmuOut{}
-	code := make(chan int, 1)
-	go func() {
-		code <- run(ctx, append([]string{"cutover", "emulate", "webex", "--listen", "127.0.0.1:0"}, args...), out, errOut)
-	}()
-	ready := regexp.MustCompile(`serving (\S+/v1);`)
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if m := ready.FindStringSubmatch(out.String()); m != nil {
-			return m[1], out, func() int { cancel(); return <-code }
-		}
-		select {
-		case c := <-code:
-			t.Fatalf("exited with %d before serving\nstdout: %s\nstderr: %s", c, out.String(), errOut.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not serving after 20s\nstdout: %s\nstderr: %s", out.String(), errOut.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	m, out, stop := startCommand(t, regexp.MustCompile(`serving (\S+/v1);`),
+		append([]string{"cutover", "emulate", "webex", "--listen", "127.0.0.1:0"}, args...)...)
+	return m[1], out, stop
 }
 
 func getJSON(t *testing.T, hc *http.Client, url, token string, v any) int {

@@ -81,11 +81,7 @@ func newMigrateCommand() *cli.Command {
 }
 
 func runMigrate(c *cli.Context, o migrateOptions) error {
-	devs, err := readMigrationInventory(c, o.inventory)
-	if err != nil {
-		return err
-	}
-	client, err := newWebexClient(c, o.rate...)
+	devs, client, err := planInputs(c, o.planOptions)
 	if err != nil {
 		return err
 	}

@@ -37,13 +37,33 @@ func waveFlag() cli.Flag {
 	return &cli.StringFlag{Name: flagWave, Usage: "wave `NAME`: recorded in the journal; selects the rows of an inventory's wave column"}
 }
 
+// runFlags are the flags shared by the commands that work on a run's
+// devices in Webex: plan, migrate and rollback.
+type runFlags struct {
+	dir  string
+	jobs int
+	only []string
+	rate []webex.Option
+}
+
+// parseRunFlags reads --run, --jobs, --only and --rate.
+func parseRunFlags(c *cli.Context) (runFlags, error) {
+	f := runFlags{dir: c.String(flagRun), jobs: c.Int(flagJobs)}
+	if f.jobs < 1 {
+		return f, usageErrorf("--%s %d: expected at least 1", flagJobs, f.jobs)
+	}
+	var err error
+	if f.only, err = parseMACList(c.String(flagOnly)); err != nil {
+		return f, err
+	}
+	f.rate, err = parseRate(c)
+	return f, err
+}
+
 type planOptions struct {
+	runFlags
 	inventory string
-	dir       string
-	jobs      int
-	only      []string
 	wave      string
-	rate      []webex.Option
 }
 
 func newPlanCommand() *cli.Command {
@@ -72,17 +92,8 @@ func parsePlanFlags(c *cli.Context) (planOptions, error) {
 	if c.NArg() != 1 {
 		return planOptions{}, usageErrorf("expected one INVENTORY file, got %d arguments", c.NArg())
 	}
-	o := planOptions{inventory: c.Args().First(), dir: c.String(flagRun), jobs: c.Int(flagJobs), wave: c.String(flagWave)}
-	if o.jobs < 1 {
-		return o, usageErrorf("--%s %d: expected at least 1", flagJobs, o.jobs)
-	}
-	only, err := parseMACList(c.String(flagOnly))
-	if err != nil {
-		return o, err
-	}
-	o.only = only
-	o.rate, err = parseRate(c)
-	return o, err
+	f, err := parseRunFlags(c)
+	return planOptions{runFlags: f, inventory: c.Args().First(), wave: c.String(flagWave)}, err
 }
 
 // parseMACList reads --only: comma-separated MACs in any notation.
@@ -125,12 +136,22 @@ func readMigrationInventory(c *cli.Context, path string) ([]inventory.Device, er
 	return inv.Devices, nil
 }
 
-func runPlan(c *cli.Context, o planOptions) error {
+// planInputs reads the inventory to plan (any problem in it is a usage
+// error) and opens the Webex client: what plan and migrate start from.
+func planInputs(c *cli.Context, o planOptions) ([]inventory.Device, *webex.Client, error) {
 	devs, err := readMigrationInventory(c, o.inventory)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	client, err := newWebexClient(c, o.rate...)
+	if err != nil {
+		return nil, nil, err
+	}
+	return devs, client, nil
+}
+
+func runPlan(c *cli.Context, o planOptions) error {
+	devs, client, err := planInputs(c, o)
 	if err != nil {
 		return err
 	}

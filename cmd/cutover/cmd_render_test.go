@@ -18,7 +18,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -101,24 +100,6 @@ func TestRenderPublishUsageErrors(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe to read while a command writes it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestServeConfigs(t *testing.T) {
 	tmp := t.TempDir()
 	pub := filepath.Join(tmp, "pub")
@@ -134,25 +115,10 @@ func TestServeConfigs(t *testing.T) {
 	os.WriteFile(users, []byte("001565A1B2C3 dev1:Prov-Pass-1\n"), 0o600)
 	certFile, keyFile, pool := selfSigned(t, tmp)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	out := &syncBuffer{}
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"cutover", "serve-configs", "--dir", pub, "--listen", "127.0.0.1:0",
-			"--cert", certFile, "--key", keyFile, "--users", users}, out, io.Discard)
-	}()
-	addr := ""
-	re := regexp.MustCompile(`https://(127\.0\.0\.1:\d+)`)
-	for i := 0; i < 200 && addr == ""; i++ {
-		if m := re.FindStringSubmatch(out.String()); m != nil {
-			addr = m[1]
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	if addr == "" {
-		t.Fatalf("server did not start: %q", out.String())
-	}
+	m, _, stop := startCommand(t, regexp.MustCompile(`https://(127\.0\.0\.1:\d+)`),
+		"cutover", "serve-configs", "--dir", pub, "--listen", "127.0.0.1:0",
+		"--cert", certFile, "--key", keyFile, "--users", users)
+	addr := m[1]
 	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 	get := func(path, user, pass string) (int, []byte) {
 		req, _ := http.NewRequest(http.MethodGet, "https://"+addr+path, nil)
@@ -176,14 +142,8 @@ func TestServeConfigs(t *testing.T) {
 	if code, _ := get("/", "dev1", "Prov-Pass-1"); code != 404 {
 		t.Errorf("GET /: %d", code)
 	}
-	cancel()
-	select {
-	case code := <-done:
-		if code != exitOK {
-			t.Errorf("exit %d after Ctrl-C", code)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("server did not stop")
+	if code := stop(); code != exitOK {
+		t.Errorf("exit %d after Ctrl-C", code)
 	}
 	if _, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
 		t.Error("still listening")

@@ -6,17 +6,13 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/cutover-dev/cutover/migrate"
-	"github.com/cutover-dev/cutover/webex"
 )
 
 func init() { register(newRollbackCommand) }
 
 type rollbackOptions struct {
-	dir    string
-	jobs   int
-	only   []string
+	runFlags
 	dryRun bool
-	rate   []webex.Option
 }
 
 func newRollbackCommand() *cli.Command {
@@ -34,19 +30,11 @@ func newRollbackCommand() *cli.Command {
 			if c.NArg() != 0 {
 				return usageErrorf("rollback takes no arguments, got %q", c.Args().Slice())
 			}
-			o := rollbackOptions{dir: c.String(flagRun), jobs: c.Int(flagJobs), dryRun: c.Bool(flagDryRun)}
-			if o.jobs < 1 {
-				return usageErrorf("--%s %d: expected at least 1", flagJobs, o.jobs)
-			}
-			only, err := parseMACList(c.String(flagOnly))
+			f, err := parseRunFlags(c)
 			if err != nil {
 				return err
 			}
-			o.only = only
-			if o.rate, err = parseRate(c); err != nil {
-				return err
-			}
-			return runRollback(c, o)
+			return runRollback(c, rollbackOptions{runFlags: f, dryRun: c.Bool(flagDryRun)})
 		},
 	}
 }

@@ -18,9 +18,7 @@ func TestWriteErrorsMarksCells(t *testing.T) {
 	if len(inv.Problems) != 2 {
 		t.Fatalf("problems %v", problems(inv))
 	}
-	if err := WriteErrors(inv, src, "marked.xlsx"); err != nil {
-		t.Fatal(err)
-	}
+	f := writeAndOpenErrors(t, inv, src, "marked.xlsx")
 	st, err := os.Stat("marked.xlsx")
 	if err != nil {
 		t.Fatal(err)
@@ -28,11 +26,6 @@ func TestWriteErrorsMarksCells(t *testing.T) {
 	if st.Mode().Perm() != 0o600 {
 		t.Errorf("mode %v, want 0600", st.Mode().Perm())
 	}
-	f, err := excelize.OpenFile("marked.xlsx")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
 	if got := f.GetSheetList(); !slices.Equal(got, []string{"Devices", "Errors"}) {
 		t.Errorf("sheets %v", got)
 	}
@@ -83,14 +76,7 @@ func TestWriteErrorsFromCSV(t *testing.T) {
 	src := writeFile(t, "inv.csv", []byte("mac;make;model;owner\n\n805EC0000001;Yealink;T54W;a@acme-dental.example\n805EC0000002;Yealink;T99;b@acme-dental.example\n"))
 	inv := mustRead(t, src, Options{})
 	wantProblems(t, inv, `inv.csv::4:C: make and model "Yealink T99" are not in the model catalog (expected one of Yealink T54W, Yealink T57W, Yealink T46U, Poly VVX 450, Poly Edge E350, Grandstream GRP2614, AudioCodes MP-114, AudioCodes MP-118, AudioCodes MP-1288, Generic SIP Phone)`)
-	if err := WriteErrors(inv, src, "marked.xlsx"); err != nil {
-		t.Fatal(err)
-	}
-	f, err := excelize.OpenFile("marked.xlsx")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	f := writeAndOpenErrors(t, inv, src, "marked.xlsx")
 	// Rows keep the CSV's line numbers, so that C4 is the cell named.
 	if v, _ := f.GetCellValue("Devices", "C4"); v != "T99" {
 		t.Errorf("C4 = %q", v)
@@ -99,6 +85,21 @@ func TestWriteErrorsFromCSV(t *testing.T) {
 		t.Errorf("A3 = %q", v)
 	}
 	assertRed(t, f, "Devices", "C4", true)
+}
+
+// writeAndOpenErrors writes inv's problems marked on a copy of src to dst
+// with WriteErrors and opens the copy for the test, closing it at cleanup.
+func writeAndOpenErrors(t *testing.T, inv *Inventory, src, dst string) *excelize.File {
+	t.Helper()
+	if err := WriteErrors(inv, src, dst); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenFile(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
 }
 
 func assertRed(t *testing.T, f *excelize.File, sheet, cell string, want bool) {
@@ -133,14 +134,7 @@ func TestWriteErrorsStreamsLargeInventories(t *testing.T) {
 	if len(inv.Problems) != 3 {
 		t.Fatalf("problems %v", problems(inv))
 	}
-	if err := WriteErrors(inv, src, "marked.xlsx"); err != nil {
-		t.Fatal(err)
-	}
-	f, err := excelize.OpenFile("marked.xlsx")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	f := writeAndOpenErrors(t, inv, src, "marked.xlsx")
 	if got := f.GetSheetList(); !slices.Equal(got, []string{"Devices", "Lines", "Errors"}) {
 		t.Errorf("sheets %v", got)
 	}
@@ -166,14 +160,7 @@ func TestWriteErrorsStreamsLargeInventories(t *testing.T) {
 
 	csvSrc := writeFile(t, "inv.csv", []byte("mac,make,model,owner\n805EC0000001,Yealink,T99,a@acme-dental.example\n"))
 	inv = mustRead(t, csvSrc, Options{})
-	if err := WriteErrors(inv, csvSrc, "marked-csv.xlsx"); err != nil {
-		t.Fatal(err)
-	}
-	g, err := excelize.OpenFile("marked-csv.xlsx")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer g.Close()
+	g := writeAndOpenErrors(t, inv, csvSrc, "marked-csv.xlsx")
 	if rows, _ := g.GetRows("Devices"); len(rows) != 2 || len(rows[0]) < 5 || len(rows[1]) < 5 || rows[0][4] != ProblemsHeader || !strings.Contains(rows[1][4], "C: make and model") {
 		t.Errorf("CSV copy %q", rows)
 	}

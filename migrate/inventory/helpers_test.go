@@ -85,26 +85,7 @@ func rawXLSX(t *testing.T, name, sheetData, after string) string {
 		"xl/worksheets/sheet1.xml": `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>` + sheetData + `</sheetData>` + after + `</worksheet>`,
 	}
-	f, err := os.Create(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	zw := zip.NewWriter(f)
-	for _, n := range []string{"[Content_Types].xml", "_rels/.rels", "xl/workbook.xml", "xl/_rels/workbook.xml.rels", "xl/worksheets/sheet1.xml"} {
-		w, err := zw.Create(n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := w.Write([]byte(parts[n])); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
+	writeZip(t, name, parts)
 	return name
 }
 
@@ -171,6 +152,8 @@ func writeFile(t *testing.T, name string, b []byte) string {
 	return filepath.Clean(name)
 }
 
+// writeZip writes a zip archive of parts (name to content) in name order,
+// which puts [Content_Types].xml before the lower-case part names.
 func writeZip(t *testing.T, name string, parts map[string]string) {
 	t.Helper()
 	f, err := os.Create(name)

@@ -12,15 +12,29 @@ import (
 	"time"
 )
 
-func TestIssueVerifiesAgainstPool(t *testing.T) {
+// newTestCA returns a fresh CA or fails the test.
+func newTestCA(t *testing.T) *CA {
+	t.Helper()
 	ca, err := NewCA("cutover test CA")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cert, err := ca.Issue([]string{"sbc1.example.test", "127.0.0.11"})
+	return ca
+}
+
+// mustIssue issues a certificate from ca or fails the test.
+func mustIssue(t *testing.T, ca *CA, hosts []string, opts ...IssueOption) tls.Certificate {
+	t.Helper()
+	cert, err := ca.Issue(hosts, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return cert
+}
+
+func TestIssueVerifiesAgainstPool(t *testing.T) {
+	ca := newTestCA(t)
+	cert := mustIssue(t, ca, []string{"sbc1.example.test", "127.0.0.11"})
 	opts := x509.VerifyOptions{Roots: ca.Pool(), DNSName: "sbc1.example.test"}
 	if _, err := cert.Leaf.Verify(opts); err != nil {
 		t.Fatalf("verifying by name: %v", err)
@@ -43,16 +57,10 @@ func TestIssueVerifiesAgainstPool(t *testing.T) {
 }
 
 func TestIssueExpired(t *testing.T) {
-	ca, err := NewCA("cutover test CA")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ca := newTestCA(t)
 	past := time.Now().Add(-48 * time.Hour)
-	cert, err := ca.Issue([]string{"sbc1.example.test"}, WithValidity(past, past.Add(time.Hour)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = cert.Leaf.Verify(x509.VerifyOptions{Roots: ca.Pool(), DNSName: "sbc1.example.test"})
+	cert := mustIssue(t, ca, []string{"sbc1.example.test"}, WithValidity(past, past.Add(time.Hour)))
+	_, err := cert.Leaf.Verify(x509.VerifyOptions{Roots: ca.Pool(), DNSName: "sbc1.example.test"})
 	var inv x509.CertificateInvalidError
 	if !asInvalid(err, &inv) || inv.Reason != x509.Expired {
 		t.Fatalf("verifying expired certificate: got %v, want an Expired error", err)
@@ -71,31 +79,19 @@ func asInvalid(err error, target *x509.CertificateInvalidError) bool {
 }
 
 func TestIssueRejectsNoHosts(t *testing.T) {
-	ca, err := NewCA("cutover test CA")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ca := newTestCA(t)
 	if _, err := ca.Issue(nil); err == nil {
 		t.Fatal("issued a certificate with no names")
 	}
-	cert, err := ca.Issue(nil, WithIPs(net.IPv4(127, 0, 0, 12)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cert := mustIssue(t, ca, nil, WithIPs(net.IPv4(127, 0, 0, 12)))
 	if len(cert.Leaf.IPAddresses) != 1 || cert.Leaf.Subject.CommonName != "127.0.0.12" {
 		t.Fatalf("got IPs %v CN %q", cert.Leaf.IPAddresses, cert.Leaf.Subject.CommonName)
 	}
 }
 
 func TestTLSHandshake(t *testing.T) {
-	ca, err := NewCA("cutover test CA")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := ca.Issue([]string{"sbc1.example.test"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ca := newTestCA(t)
+	cert := mustIssue(t, ca, []string{"sbc1.example.test"})
 	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
 	if err != nil {
 		t.Fatal(err)
@@ -117,14 +113,8 @@ func TestTLSHandshake(t *testing.T) {
 }
 
 func TestWriteFiles(t *testing.T) {
-	ca, err := NewCA("cutover test CA")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := ca.Issue([]string{"sbc1.example.test"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ca := newTestCA(t)
+	cert := mustIssue(t, ca, []string{"sbc1.example.test"})
 	dir := filepath.Join(t.TempDir(), "pki")
 	files, err := ca.WriteFiles(dir, "sbc1", cert)
 	if err != nil {

@@ -78,6 +78,24 @@ func answerCalls(t *testing.T, d *testDevice) *callee {
 	return c
 }
 
+// callTarget is the URI a device dials to call user through the SBC s.
+func callTarget(s *SBC, user string) sip.Uri {
+	host, port, _ := net.SplitHostPort(s.Addr())
+	p, _ := strconv.Atoi(port)
+	return sip.Uri{Scheme: "sip", User: user, Host: host, Port: p, UriParams: sip.HeaderParams{{K: "transport", V: "tls"}}}
+}
+
+// awaitCallee waits for the callee's signal (its ACK or BYE seen) and fails
+// the test with msg if ctx ends first.
+func awaitCallee(t *testing.T, ctx context.Context, signal <-chan struct{}, msg string) {
+	t.Helper()
+	select {
+	case <-signal:
+	case <-ctx.Done():
+		t.Fatal(msg)
+	}
+}
+
 func TestCallBetweenRegisteredDevices(t *testing.T) {
 	s := startSBC(t)
 	conf := clientTLS(t, tls.VersionTLS12, tls.VersionTLS12)
@@ -91,9 +109,7 @@ func TestCallBetweenRegisteredDevices(t *testing.T) {
 		t.Fatalf("bob register: %v %v", res, err)
 	}
 
-	host, port, _ := net.SplitHostPort(s.Addr())
-	p, _ := strconv.Atoi(port)
-	target := sip.Uri{Scheme: "sip", User: "1002", Host: host, Port: p, UriParams: sip.HeaderParams{{K: "transport", V: "tls"}}}
+	target := callTarget(s, "1002")
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	ct := sip.ContentTypeHeader("application/sdp")
@@ -114,22 +130,14 @@ func TestCallBetweenRegisteredDevices(t *testing.T) {
 	if err := sess.Ack(ctx); err != nil {
 		t.Fatalf("ACK: %v", err)
 	}
-	select {
-	case <-cal.acked:
-	case <-ctx.Done():
-		t.Fatal("callee never got the ACK")
-	}
+	awaitCallee(t, ctx, cal.acked, "callee never got the ACK")
 	if s.Calls() != 1 {
 		t.Fatalf("SBC routes %d calls, want 1", s.Calls())
 	}
 	if err := sess.Bye(ctx); err != nil {
 		t.Fatalf("BYE: %v", err)
 	}
-	select {
-	case <-cal.byed:
-	case <-ctx.Done():
-		t.Fatal("callee never got the BYE")
-	}
+	awaitCallee(t, ctx, cal.byed, "callee never got the BYE")
 	// Counters move just after the answer is relayed.
 	waitFor(t, "the BYE counted", func() bool { return s.Stats().Byes == 1 && s.Calls() == 0 })
 	st := s.Stats()
@@ -144,9 +152,7 @@ func TestCallToUnregisteredUser(t *testing.T) {
 	if res, err := alice.register(testPassword, "600"); err != nil || res.StatusCode != 200 {
 		t.Fatalf("register: %v %v", res, err)
 	}
-	host, port, _ := net.SplitHostPort(s.Addr())
-	p, _ := strconv.Atoi(port)
-	target := sip.Uri{Scheme: "sip", User: "1002", Host: host, Port: p, UriParams: sip.HeaderParams{{K: "transport", V: "tls"}}}
+	target := callTarget(s, "1002")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	sess, err := alice.dialogUA().Invite(ctx, target, nil)
@@ -170,9 +176,7 @@ func TestCallAuth(t *testing.T) {
 	if res, err := bob.register("0ther!Pass", "600"); err != nil || res.StatusCode != 200 {
 		t.Fatalf("bob register: %v %v", res, err)
 	}
-	host, port, _ := net.SplitHostPort(s.Addr())
-	p, _ := strconv.Atoi(port)
-	target := sip.Uri{Scheme: "sip", User: "1002", Host: host, Port: p, UriParams: sip.HeaderParams{{K: "transport", V: "tls"}}}
+	target := callTarget(s, "1002")
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	sess, err := alice.dialogUA().Invite(ctx, target, []byte(testSDP))
@@ -191,11 +195,7 @@ func TestCallAuth(t *testing.T) {
 	}
 	// sipgo handles each message on its own goroutine: let the ACK land
 	// before the BYE, or the callee may see them the other way round.
-	select {
-	case <-cal.acked:
-	case <-ctx.Done():
-		t.Fatal("callee never got the ACK")
-	}
+	awaitCallee(t, ctx, cal.acked, "callee never got the ACK")
 	if err := sess.Bye(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -114,6 +114,21 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, n, limit int) (lo,
 	return lo, hi, true
 }
 
+// pageItems returns the page of found that max and start select (see page),
+// each converted by item; ok is false when page has answered 400. Callers
+// hold s.mu.
+func pageItems[T, J any](s *Server, w http.ResponseWriter, r *http.Request, found []T, limit int, item func(T) J) (items []J, ok bool) {
+	lo, hi, ok := s.page(w, r, len(found), limit)
+	if !ok {
+		return nil, false
+	}
+	items = make([]J, 0, hi-lo)
+	for _, f := range found[lo:hi] {
+		items = append(items, item(f))
+	}
+	return items, true
+}
+
 func (s *Server) listPeople(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	calling := q.Get("callingData") == "true"
@@ -149,16 +164,11 @@ func (s *Server) listPeople(w http.ResponseWriter, r *http.Request) {
 	default:
 		found = s.org.people
 	}
-	lo, hi, ok := s.page(w, r, len(found), limit)
+	items, ok := pageItems(s, w, r, found, limit, func(p *owner) webex.Person { return s.personJSON(p, calling) })
+	s.mu.Unlock()
 	if !ok {
-		s.mu.Unlock()
 		return
 	}
-	items := make([]webex.Person, 0, hi-lo)
-	for _, p := range found[lo:hi] {
-		items = append(items, s.personJSON(p, calling))
-	}
-	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, webex.ListResponse[webex.Person]{Items: items, NotFoundIDs: notFound})
 }
 
@@ -188,19 +198,16 @@ func (s *Server) listWorkspaces(w http.ResponseWriter, r *http.Request) {
 			found = []*owner{ws}
 		}
 	}
-	lo, hi, ok := s.page(w, r, len(found), capMax)
-	if !ok {
-		s.mu.Unlock()
-		return
-	}
-	items := make([]webex.Workspace, 0, hi-lo)
-	for _, ws := range found[lo:hi] {
-		items = append(items, webex.Workspace{
+	items, ok := pageItems(s, w, r, found, capMax, func(ws *owner) webex.Workspace {
+		return webex.Workspace{
 			ID: ws.id, DisplayName: ws.name, LocationID: ws.loc.id,
 			Calling: &webex.WorkspaceCalling{Type: ws.callingType}, OrgID: s.orgID,
-		})
-	}
+		}
+	})
 	s.mu.Unlock()
+	if !ok {
+		return
+	}
 	writeJSON(w, http.StatusOK, webex.ListResponse[webex.Workspace]{Items: items})
 }
 
@@ -214,25 +221,30 @@ func (s *Server) listLocations(w http.ResponseWriter, r *http.Request) {
 			found = append(found, l)
 		}
 	}
-	lo, hi, ok := s.page(w, r, len(found), capMax)
+	items, ok := pageItems(s, w, r, found, capMax, func(l *location) webex.Location {
+		return webex.Location{ID: l.id, Name: l.name, OrgID: s.orgID}
+	})
+	s.mu.Unlock()
 	if !ok {
-		s.mu.Unlock()
 		return
 	}
-	items := make([]webex.Location, 0, hi-lo)
-	for _, l := range found[lo:hi] {
-		items = append(items, webex.Location{ID: l.id, Name: l.name, OrgID: s.orgID})
-	}
-	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, webex.ListResponse[webex.Location]{Items: items})
 }
 
-func (s *Server) getCallingLocation(w http.ResponseWriter, r *http.Request) {
+// location finds the location named by the path, or answers 404 itself.
+func (s *Server) location(w http.ResponseWriter, r *http.Request) *location {
 	s.mu.Lock()
 	l := s.org.locations[r.PathValue("id")]
 	s.mu.Unlock()
 	if l == nil {
 		s.fail(w, http.StatusNotFound, 0, "Location not found.")
+	}
+	return l
+}
+
+func (s *Server) getCallingLocation(w http.ResponseWriter, r *http.Request) {
+	l := s.location(w, r)
+	if l == nil {
 		return
 	}
 	writeJSON(w, http.StatusOK, webex.LocationCalling{ID: l.id, Name: l.name, DefaultDomain: l.domain})
@@ -267,8 +279,7 @@ func (s *Server) supportedDevices(w http.ResponseWriter, r *http.Request) {
 // validateMACs serves M1.
 func (s *Server) validateMACs(w http.ResponseWriter, r *http.Request) {
 	var req webex.ValidateMACsRequest
-	if err := decodeJSON(r, &req); err != nil {
-		s.fail(w, http.StatusBadRequest, 0, "Invalid request body: %v.", err)
+	if !s.decodeBody(w, r, &req) {
 		return
 	}
 	if len(req.MACs) == 0 || len(req.MACs) > 100 {
@@ -306,8 +317,7 @@ func (s *Server) validateMACs(w http.ResponseWriter, r *http.Request) {
 // which is Webex's documented race for Professional-licensed owners.
 func (s *Server) createDevice(w http.ResponseWriter, r *http.Request) {
 	var req webex.CreateDeviceRequest
-	if err := decodeJSON(r, &req); err != nil {
-		s.fail(w, http.StatusBadRequest, 0, "Invalid request body: %v.", err)
+	if !s.decodeBody(w, r, &req) {
 		return
 	}
 	mac, ok := normalizeMAC(req.MAC)
@@ -436,16 +446,11 @@ func (s *Server) listDevices(w http.ResponseWriter, r *http.Request) {
 		}
 		found = keep
 	}
-	lo, hi, ok := s.page(w, r, len(found), capMax)
+	items, ok := pageItems(s, w, r, found, capMax, s.deviceJSON)
+	s.mu.Unlock()
 	if !ok {
-		s.mu.Unlock()
 		return
 	}
-	items := make([]webex.Device, 0, hi-lo)
-	for _, d := range found[lo:hi] {
-		items = append(items, s.deviceJSON(d))
-	}
-	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, webex.ListResponse[webex.Device]{Items: items})
 }
 
@@ -512,8 +517,7 @@ func ownerType(ow *owner) string {
 // putTelephonyDevice serves T2: it sets the SIP password of a third-party device.
 func (s *Server) putTelephonyDevice(w http.ResponseWriter, r *http.Request) {
 	var req webex.SIPPasswordRequest
-	if err := decodeJSON(r, &req); err != nil {
-		s.fail(w, http.StatusBadRequest, 0, "Invalid request body: %v.", err)
+	if !s.decodeBody(w, r, &req) {
 		return
 	}
 	ok := s.updateDevice(w, r, func(d *device) (func(), string) {
@@ -648,8 +652,7 @@ func (s *Server) getMembers(w http.ResponseWriter, r *http.Request) {
 // rule passes (ports, weights, primary owner, labels, hotline).
 func (s *Server) putMembers(w http.ResponseWriter, r *http.Request) {
 	var req webex.PutMembersRequest
-	if err := decodeJSON(r, &req); err != nil {
-		s.fail(w, http.StatusBadRequest, 0, "Invalid request body: %v.", err)
+	if !s.decodeBody(w, r, &req) {
 		return
 	}
 	ok := s.updateDevice(w, r, func(d *device) (func(), string) {
@@ -738,19 +741,15 @@ func (s *Server) applyChanges(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) generatePassword(w http.ResponseWriter, r *http.Request) {
 	var req webex.GeneratePasswordRequest
-	if err := decodeJSON(r, &req); err != nil {
-		s.fail(w, http.StatusBadRequest, 0, "Invalid request body: %v.", err)
+	if !s.decodeBody(w, r, &req) {
 		return
 	}
 	if !slices.Contains(req.Generate, "sip") {
 		s.fail(w, http.StatusBadRequest, 0, `generate must include "sip".`)
 		return
 	}
-	s.mu.Lock()
-	l := s.org.locations[r.PathValue("id")]
-	s.mu.Unlock()
+	l := s.location(w, r)
 	if l == nil {
-		s.fail(w, http.StatusNotFound, 0, "Location not found.")
 		return
 	}
 	writeJSON(w, http.StatusOK, webex.GeneratePasswordResponse{ExampleSIPPassword: GeneratePassword()})

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/cutover-dev/cutover/webex"
@@ -205,15 +204,11 @@ func TestCreateDevice(t *testing.T) {
 func TestCreateOneAtATimePerOwner(t *testing.T) {
 	h := newHarness(t)
 	p := h.person(ada)
-	entered, release := make(chan struct{}), make(chan struct{})
-	var releaseOnce sync.Once
-	unblock := func() { releaseOnce.Do(func() { close(release) }) }
-	t.Cleanup(unblock) // a failing test must not leave a handler blocked
+	g := newGate(t)
 	h.s.mu.Lock()
 	h.s.hooks.inCreate = func(mac string) {
 		if mac == "0004F2000001" {
-			close(entered)
-			<-release
+			g.hold()
 		}
 	}
 	h.s.mu.Unlock()
@@ -222,7 +217,7 @@ func TestCreateOneAtATimePerOwner(t *testing.T) {
 		r, _ := h.try(h.token, "POST", "/v1/devices", webex.CreateDeviceRequest{MAC: "0004F2000001", Model: "Yealink T57W", PersonID: p.ID, Password: goodPassword})
 		first <- r
 	}()
-	<-entered
+	<-g.entered
 	// Same owner, different MAC, while the first create is in flight.
 	r := h.call("POST", "/v1/devices", webex.CreateDeviceRequest{MAC: "0004F2000002", Model: "Yealink T57W", PersonID: p.ID, Password: goodPassword})
 	h.expect(r, http.StatusConflict)
@@ -232,7 +227,7 @@ func TestCreateOneAtATimePerOwner(t *testing.T) {
 	h.expect(r, http.StatusConflict)
 	// Another owner, another MAC: fine.
 	h.expect(h.call("POST", "/v1/devices", webex.CreateDeviceRequest{MAC: "0004F2000003", Model: "Yealink T57W", PersonID: q.ID, Password: goodPassword}), 200)
-	unblock()
+	g.open()
 	h.expect(<-first, 200)
 	// Once the first is stored, the owner takes a second device.
 	h.expect(h.call("POST", "/v1/devices", webex.CreateDeviceRequest{MAC: "0004F2000002", Model: "Yealink T57W", PersonID: p.ID, Password: goodPassword}), 200)

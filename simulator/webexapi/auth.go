@@ -236,8 +236,7 @@ func (s *Server) expiresIn() int64 {
 // serviceAppToken serves POST /v1/applications/{id}/token.
 func (s *Server) serviceAppToken(w http.ResponseWriter, r *http.Request) {
 	var req webex.ServiceAppTokenRequest
-	if err := decodeJSON(r, &req); err != nil {
-		s.fail(w, http.StatusBadRequest, 0, "Invalid request body: %v.", err)
+	if !s.decodeBody(w, r, &req) {
 		return
 	}
 	if req.ClientID == "" || req.ClientSecret == "" || req.TargetOrgID == "" {

@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -266,25 +265,7 @@ func (s *Server) ownerBusy(ownerID string) bool {
 func TestConcurrentWriteToOneDeviceIsLocked(t *testing.T) {
 	h := newHarness(t)
 	d := h.create("0004F2000001", "Yealink T57W", ada)
-	entered, release := make(chan struct{}), make(chan struct{})
-	var releaseOnce sync.Once
-	unblock := func() { releaseOnce.Do(func() { close(release) }) }
-	t.Cleanup(unblock) // a failing test must not leave a handler blocked
-	h.s.mu.Lock()
-	h.s.hooks.inUpdate = func(string) {
-		close(entered)
-		<-release
-	}
-	h.s.mu.Unlock()
-	first := make(chan reply)
-	go func() {
-		r, _ := h.try(h.token, "PUT", "/v1/telephony/config/devices/"+d.ID, webex.SIPPasswordRequest{SIPPassword: "First-Pw1!"})
-		first <- r
-	}()
-	<-entered
-	h.s.mu.Lock()
-	h.s.hooks.inUpdate = nil
-	h.s.mu.Unlock()
+	g, first := h.heldPasswordWrite(d, "First-Pw1!")
 	for _, c := range []struct {
 		method, path string
 		body         any
@@ -300,7 +281,7 @@ func TestConcurrentWriteToOneDeviceIsLocked(t *testing.T) {
 	}
 	// Reads go on.
 	h.expect(h.call("GET", "/v1/telephony/config/devices/"+d.ID+"/members", nil), 200)
-	unblock()
+	g.open()
 	h.expect(<-first, 204)
 	if pw, _ := h.s.DevicePassword(d.ID); pw != "First-Pw1!" {
 		t.Errorf("password = the second write's")
@@ -311,23 +292,8 @@ func TestConcurrentWriteToOneDeviceIsLocked(t *testing.T) {
 func TestDeleteDuringWrite(t *testing.T) {
 	h := newHarness(t)
 	d := h.create("0004F2000001", "Yealink T57W", ada)
-	entered, release := make(chan struct{}), make(chan struct{})
-	var releaseOnce sync.Once
-	unblock := func() { releaseOnce.Do(func() { close(release) }) }
-	t.Cleanup(unblock) // a failing test must not leave a handler blocked
-	h.s.mu.Lock()
-	h.s.hooks.inUpdate = func(string) {
-		close(entered)
-		<-release
-	}
-	h.s.mu.Unlock()
-	first := make(chan reply)
-	go func() {
-		r, _ := h.try(h.token, "PUT", "/v1/telephony/config/devices/"+d.ID, webex.SIPPasswordRequest{SIPPassword: "First-Pw1!"})
-		first <- r
-	}()
-	<-entered
+	g, first := h.heldPasswordWrite(d, "First-Pw1!")
 	h.expect(h.call("DELETE", "/v1/devices/"+d.ID, nil), 204)
-	unblock()
+	g.open()
 	h.expect(<-first, 404)
 }

@@ -156,6 +156,50 @@ func (h *harness) workspace(name string) webex.Workspace {
 
 const goodPassword = "Pass-word9!"
 
+// gate holds a request inside a handler hook until the test opens it.
+type gate struct {
+	entered, release chan struct{}
+	once             sync.Once
+}
+
+// newGate returns a gate that opens at cleanup: a failing test must not
+// leave a handler blocked.
+func newGate(t *testing.T) *gate {
+	g := &gate{entered: make(chan struct{}), release: make(chan struct{})}
+	t.Cleanup(g.open)
+	return g
+}
+
+// hold, called from a hook, reports the request as entered and blocks until
+// the gate opens. One request may pass through hold.
+func (g *gate) hold() {
+	close(g.entered)
+	<-g.release
+}
+
+func (g *gate) open() { g.once.Do(func() { close(g.release) }) }
+
+// heldPasswordWrite starts a write of password pw to device d and returns
+// once the write holds the device, inside its latency window, which it keeps
+// until the gate opens; the write's reply then comes on the channel.
+func (h *harness) heldPasswordWrite(d webex.Device, pw string) (*gate, <-chan reply) {
+	h.t.Helper()
+	g := newGate(h.t)
+	h.s.mu.Lock()
+	h.s.hooks.inUpdate = func(string) { g.hold() }
+	h.s.mu.Unlock()
+	first := make(chan reply)
+	go func() {
+		r, _ := h.try(h.token, "PUT", "/v1/telephony/config/devices/"+d.ID, webex.SIPPasswordRequest{SIPPassword: pw})
+		first <- r
+	}()
+	<-g.entered
+	h.s.mu.Lock()
+	h.s.hooks.inUpdate = nil // later writes must not block
+	h.s.mu.Unlock()
+	return g, first
+}
+
 // create makes a device for the person and fails the test unless it is 200.
 func (h *harness) create(mac, model, email string) webex.Device {
 	h.t.Helper()

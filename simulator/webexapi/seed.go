@@ -107,40 +107,54 @@ func LoadSeed(r io.Reader) (*Seed, error) {
 	return &s, nil
 }
 
+// checkUnique checks the key of every item of list (named field in errors):
+// problem says what is wrong with one key, or "", and no two keys may be
+// equal once trimmed and folded to lower case (a duplicate is named what).
+// It returns the set of folded keys.
+func checkUnique[T any](list []T, field, what string, key func(T) string, problem func(string) string) (map[string]bool, error) {
+	seen := map[string]bool{}
+	for i, item := range list {
+		k := key(item)
+		if msg := problem(k); msg != "" {
+			return nil, fmt.Errorf("%s[%d]: %s", field, i, msg)
+		}
+		folded := strings.ToLower(strings.TrimSpace(k))
+		if seen[folded] {
+			return nil, fmt.Errorf("%s[%d]: duplicate %s %q", field, i, what, k)
+		}
+		seen[folded] = true
+	}
+	return seen, nil
+}
+
+// nameGiven is checkUnique's problem for a name that must not be blank.
+func nameGiven(name string) string {
+	if strings.TrimSpace(name) == "" {
+		return "name is empty"
+	}
+	return ""
+}
+
+// isEmail is checkUnique's problem for a person's e-mail address.
+func isEmail(email string) string {
+	if !strings.Contains(email, "@") {
+		return fmt.Sprintf("email %q is not an e-mail address", email)
+	}
+	return ""
+}
+
 // validate checks what New cannot repair: names and keys present and unique.
 func (s *Seed) validate() error {
-	locs := map[string]bool{}
-	for i, l := range s.Locations {
-		k := strings.ToLower(strings.TrimSpace(l.Name))
-		if k == "" {
-			return fmt.Errorf("locations[%d]: name is empty", i)
-		}
-		if locs[k] {
-			return fmt.Errorf("locations[%d]: duplicate location %q", i, l.Name)
-		}
-		locs[k] = true
+	if _, err := checkUnique(s.Locations, "locations", "location", func(l SeedLocation) string { return l.Name }, nameGiven); err != nil {
+		return err
 	}
-	emails := map[string]bool{}
-	for i, p := range s.People {
-		k := strings.ToLower(strings.TrimSpace(p.Email))
-		if k == "" || !strings.Contains(k, "@") {
-			return fmt.Errorf("people[%d]: email %q is not an e-mail address", i, p.Email)
-		}
-		if emails[k] {
-			return fmt.Errorf("people[%d]: duplicate email %q", i, p.Email)
-		}
-		emails[k] = true
+	emails, err := checkUnique(s.People, "people", "email", func(p SeedPerson) string { return p.Email }, isEmail)
+	if err != nil {
+		return err
 	}
-	wss := map[string]bool{}
-	for i, w := range s.Workspaces {
-		k := strings.ToLower(strings.TrimSpace(w.Name))
-		if k == "" {
-			return fmt.Errorf("workspaces[%d]: name is empty", i)
-		}
-		if wss[k] {
-			return fmt.Errorf("workspaces[%d]: duplicate workspace %q", i, w.Name)
-		}
-		wss[k] = true
+	wss, err := checkUnique(s.Workspaces, "workspaces", "workspace", func(w SeedWorkspace) string { return w.Name }, nameGiven)
+	if err != nil {
+		return err
 	}
 	for i, m := range s.Models {
 		if m.Model == "" || m.NumberOfLinePorts < 1 {

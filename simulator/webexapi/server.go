@@ -496,6 +496,16 @@ func decodeJSON(r *http.Request, v any) error {
 	return nil
 }
 
+// decodeBody decodes the JSON request body into v. On bad input it answers
+// 400 itself and returns false.
+func (s *Server) decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
+	if err := decodeJSON(r, v); err != nil {
+		s.fail(w, http.StatusBadRequest, 0, "Invalid request body: %v.", err)
+		return false
+	}
+	return true
+}
+
 // newUUID draws a random UUID from the crypto source: tracking IDs need not
 // be repeatable and must not consume the seeded draws.
 func (s *Server) newUUID() string {

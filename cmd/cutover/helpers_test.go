@@ -1,0 +1,80 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe to read while a command writes it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startCommand runs the command line args (args[0] is "cutover") in-process
+// until its stdout matches ready, the banner of a serving command. It
+// returns ready's submatches, the stdout buffer and a stop function that
+// cancels the command (as Ctrl-C does) and returns its exit code. The test
+// fails if the command exits before its banner, shows none within 20 s, or
+// does not stop within 20 s; the command is cancelled at cleanup.
+func startCommand(t *testing.T, ready *regexp.Regexp, args ...string) ([]string, *syncBuffer, func() int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	// Name the command by its words before the first flag: the flags may
+	// carry tokens, which stay out of test output.
+	words := args
+	for i, a := range args {
+		if strings.HasPrefix(a, "-") {
+			words = args[:i]
+			break
+		}
+	}
+	what := strings.Join(words, " ")
+	out, errOut := &syncBuffer{}, &syncBuffer{}
+	code := make(chan int, 1)
+	go func() { code <- run(ctx, args, out, errOut) }()
+	stop := func() int {
+		t.Helper()
+		cancel()
+		select {
+		case c := <-code:
+			return c
+		case <-time.After(20 * time.Second):
+			t.Fatalf("%s did not stop 20s after Ctrl-C\nstdout: %s\nstderr: %s", what, out.String(), errOut.String())
+			return -1
+		}
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if m := ready.FindStringSubmatch(out.String()); m != nil {
+			return m, out, stop
+		}
+		select {
+		case c := <-code:
+			t.Fatalf("%s exited with %d before serving\nstdout: %s\nstderr: %s", what, c, out.String(), errOut.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not serving after 20s\nstdout: %s\nstderr: %s", what, out.String(), errOut.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
