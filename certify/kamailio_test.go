@@ -28,7 +28,9 @@ func TestKamailioPair(t *testing.T) {
 		cfg := device.Config{MAC: devicetest.MAC(user), Make: "Yealink", Model: "T57W", User: user, Domain: devicetest.Domain, Password: pw, SRVDomain: devicetest.Domain}
 		targets = append(targets, certify.Target{MAC: cfg.MAC, Make: cfg.Make, Model: cfg.Model, Config: cfg})
 	}
-	kl := devicetest.StartKamailio(t, users, devicetest.KamailioLabOptions{})
+	// certify's own loopback pair: simulator/lab uses .11/.12 and
+	// simulator/device .31/.32, and go test runs packages in parallel.
+	kl := devicetest.StartKamailio(t, users, devicetest.KamailioLabOptions{PrimaryIP: "127.0.0.21", SecondaryIP: "127.0.0.22"})
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	res, err := certify.Run(ctx, targets, certify.Options{

@@ -214,7 +214,7 @@ func startKamailioBench(b *testing.B) []device.Option {
 		u := benchConfig(i).User
 		users[u] = devicetest.DerivedPassword(u)
 	}
-	kl := devicetest.StartKamailio(b, users, devicetest.KamailioLabOptions{ShmMB: 1024})
+	kl := devicetest.StartKamailio(b, users, devicetest.KamailioLabOptions{PrimaryIP: kamailioPrimaryIP, SecondaryIP: kamailioSecondaryIP})
 	return []device.Option{device.WithRoots(kl.Roots), device.WithResolver(kl.Resolver()), device.WithTimeout(30 * time.Second)}
 }
 

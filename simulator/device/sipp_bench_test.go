@@ -1,11 +1,16 @@
 package device_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -13,26 +18,21 @@ import (
 	"github.com/cutover-dev/cutover/simulator/lab"
 )
 
-// requireTool skips (or fails under CUTOVER_REQUIRE_LAB=1) when a lab tool
-// is missing.
-func requireTool(b *testing.B, name string) string {
-	b.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv(lab.RequireLabEnv) == "1" {
-			b.Fatalf("%s not found on PATH (and %s=1 requires the lab)", name, lab.RequireLabEnv)
-		}
-		b.Skipf("%s not found on PATH; install it (Debian: sip-tester, socat)", name)
-	}
-	return p
-}
+// This package's lab addresses: simulator/lab uses 127.0.0.11/.12 and
+// certify 127.0.0.21/.22, and go test runs packages in parallel. SIPp and
+// the socat bridge bind on kamailioClientIP.
+const (
+	kamailioPrimaryIP   = "127.0.0.31"
+	kamailioSecondaryIP = "127.0.0.32"
+	kamailioClientIP    = "127.0.0.33"
+)
 
 // BenchmarkSIPpKamailio is the reference for the simulator's figures:
 // Debian's SIPp (no TLS) doing the same digest registration against the
 // same Kamailio, 10,000 registrations over one connection, up to 200 at
 // once: over plain TCP, and over TLS 1.2 through a socat bridge.
 func BenchmarkSIPpKamailio(b *testing.B) {
-	sipp := requireTool(b, "sipp")
+	sipp := lab.RequireTool(b, "sipp", "sip-tester")
 	const n = 1000
 	users := map[string]string{}
 	var inj strings.Builder
@@ -42,7 +42,7 @@ func BenchmarkSIPpKamailio(b *testing.B) {
 		users[u] = devicetest.DerivedPassword(u)
 		fmt.Fprintf(&inj, "%s;%s;[authentication username=%s password=%s]\n", u, devicetest.Domain, u, users[u])
 	}
-	kl := devicetest.StartKamailio(b, users, devicetest.KamailioLabOptions{ShmMB: 1024, TCP: true})
+	kl := devicetest.StartKamailio(b, users, devicetest.KamailioLabOptions{PrimaryIP: kamailioPrimaryIP, SecondaryIP: kamailioSecondaryIP, TCP: true})
 	dir := b.TempDir()
 	injFile := filepath.Join(dir, "users.csv")
 	if err := os.WriteFile(injFile, []byte(inj.String()), 0o600); err != nil {
@@ -55,38 +55,96 @@ func BenchmarkSIPpKamailio(b *testing.B) {
 	run := func(b *testing.B, target string) {
 		const calls = 10000
 		for i := 0; i < b.N; i++ {
-			cmd := exec.Command(sipp, target, "-sf", scenario, "-inf", injFile, "-t", "t1",
-				"-m", fmt.Sprint(calls), "-r", "100000", "-l", "200", "-nostdin", "-nr",
-				"-i", "127.0.0.1", "-trace_err", "-error_file", filepath.Join(dir, "sipp-errors.log"))
+			port, err := lab.FreePort(kamailioClientIP)
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			// -i/-p: SIPp's own address, never the default 5060 on every
+			// interface that something else may hold.
+			cmd := exec.CommandContext(ctx, sipp, target, "-sf", scenario, "-inf", injFile, "-t", "t1",
+				"-m", strconv.Itoa(calls), "-r", "100000", "-l", "200", "-nostdin", "-nr",
+				"-i", kamailioClientIP, "-p", strconv.Itoa(port),
+				"-trace_err", "-error_file", filepath.Join(dir, "sipp-errors.log"))
 			cmd.Dir = dir
+			ownGroup(cmd)
 			start := time.Now()
 			out, err := cmd.CombinedOutput()
 			elapsed := time.Since(start)
+			cancel()
 			if err != nil {
-				tail := string(out)
-				if len(tail) > 2000 {
-					tail = tail[len(tail)-2000:]
-				}
-				b.Fatalf("sipp: %v\n%s", err, tail)
+				b.Fatalf("sipp: %v\n%s", err, tail(string(out), 2000))
 			}
 			b.ReportMetric(calls/elapsed.Seconds(), "registrations/s")
 		}
 	}
 	b.Run("tcp", func(b *testing.B) { run(b, kl.PrimaryTCP) })
 	b.Run("tls-socat", func(b *testing.B) {
-		socat := requireTool(b, "socat")
-		p, err := lab.FreePort("127.0.0.1")
+		socat := lab.RequireTool(b, "socat", "socat")
+		p, err := lab.FreePort(kamailioClientIP)
 		if err != nil {
 			b.Fatal(err)
 		}
-		bridge := fmt.Sprintf("127.0.0.1:%d", p)
-		cmd := exec.Command(socat, fmt.Sprintf("TCP-LISTEN:%d,bind=127.0.0.1,reuseaddr,fork", p),
+		bridge := net.JoinHostPort(kamailioClientIP, strconv.Itoa(p))
+		cmd := exec.Command(socat, fmt.Sprintf("TCP-LISTEN:%d,bind=%s,reuseaddr,fork", p, kamailioClientIP),
 			fmt.Sprintf("OPENSSL:%s,verify=0,openssl-min-proto-version=TLS1.2,openssl-max-proto-version=TLS1.2", kl.Primary.Addr()))
+		var log strings.Builder
+		cmd.Stdout, cmd.Stderr = &log, &log
+		ownGroup(cmd)
 		if err := cmd.Start(); err != nil {
 			b.Fatal(err)
 		}
-		defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-		time.Sleep(200 * time.Millisecond) // socat binds asynchronously
+		exited := make(chan struct{})
+		var waitErr error
+		go func() { waitErr = cmd.Wait(); close(exited) }()
+		// socat forks a child per connection: end the whole group.
+		b.Cleanup(func() {
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-exited
+		})
+		if err := waitListening(bridge, exited, 10*time.Second); err != nil {
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-exited // the log is written until socat has exited
+			b.Fatalf("socat bridge %s: %v (%v)\n%s", bridge, err, waitErr, tail(log.String(), 2000))
+		}
 		run(b, bridge)
 	})
+}
+
+// ownGroup puts cmd in its own process group, killed as a whole when a
+// CommandContext's context ends, so that no child outlives the benchmark.
+func ownGroup(cmd *exec.Cmd) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if cmd.Cancel != nil {
+		cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	}
+}
+
+// waitListening waits until addr accepts TCP connections (socat binds
+// after it starts), the process exits, or timeout passes. The probe
+// connection is closed at once; socat's child for it just ends.
+func waitListening(addr string, exited <-chan struct{}, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			return c.Close()
+		}
+		select {
+		case <-exited:
+			return errors.New("exited before listening")
+		default:
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("not listening after %s: %w", timeout, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
 }

@@ -49,12 +49,7 @@ type DNSMasq struct {
 // CUTOVER_REQUIRE_LAB=1.
 func RequireDNSMasq(t testing.TB) {
 	t.Helper()
-	if _, err := exec.LookPath("dnsmasq"); err != nil {
-		if os.Getenv(RequireLabEnv) == "1" {
-			t.Fatalf("lab: dnsmasq not found on PATH (and %s=1 requires the lab)", RequireLabEnv)
-		}
-		t.Skipf("lab: dnsmasq not found on PATH; install dnsmasq-base, or set %s=1 to make this a failure", RequireLabEnv)
-	}
+	RequireTool(t, "dnsmasq", "dnsmasq-base")
 }
 
 // StartDNSMasq runs dnsmasq in the foreground with only the given records

@@ -13,7 +13,7 @@ func TestDNSMasqSRV(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	d, err := StartDNSMasq(ctx, DNSMasqOptions{
-		Addr: "127.0.0.1:0",
+		Addr: "127.0.0.14:0", // the lab package's own address: nothing else binds there
 		SRV: []SRVRecord{
 			{Name: "_sips._tcp.example.test", Target: "sbc2.example.test", Port: 5061, Priority: 20, Weight: 40},
 			{Name: "_sips._tcp.example.test", Target: "sbc1.example.test", Port: 5061, Priority: 10, Weight: 60},

@@ -13,6 +13,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -78,20 +79,50 @@ type KamailioOptions struct {
 	// StartTimeout bounds waiting for the listener (default 20 s).
 	StartTimeout time.Duration
 	// SharedMemoryMB and PrivateMemoryMB size Kamailio's memory pools
-	// (-m, -M; defaults 64 and 8). Each TLS connection costs shared
-	// memory: raise it for more than a few hundred devices.
+	// (-m, -M). PrivateMemoryMB defaults to 8. SharedMemoryMB defaults to
+	// SharedMemoryFor(MaxConnections): every TLS connection keeps its
+	// OpenSSL state in shared memory, and Kamailio's usual 64 MB runs out
+	// before a thousand connections.
 	SharedMemoryMB, PrivateMemoryMB int
-	// Children and TCPChildren are Kamailio's worker counts (defaults 2 and 2).
-	Children, TCPChildren int
+	// Children is Kamailio's worker count for datagram listeners (default
+	// 2; the lab listens on TLS only, so they mostly idle).
+	Children int
+	// TCPChildren is the number of TCP/TLS worker processes (default 1).
+	// Debian 12's Kamailio 5.6.3 linked with OpenSSL 3 corrupts its shared
+	// memory when two or more TCP workers run TLS at the same time: double
+	// frees, "bad record mac" alerts and crashed workers under concurrent
+	// handshakes. Later releases added a tls module setting for it
+	// (tls_threads_mode); 5.6 has none, so a single worker, which
+	// serialises OpenSSL, is the only safe default there. Raise it only
+	// with a Kamailio known not to do this.
+	TCPChildren int
 	// MaxConnections caps TCP/TLS connections (default 4096); the open
 	// files limit follows it.
 	MaxConnections int
+	// TCPAddr, when set, adds a plain SIP over TCP listener (host:port on
+	// loopback; port 0 picks a free port) next to the TLS one, for tools
+	// without TLS such as Debian's SIPp.
+	TCPAddr string
+}
+
+// SharedMemoryFor returns the shared memory (MB) the lab gives Kamailio for
+// up to conns TLS connections: a 64 MB base for the registrar, transactions
+// and the location table, plus 128 KB per connection, and never less than
+// 256 MB. Kamailio's tls module keeps each connection's OpenSSL state in
+// shared memory: Debian's 5.6.3 with OpenSSL 3 took about 72 KB per idle
+// TLS 1.2 connection (64 MB held 808 connections, 128 MB 1,720), and more
+// with transactions in flight, hence the margin. Shared memory is mapped,
+// not touched, up front: a large pool costs little until it is used.
+func SharedMemoryFor(conns int) int {
+	mb := 64 + (conns*128+1023)/1024
+	return max(mb, 256)
 }
 
 // Kamailio is a running (or stopped) Kamailio instance.
 type Kamailio struct {
 	opts    KamailioOptions
 	addr    string
+	tcpAddr string
 	runDir  string
 	cfgPath string
 	logPath string
@@ -106,6 +137,72 @@ type Kamailio struct {
 // returns once it accepts TLS on Addr. Stop it with Stop; Start runs it
 // again with the same configuration (failback tests).
 func StartKamailio(ctx context.Context, opts KamailioOptions) (*Kamailio, error) {
+	opts = opts.withDefaults()
+	if opts.CertFile == "" || opts.KeyFile == "" {
+		return nil, errors.New("starting kamailio: CertFile and KeyFile are required")
+	}
+	if opts.Dir == "" {
+		return nil, errors.New("starting kamailio: Dir is required")
+	}
+	addr, err := resolveAddr(opts.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("starting kamailio on %s: %w", opts.Addr, err)
+	}
+	tcpAddr := ""
+	if opts.TCPAddr != "" {
+		if tcpAddr, err = resolveAddr(opts.TCPAddr); err != nil {
+			return nil, fmt.Errorf("starting kamailio on %s: TCP listener %s: %w", addr, opts.TCPAddr, err)
+		}
+	}
+	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("starting kamailio on %s: %w", addr, err)
+	}
+	runDir, err := os.MkdirTemp(opts.Dir, "kamailio-"+strings.NewReplacer(":", "-", ".", "_").Replace(addr)+"-")
+	if err != nil {
+		return nil, fmt.Errorf("starting kamailio on %s: %w", addr, err)
+	}
+	k := &Kamailio{
+		opts:    opts,
+		addr:    addr,
+		tcpAddr: tcpAddr,
+		runDir:  runDir,
+		cfgPath: filepath.Join(runDir, "kamailio.cfg"),
+		logPath: filepath.Join(runDir, "kamailio.log"),
+	}
+	ephemeral := strings.HasSuffix(opts.Addr, ":0")
+	tcpEphemeral := strings.HasSuffix(opts.TCPAddr, ":0")
+	for attempt := 1; ; attempt++ {
+		if err := k.writeConfig(); err != nil {
+			return nil, fmt.Errorf("starting kamailio on %s: %w", k.addr, err)
+		}
+		err := k.Start(ctx)
+		if err == nil {
+			return k, nil
+		}
+		// A port free a moment ago may be taken before Kamailio binds it:
+		// pick other ones (only ports the caller left to us).
+		if !errors.Is(err, errAddrInUse) || !(ephemeral || tcpEphemeral) || attempt == 3 {
+			return nil, err
+		}
+		if ephemeral {
+			if k.addr, err = resolveAddr(opts.Addr); err != nil {
+				return nil, fmt.Errorf("starting kamailio on %s: %w", opts.Addr, err)
+			}
+		}
+		if tcpEphemeral {
+			if k.tcpAddr, err = resolveAddr(opts.TCPAddr); err != nil {
+				return nil, fmt.Errorf("starting kamailio on %s: %w", opts.TCPAddr, err)
+			}
+		}
+	}
+}
+
+// errAddrInUse marks a start that failed because a listen address was
+// taken (Kamailio logged EADDRINUSE).
+var errAddrInUse = errors.New("listen address in use")
+
+// withDefaults fills in every unset field that has a default.
+func (opts KamailioOptions) withDefaults() KamailioOptions {
 	if opts.Realm == "" {
 		opts.Realm = "cutover.lab"
 	}
@@ -124,9 +221,6 @@ func StartKamailio(ctx context.Context, opts KamailioOptions) (*Kamailio, error)
 	if opts.StartTimeout <= 0 {
 		opts.StartTimeout = 20 * time.Second
 	}
-	if opts.SharedMemoryMB <= 0 {
-		opts.SharedMemoryMB = 64
-	}
 	if opts.PrivateMemoryMB <= 0 {
 		opts.PrivateMemoryMB = 8
 	}
@@ -134,56 +228,15 @@ func StartKamailio(ctx context.Context, opts KamailioOptions) (*Kamailio, error)
 		opts.Children = 2
 	}
 	if opts.TCPChildren <= 0 {
-		opts.TCPChildren = 2
+		opts.TCPChildren = 1
 	}
 	if opts.MaxConnections <= 0 {
 		opts.MaxConnections = 4096
 	}
-	if opts.CertFile == "" || opts.KeyFile == "" {
-		return nil, errors.New("starting kamailio: CertFile and KeyFile are required")
+	if opts.SharedMemoryMB <= 0 {
+		opts.SharedMemoryMB = SharedMemoryFor(opts.MaxConnections)
 	}
-	if opts.Dir == "" {
-		return nil, errors.New("starting kamailio: Dir is required")
-	}
-	addr, err := resolveAddr(opts.Addr)
-	if err != nil {
-		return nil, fmt.Errorf("starting kamailio on %s: %w", opts.Addr, err)
-	}
-	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
-		return nil, fmt.Errorf("starting kamailio on %s: %w", addr, err)
-	}
-	runDir, err := os.MkdirTemp(opts.Dir, "kamailio-"+strings.NewReplacer(":", "-", ".", "_").Replace(addr)+"-")
-	if err != nil {
-		return nil, fmt.Errorf("starting kamailio on %s: %w", addr, err)
-	}
-	k := &Kamailio{
-		opts:    opts,
-		addr:    addr,
-		runDir:  runDir,
-		cfgPath: filepath.Join(runDir, "kamailio.cfg"),
-		logPath: filepath.Join(runDir, "kamailio.log"),
-	}
-	ephemeral := strings.HasSuffix(opts.Addr, ":0")
-	for attempt := 1; ; attempt++ {
-		if err := k.writeConfig(); err != nil {
-			return nil, fmt.Errorf("starting kamailio on %s: %w", k.addr, err)
-		}
-		err := k.Start(ctx)
-		if err == nil {
-			return k, nil
-		}
-		// A free port may be taken between FreePort and Kamailio's bind
-		// (tests run packages in parallel): pick another one.
-		if !ephemeral || attempt == 3 || !strings.Contains(k.LogTail(40), "Address already in use") {
-			return nil, err
-		}
-		host, _, _ := net.SplitHostPort(k.addr)
-		p, perr := FreePort(host)
-		if perr != nil {
-			return nil, err
-		}
-		k.addr = net.JoinHostPort(host, strconv.Itoa(p))
-	}
+	return opts
 }
 
 // resolveAddr checks addr is loopback and replaces port 0 by a free port.
@@ -223,6 +276,10 @@ func FreePort(host string) (int, error) {
 // Addr is the TLS listen address.
 func (k *Kamailio) Addr() string { return k.addr }
 
+// TCPAddr is the plain TCP listen address, "" without one (see
+// KamailioOptions.TCPAddr).
+func (k *Kamailio) TCPAddr() string { return k.tcpAddr }
+
 // RunDir is the instance's directory (configuration, tables, log).
 func (k *Kamailio) RunDir() string { return k.runDir }
 
@@ -260,6 +317,7 @@ func (k *Kamailio) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("starting kamailio on %s: %w", k.addr, err)
 	}
+	logStart, _ := logf.Seek(0, io.SeekEnd)
 	fmt.Fprintf(logf, "--- cutover: starting kamailio at %s\n", time.Now().UTC().Format(time.RFC3339))
 	// -DD: the main process stays in the foreground (we own its pid) and
 	// forks its workers; -E logs to stderr, which goes to the log file; -Y
@@ -273,8 +331,13 @@ func (k *Kamailio) Start(ctx context.Context) error {
 	cmd.Dir = k.runDir
 	cmd.Stdout = logf
 	cmd.Stderr = logf
-	// Own process group: Stop can take the workers down with the main process.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Own process group: Stop can take the workers down with the main
+	// process. Pdeathsig covers a caller that dies without calling Stop (a
+	// test binary killed by -timeout): Kamailio's main process answers
+	// SIGTERM by stopping every process of its group. (Linux sends it when
+	// the forking OS thread ends; Go ends threads only for goroutines that
+	// exit while locked to one, which nothing here does.)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		return fmt.Errorf("starting kamailio on %s: %w", k.addr, err)
@@ -290,7 +353,12 @@ func (k *Kamailio) Start(ctx context.Context) error {
 	}()
 	if err := k.waitReady(ctx, done); err != nil {
 		k.killLocked()
-		return fmt.Errorf("starting kamailio on %s: %w\n%s", k.addr, err, k.LogTail(20))
+		// Only this attempt's log: an earlier run's lines would mislead.
+		tail := k.logTailSince(logStart, 20)
+		if strings.Contains(tail, "Address already in use") {
+			err = fmt.Errorf("%w (%w)", err, errAddrInUse)
+		}
+		return fmt.Errorf("starting kamailio on %s: %w\n%s", k.addr, err, tail)
 	}
 	return nil
 }
@@ -401,10 +469,16 @@ func (k *Kamailio) killLocked() {
 }
 
 // LogTail returns the last n lines of Kamailio's log.
-func (k *Kamailio) LogTail(n int) string {
+func (k *Kamailio) LogTail(n int) string { return k.logTailSince(0, n) }
+
+// logTailSince is LogTail limited to what was written from byte off on.
+func (k *Kamailio) logTailSince(off int64, n int) string {
 	data, err := os.ReadFile(k.logPath)
 	if err != nil {
 		return ""
+	}
+	if off > 0 && off <= int64(len(data)) {
+		data = data[off:]
 	}
 	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
 	if len(lines) > n {
@@ -418,22 +492,7 @@ func (k *Kamailio) writeConfig() error {
 	if err := os.MkdirAll(dbDir, 0o700); err != nil {
 		return err
 	}
-	host, port, _ := net.SplitHostPort(k.addr)
-	cfg := kamailioTemplateData{
-		Listen:         "tls:" + k.addr,
-		Host:           host,
-		Port:           port,
-		ModulesDir:     k.opts.ModulesDir,
-		TLSConfig:      filepath.Join(k.runDir, "tls.cfg"),
-		DBURL:          "text://" + dbDir,
-		Realm:          k.opts.Realm,
-		MinExpires:     int(k.opts.MinExpires / time.Second),
-		MaxExpires:     int(k.opts.MaxExpires / time.Second),
-		Children:       k.opts.Children,
-		TCPChildren:    k.opts.TCPChildren,
-		MaxConnections: k.opts.MaxConnections,
-		OpenFiles:      k.opts.MaxConnections + 1024,
-	}
+	cfg := k.templateData()
 	var buf bytes.Buffer
 	if err := kamailioCfg.Execute(&buf, cfg); err != nil {
 		return fmt.Errorf("rendering kamailio.cfg: %w", err)
@@ -457,6 +516,29 @@ func (k *Kamailio) writeConfig() error {
 		return err
 	}
 	return os.WriteFile(filepath.Join(dbDir, "subscriber"), sub, 0o600)
+}
+
+// templateData is what kamailio.cfg is rendered from.
+func (k *Kamailio) templateData() kamailioTemplateData {
+	host, port, _ := net.SplitHostPort(k.addr)
+	return kamailioTemplateData{
+		Listen:         "tls:" + k.addr,
+		TCPListen:      tcpListen(k.tcpAddr),
+		Host:           host,
+		Port:           port,
+		ModulesDir:     k.opts.ModulesDir,
+		TLSConfig:      filepath.Join(k.runDir, "tls.cfg"),
+		DBURL:          "text://" + filepath.Join(k.runDir, "db"),
+		Realm:          k.opts.Realm,
+		MinExpires:     int(k.opts.MinExpires / time.Second),
+		MaxExpires:     int(k.opts.MaxExpires / time.Second),
+		Children:       k.opts.Children,
+		TCPChildren:    k.opts.TCPChildren,
+		MaxConnections: k.opts.MaxConnections,
+		OpenFiles:      k.opts.MaxConnections + 1024,
+		SharedMemoryMB: k.opts.SharedMemoryMB,
+		PrivMemoryMB:   k.opts.PrivateMemoryMB,
+	}
 }
 
 // subscriberTable renders the db_text subscriber table. db_text separates
@@ -486,10 +568,19 @@ func dbtextEscape(s string) string {
 	return strings.NewReplacer(`\`, `\\`, ":", `\:`).Replace(s)
 }
 
+func tcpListen(addr string) string {
+	if addr == "" {
+		return ""
+	}
+	return "tcp:" + addr
+}
+
 type kamailioTemplateData struct {
-	Listen, Host, Port, ModulesDir, TLSConfig, DBURL, Realm string
-	MinExpires, MaxExpires                                  int
-	Children, TCPChildren, MaxConnections, OpenFiles        int
+	Listen, TCPListen, Host, Port, ModulesDir, TLSConfig string
+	DBURL, Realm                                         string
+	MinExpires, MaxExpires                               int
+	Children, TCPChildren, MaxConnections, OpenFiles     int
+	SharedMemoryMB, PrivMemoryMB                         int
 }
 
 var tlsCfg = template.Must(template.New("tls.cfg").Parse(`# Generated by cutover's lab package.
@@ -515,6 +606,9 @@ require_certificate = no
 // (which follow the Record-Route) are sent over that connection.
 var kamailioCfg = template.Must(template.New("kamailio.cfg").Parse(`#!KAMAILIO
 # Generated by cutover's lab package.
+# Run with -m {{.SharedMemoryMB}} -M {{.PrivMemoryMB}} (shared and private memory, MB).
+# One TCP worker is the safe setting for Kamailio 5.6 with OpenSSL 3, which corrupts
+# shared memory when several workers run TLS at once (see KamailioOptions.TCPChildren).
 debug=2
 log_stderror=yes
 children={{.Children}}
@@ -524,6 +618,9 @@ tls_max_connections={{.MaxConnections}}
 open_files_limit={{.OpenFiles}}
 auto_aliases=no
 listen={{.Listen}}
+{{- if .TCPListen}}
+listen={{.TCPListen}}
+{{- end}}
 alias="{{.Realm}}"
 enable_tls=yes
 tcp_connection_lifetime=3605

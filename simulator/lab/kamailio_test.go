@@ -54,9 +54,11 @@ func labPKI(t *testing.T, dir string, hosts ...string) labFiles {
 	return labFiles{ca: ca, files: files}
 }
 
-// startKamailio starts Kamailio on host (127.0.0.11, 127.0.0.12) on a free
-// port: other packages' lab tests may hold 5061 on the same addresses while
-// this one runs.
+// startKamailio starts Kamailio on host on a free port. go test runs
+// packages in parallel, so each package that starts lab processes keeps to
+// its own loopback addresses: this one 127.0.0.11-.14, certify .21/.22,
+// simulator/device .31-.33. A port picked free on an address nobody else
+// binds stays free until Kamailio binds it, and across a Stop and Start.
 func startKamailio(t *testing.T, host string, lf labFiles, dir string) *Kamailio {
 	t.Helper()
 	addr := net.JoinHostPort(host, "0")

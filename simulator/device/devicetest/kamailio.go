@@ -5,7 +5,6 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net"
-	"os"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -16,26 +15,28 @@ import (
 	"github.com/cutover-dev/cutover/simulator/lab"
 )
 
-// Kamailio lab addresses: the primary and secondary registrars.
-const (
-	KamailioPrimaryIP   = "127.0.0.21"
-	KamailioSecondaryIP = "127.0.0.22"
-)
-
 // KamailioLabOptions tune StartKamailio.
 type KamailioLabOptions struct {
-	// ShmMB runs Kamailio with that much shared memory: the lab starts it
-	// with 64 MB, which holds a few hundred TLS connections, not a thousand.
-	ShmMB int
+	// PrimaryIP and SecondaryIP are the loopback addresses the two
+	// registrars listen on (required). Give each package its own pair:
+	// go test runs packages in parallel, and a free port picked on an
+	// address nobody else binds cannot be taken by another package's lab
+	// before Kamailio binds it, nor while a stopped primary is down.
+	PrimaryIP, SecondaryIP string
+	// SharedMemoryMB, when set, overrides the lab's shared memory default
+	// (lab.SharedMemoryFor, sized for MaxConnections).
+	SharedMemoryMB int
+	// MaxConnections, when set, overrides the lab's connection cap.
+	MaxConnections int
 	// TCP adds a plain SIP over TCP listener on each instance (the SIPp
 	// reference benchmark; SIPp from Debian has no TLS).
 	TCP bool
 }
 
 // KamailioLab is two Kamailio registrars (TLS 1.2, digest) behind SRV
-// records for Domain: Primary on 127.0.0.21, Second on 127.0.0.22 (not the
-// lab package's own .11/.12, so that both test suites can run at once), on
-// ephemeral ports.
+// records for Domain: Primary on PrimaryIP, Second on SecondaryIP, on
+// ephemeral ports, with the lab package's defaults (one TCP worker, shared
+// memory sized for the connections).
 type KamailioLab struct {
 	Primary, Secondary *lab.Kamailio
 	DNS                *dns.Server
@@ -46,48 +47,28 @@ type KamailioLab struct {
 }
 
 // StartKamailio starts the pair with users (digest user -> password); it
-// skips the test when Kamailio cannot run here (lab.RequireKamailio).
+// skips the test when Kamailio cannot run here, or fails it under
+// CUTOVER_REQUIRE_LAB=1 (lab.RequireKamailio). Both instances, their
+// process groups and the DNS server stop when the test ends; their files
+// live under tb.TempDir().
 func StartKamailio(tb testing.TB, users map[string]string, o KamailioLabOptions) *KamailioLab {
 	tb.Helper()
 	lab.RequireKamailio(tb)
+	for _, ip := range []string{o.PrimaryIP, o.SecondaryIP} {
+		if a := net.ParseIP(ip); a == nil || !a.IsLoopback() || a.To4() == nil {
+			tb.Fatalf("devicetest: PrimaryIP and SecondaryIP must be IPv4 loopback addresses of the calling package's own, got %q", ip)
+		}
+	}
+	if o.PrimaryIP == o.SecondaryIP {
+		tb.Fatalf("devicetest: PrimaryIP and SecondaryIP are both %s", o.PrimaryIP)
+	}
 	c, err := CA()
 	if err != nil {
 		tb.Fatal(err)
 	}
 	dir := tb.TempDir()
-	// The lab's Kamailio (5.6.3 with OpenSSL 3, Debian 12) corrupts its
-	// shared memory when several TCP worker processes run TLS at once
-	// (double frees in tls_init.c, "bad record mac"; kamailio issues #3791
-	// and #4055, fixed by tls_threads_mode, which 5.6 lacks), and its 64 MB
-	// of shared memory holds a few hundred TLS connections. Until the lab
-	// package does so itself, a wrapper runs it with one TCP worker and, when
-	// asked, more shared memory (Kamailio reads options in order: the last
-	// -m wins).
-	shm := ""
-	if o.ShmMB > 0 {
-		shm = fmt.Sprintf(" -m %d", o.ShmMB)
-	}
 	kl := &KamailioLab{Roots: device.TrustStore(c.Certificate())}
-	start := func(host, ip string) (*lab.Kamailio, string) {
-		edit := "s/^tcp_children=.*/tcp_children=1/"
-		tcpAddr := ""
-		if o.TCP {
-			p, err := lab.FreePort(ip)
-			if err != nil {
-				tb.Fatal(err)
-			}
-			tcpAddr = net.JoinHostPort(ip, fmt.Sprint(p))
-			edit += fmt.Sprintf(";/^listen=/a listen=tcp:%s", tcpAddr)
-		}
-		binary := filepath.Join(dir, "kamailio-wrapper-"+ip)
-		script := "#!/bin/sh\n" +
-			"cfg=''; prev=''\n" +
-			"for a in \"$@\"; do [ \"$prev\" = -f ] && cfg=$a; prev=$a; done\n" +
-			"if [ -n \"$cfg\" ] && ! grep -q '^tcp_children=1$' \"$cfg\"; then sed -i '" + edit + "' \"$cfg\"; fi\n" +
-			"exec kamailio \"$@\"" + shm + "\n"
-		if err := os.WriteFile(binary, []byte(script), 0o700); err != nil {
-			tb.Fatal(err)
-		}
+	start := func(host, ip string) *lab.Kamailio {
 		cert, err := c.Issue([]string{host})
 		if err != nil {
 			tb.Fatal(err)
@@ -96,13 +77,17 @@ func StartKamailio(tb testing.TB, users map[string]string, o KamailioLabOptions)
 		if err != nil {
 			tb.Fatal(err)
 		}
-		addr := net.JoinHostPort(ip, "0")
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		opts := lab.KamailioOptions{
+			Addr: net.JoinHostPort(ip, "0"), CertFile: files.Cert, KeyFile: files.Key, CAFile: files.CA,
+			Users: users, Realm: Domain, Dir: dir,
+			SharedMemoryMB: o.SharedMemoryMB, MaxConnections: o.MaxConnections,
+		}
+		if o.TCP {
+			opts.TCPAddr = net.JoinHostPort(ip, "0")
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
-		k, err := lab.StartKamailio(ctx, lab.KamailioOptions{
-			Addr: addr, CertFile: files.Cert, KeyFile: files.Key, CAFile: files.CA,
-			Users: users, Realm: Domain, Dir: dir, Binary: binary,
-		})
+		k, err := lab.StartKamailio(ctx, opts)
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -112,11 +97,12 @@ func StartKamailio(tb testing.TB, users map[string]string, o KamailioLabOptions)
 				tb.Logf("kamailio %s log tail:\n%s", k.Addr(), k.LogTail(30))
 			}
 		})
-		return k, tcpAddr
+		return k
 	}
-	kl.Primary, kl.PrimaryTCP = start(Primary, KamailioPrimaryIP)
-	kl.Secondary, kl.SecondaryTCP = start(Second, KamailioSecondaryIP)
-	d := dns.NewServer(dns.WithA(Primary, KamailioPrimaryIP), dns.WithA(Second, KamailioSecondaryIP))
+	kl.Primary = start(Primary, o.PrimaryIP)
+	kl.Secondary = start(Second, o.SecondaryIP)
+	kl.PrimaryTCP, kl.SecondaryTCP = kl.Primary.TCPAddr(), kl.Secondary.TCPAddr()
+	d := dns.NewServer(dns.WithA(Primary, o.PrimaryIP), dns.WithA(Second, o.SecondaryIP))
 	d.AddSRV("_sips._tcp."+Domain, 10, 10, port(kl.Primary.Addr()), Primary)
 	d.AddSRV("_sips._tcp."+Domain, 20, 10, port(kl.Secondary.Addr()), Second)
 	ctx, cancel := context.WithCancel(context.Background())
