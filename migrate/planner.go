@@ -140,39 +140,39 @@ type owner struct {
 }
 
 func (p *planner) plan(ctx context.Context, devs []inventory.Device) (*Plan, error) {
-	sup, err := p.api.SupportedDevices(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("planning: listing supported devices: %w", err)
-	}
-	p.models = make(map[string]webex.SupportedDevice, len(sup))
-	for _, m := range sup {
-		p.models[m.Model] = m
-	}
-	if err := p.prefetchPeople(ctx, devs); err != nil {
+	// Four independent reads go out at once, because against a slow API
+	// (Webex answers in 100-300 ms) their round trips, not the rate limit,
+	// would otherwise set the planning time: the supported models (S1), the
+	// people listing (pages in sequence), the MACs (M1, batches of 100
+	// validated concurrently) and, once S1 tells which devices can be
+	// planned, the workspaces and locations they name (cached for resolve).
+	vctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	validated := make(chan []validation, 1)
+	go func() { validated <- p.validate(vctx, devs) }()
+	pre, pctx := errgroup.WithContext(ctx)
+	pre.Go(func() error { return p.prefetchPeople(pctx, devs) })
+	pre.Go(func() error {
+		sup, err := p.api.SupportedDevices(pctx)
+		if err != nil {
+			return fmt.Errorf("planning: listing supported devices: %w", err)
+		}
+		p.models = make(map[string]webex.SupportedDevice, len(sup))
+		for _, m := range sup {
+			p.models[m.Model] = m
+		}
+		p.warm(pctx, devs)
+		return nil
+	})
+	if err := pre.Wait(); err != nil {
+		cancel()
+		<-validated
 		return nil, err
 	}
 	plan := &Plan{
 		Created: p.opts.Now().UTC(), Inventory: p.opts.Source, OrgID: p.opts.OrgID,
 		Devices: make([]PlannedDevice, len(devs)), Summary: map[Action]int{},
 	}
-	// Validate every MAC while owners are resolved: the two are independent,
-	// and M1 goes in sequential batches of 100 that would otherwise wait.
-	type validation struct {
-		st  []webex.MACStatus
-		err error
-	}
-	validated := make(chan validation, 1)
-	go func() {
-		macs := make([]string, len(devs))
-		for i := range devs {
-			macs[i] = devs[i].MAC
-		}
-		var v validation
-		if len(macs) > 0 {
-			v.st, v.err = p.api.ValidateMACs(ctx, macs)
-		}
-		validated <- v
-	}()
 	// Resolve owners, lines, locations and models.
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(p.opts.Jobs)
@@ -184,23 +184,30 @@ func (p *planner) plan(ctx context.Context, devs []inventory.Device) (*Plan, err
 		})
 	}
 	gerr := g.Wait()
-	v := <-validated
+	vs := <-validated
 	if gerr != nil {
 		return nil, gerr
 	}
 	state := map[string]webex.MACStatus{}
-	if v.err != nil {
-		if fatal(ctx, v.err) {
-			return nil, fmt.Errorf("planning: validating MACs: %w", v.err)
-		}
-		for i := range plan.Devices {
-			if plan.Devices[i].Action == "" {
-				plan.Devices[i].invalid("validating MAC: %v", v.err)
+	failed := map[string]error{}
+	for _, v := range vs {
+		if v.err != nil {
+			if fatal(ctx, v.err) {
+				return nil, fmt.Errorf("planning: validating MACs: %w", v.err)
 			}
+			for _, m := range v.macs {
+				failed[NormalizeMAC(m)] = v.err
+			}
+			continue
+		}
+		for _, s := range v.st {
+			state[NormalizeMAC(s.MAC)] = s
 		}
 	}
-	for _, s := range v.st {
-		state[NormalizeMAC(s.MAC)] = s
+	for i := range plan.Devices {
+		if err := failed[plan.Devices[i].MAC]; err != nil && plan.Devices[i].Action == "" {
+			plan.Devices[i].invalid("validating MAC: %v", err)
+		}
 	}
 	// Decide; look up every MAC in use.
 	g, gctx = errgroup.WithContext(ctx)
@@ -229,6 +236,76 @@ func (p *planner) plan(ctx context.Context, devs []inventory.Device) (*Plan, err
 		plan.Summary[pd.Action]++
 	}
 	return plan, nil
+}
+
+// validateChunk is the most MACs one M1 call takes.
+const validateChunk = 100
+
+// validation is the answer to one M1 call.
+type validation struct {
+	macs []string
+	st   []webex.MACStatus
+	err  error
+}
+
+// validate checks every MAC of devs with M1, in concurrent calls of
+// validateChunk MACs (at most opts.Jobs at once).
+func (p *planner) validate(ctx context.Context, devs []inventory.Device) []validation {
+	out := make([]validation, (len(devs)+validateChunk-1)/validateChunk)
+	var g errgroup.Group
+	g.SetLimit(p.opts.Jobs)
+	for k := range out {
+		chunk := devs[k*validateChunk : min((k+1)*validateChunk, len(devs))]
+		macs := make([]string, len(chunk))
+		for i := range chunk {
+			macs[i] = chunk[i].MAC
+		}
+		out[k].macs = macs
+		g.Go(func() error {
+			out[k].st, out[k].err = p.api.ValidateMACs(ctx, macs)
+			return nil
+		})
+	}
+	_ = g.Wait()
+	return out
+}
+
+// warm looks up, through the caches resolve reads, the workspaces and
+// locations named by the devices whose model can be planned, so that they
+// are fetched while the people are listed. It reports nothing: resolve
+// meets the same answers (errors included) in the caches.
+func (p *planner) warm(ctx context.Context, devs []inventory.Device) {
+	spaces, locs := map[string]string{}, map[string]string{}
+	for i := range devs {
+		d := &devs[i]
+		m, ok := p.opts.Catalog.Lookup(d.Make, d.Model)
+		if !ok {
+			continue
+		}
+		if sd, ok := p.models[m.WebexModel]; !ok || sd.ManagedBy != "PARTNER" {
+			continue
+		}
+		if d.OwnerType == inventory.Workspace {
+			spaces[strings.ToLower(d.Owner)] = d.Owner
+		}
+		for _, l := range d.Lines {
+			if l.OwnerType == inventory.Workspace {
+				spaces[strings.ToLower(l.Owner)] = l.Owner
+			}
+		}
+		if d.Location != "" {
+			locs[strings.ToLower(d.Location)] = d.Location
+		}
+	}
+	var g errgroup.Group
+	g.SetLimit(p.opts.Jobs)
+	for _, name := range spaces {
+		g.Go(func() error { _, _ = p.owner(ctx, name, inventory.Workspace); return nil })
+	}
+	for _, name := range locs {
+		g.Go(func() error { _, _ = p.location(ctx, name); return nil })
+	}
+	_ = g.Wait()
 }
 
 func suffix(msg string) string {

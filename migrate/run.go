@@ -268,18 +268,28 @@ func (r *runner) run(ctx context.Context, plan *Plan, devs []inventory.Device) (
 	r.progress.Begin(r.steps, len(work))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(r.opts.Jobs)
-	intents := map[string]bool{}
-	var runErr error
+	// The intents of the next batch are made durable while the current one
+	// is dispatched, so that the workers never wait on the dispatcher's
+	// fsync (on a busy disk one can take a second).
+	next := r.writeIntentsAsync(plan, work, 0, states)
+	var (
+		intents map[string]bool
+		runErr  error
+	)
 dispatch:
 	for k, i := range work {
 		if gctx.Err() != nil {
 			break
 		}
 		if k%intentBatch == 0 {
-			if err := r.writeIntents(plan, work[k:min(k+intentBatch, len(work))], states, intents); err != nil {
-				runErr = err
+			b := <-next
+			if b.err != nil {
+				runErr = b.err
+				next = nil
 				break dispatch
 			}
+			intents = b.intents
+			next = r.writeIntentsAsync(plan, work, k+intentBatch, states)
 		}
 		pd := &plan.Devices[i]
 		st := states[pd.MAC]
@@ -288,6 +298,11 @@ dispatch:
 		}
 		intent := intents[pd.MAC]
 		g.Go(func() error { return r.device(gctx, pd, byMAC[pd.MAC], st, intent) })
+	}
+	// The batch written ahead may be unused: wait for it anyway, so that
+	// the journal is not closed under it.
+	if next != nil {
+		<-next
 	}
 	if err := g.Wait(); runErr == nil {
 		runErr = err
@@ -311,13 +326,36 @@ dispatch:
 // one fsync, ahead of the workers.
 const intentBatch = 64
 
+// intentsDone is a batch of intents made durable.
+type intentsDone struct {
+	intents map[string]bool
+	err     error
+}
+
+// writeIntentsAsync writes, in the background, the intents of the batch of
+// work starting at from (nothing past the end of work).
+func (r *runner) writeIntentsAsync(plan *Plan, work []int, from int, states map[string]*DeviceState) <-chan intentsDone {
+	ch := make(chan intentsDone, 1)
+	if from >= len(work) {
+		ch <- intentsDone{}
+		return ch
+	}
+	batch := work[from:min(from+intentBatch, len(work))]
+	go func() {
+		intents, err := r.writeIntents(plan, batch, states)
+		ch <- intentsDone{intents, err}
+	}()
+	return ch
+}
+
 // writeIntents journals the started event of every create among the next
 // devices and syncs once: a create's started event must be on disk before its
 // POST, so that after a crash the next run looks the MAC up instead of
 // creating it again. A device whose POST was never sent only costs that
 // lookup. One fsync per batch instead of one per create matters on slow disks.
-func (r *runner) writeIntents(plan *Plan, next []int, states map[string]*DeviceState, intents map[string]bool) error {
-	n := 0
+// It returns the MACs whose intent it wrote.
+func (r *runner) writeIntents(plan *Plan, next []int, states map[string]*DeviceState) (map[string]bool, error) {
+	intents := map[string]bool{}
 	for _, i := range next {
 		pd := &plan.Devices[i]
 		st := states[pd.MAC]
@@ -330,15 +368,14 @@ func (r *runner) writeIntents(plan *Plan, next []int, states map[string]*DeviceS
 		}
 		if err := r.journal.Append(Event{MAC: pd.MAC, Step: StepCreate, Status: StatusStarted,
 			Attempt: attempt, IDs: waveIDs(pd)}); err != nil {
-			return err
+			return nil, err
 		}
 		intents[pd.MAC] = true
-		n++
 	}
-	if n == 0 {
-		return nil
+	if len(intents) == 0 {
+		return intents, nil
 	}
-	return r.journal.Sync()
+	return intents, r.journal.Sync()
 }
 
 func waveIDs(pd *PlannedDevice) map[string]string {

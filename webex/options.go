@@ -66,9 +66,11 @@ func WithOrgID(id string) Option { return func(c *config) { c.orgID = id } }
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
 
 // WithRate sets the maximum request rate shared by every caller of the client
-// and its burst. The limit halves on each 429 (at most once a second, never
-// below 1/s) and climbs back towards r on successes. rate.Inf disables
-// limiting and adaptation.
+// and its burst. The limit drops by 10% on a 429 (once per burst of 429s:
+// only requests paced by the current limit count; never below 1/s) and
+// climbs back towards r on successes, by r/20 every 250 ms. The request
+// that got the 429 waits Retry-After. rate.Inf disables limiting and
+// adaptation.
 func WithRate(r rate.Limit, burst int) Option {
 	return func(c *config) {
 		if r > 0 {

@@ -78,6 +78,9 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		refreshed bool // a 401 already forced a refresh, with no other answer since
 	)
 	for attempt := 1; ; attempt++ {
+		// The limit in force when the attempt queues is the one that paces
+		// it (a reservation keeps its slot when the limit changes).
+		paced := time.Now()
 		if err := t.lim.wait(ctx); err != nil {
 			return nil, err
 		}
@@ -133,7 +136,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 				case code == http.StatusTooManyRequests || code == http.StatusLocked:
 					if code == http.StatusTooManyRequests {
 						t.c.stats.rateLimited.Add(1)
-						t.lim.slowDown()
+						t.lim.slowDown(paced)
 					}
 					wait = bo.NextBackOff()
 					if ra, ok := retryAfter(resp.Header, time.Now()); ok {
@@ -251,9 +254,27 @@ func (b *cancelBody) Close() error {
 	return err
 }
 
-// adaptiveLimiter is the client's shared rate limiter: it halves on a 429
-// (at most once a second, floor 1 req/s) and climbs back additively while
-// requests succeed.
+// adaptiveLimiter is the client's shared rate limiter, an AIMD controller:
+// a 429 multiplies the limit by decreaseFactor and successes add a
+// twentieth of the configured rate every speedUpEvery, never above it. A
+// 429 only counts when its request queued on the limiter after the last
+// decrease: the requests in flight or queued then were paced by the old limit, and their 429s
+// say nothing about the new one (one burst of 429s is one signal, however
+// many requests it hits). The floor is 1 req/s, or the configured rate if
+// lower.
+//
+// After the first 429 the burst drops to 1 for good: our token bucket and
+// the server's fill up during the same lulls, and a burst that empties the
+// server's leaves no slack for requests that bunch up in transit, which is
+// what makes a client at the server's own rate see 429s at all.
+//
+// The gentle decrease is deliberate. The 429 itself already makes its
+// request wait Retry-After, so the limiter need not also halve to stay off
+// the server: a server that rejects a steady fraction of requests keeps
+// sending 429s to requests paced by each new limit, which keeps cutting it
+// (by 10% per round trip) until the 429s stop; a lone 429 from requests
+// bunching up at the server (both token buckets full at the same moment,
+// jitter) costs 10% for half a second instead of half the rate for 2.5 s.
 type adaptiveLimiter struct {
 	lim      *rate.Limiter
 	max      rate.Limit
@@ -275,18 +296,22 @@ func (a *adaptiveLimiter) wait(ctx context.Context) error { return a.lim.Wait(ct
 
 func (a *adaptiveLimiter) limit() rate.Limit { return a.lim.Limit() }
 
-func (a *adaptiveLimiter) slowDown() {
+// slowDown records a 429 to a request that queued on the limiter at paced.
+func (a *adaptiveLimiter) slowDown(paced time.Time) {
 	if a.max == rate.Inf {
 		return
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	now := time.Now()
-	if now.Sub(a.lastSlow) < time.Second {
-		return // one burst of 429s is one signal
+	if !paced.After(a.lastSlow) {
+		return // paced by the limit before the last decrease
 	}
-	a.lastSlow = now
-	a.lim.SetLimit(max(a.lim.Limit()/2, a.floor))
+	a.lastSlow = time.Now()
+	a.lim.SetLimit(max(a.lim.Limit()*decreaseFactor, a.floor))
+	// From now on requests are paced evenly, without bursts: a server that
+	// limits near our rate keeps its own bucket's slack for the jitter of
+	// requests in transit only if we never empty it with a burst.
+	a.lim.SetBurst(1)
 }
 
 func (a *adaptiveLimiter) speedUp() {
@@ -303,6 +328,11 @@ func (a *adaptiveLimiter) speedUp() {
 	a.lim.SetLimit(min(a.lim.Limit()+a.max/20, a.max))
 }
 
-// speedUpEvery paces the climb after a 429: a twentieth of the configured
-// rate per interval, so the full rate is back after about 5 s of successes.
-const speedUpEvery = 250 * time.Millisecond
+const (
+	// decreaseFactor is the multiplicative decrease on a 429.
+	decreaseFactor = 0.9
+	// speedUpEvery paces the climb: a twentieth of the configured rate per
+	// interval, so a 10% cut is made up in 0.5 s and the whole rate from
+	// the floor in about 5 s of successes.
+	speedUpEvery = 250 * time.Millisecond
+)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -491,25 +492,35 @@ func TestAdaptiveRate(t *testing.T) {
 	if _, err := c.GetDevice(context.Background(), "D1"); err != nil {
 		t.Fatal(err)
 	}
-	// Halved by the 429; the success right after does not climb yet.
-	if got := c.Stats().Rate; got != 50 {
-		t.Errorf("rate %v, want 50", got)
+	// Cut by 10% by the 429; the success right after does not climb yet.
+	if got := c.Stats().Rate; got != 90 {
+		t.Errorf("rate %v, want 90", got)
 	}
 }
 
 func TestAdaptiveLimiterSteps(t *testing.T) {
 	a := newAdaptiveLimiter(100, 10)
-	a.slowDown()
-	a.slowDown() // same burst of 429s: ignored
-	if got := a.limit(); got != 50 {
-		t.Fatalf("after two 429s in a row: %v, want 50", got)
+	before := time.Now()
+	a.slowDown(before)
+	if got := a.limit(); got != 90 {
+		t.Fatalf("after a 429: %v, want 90", got)
+	}
+	// Another 429 to a request paced by the old limit: the same signal.
+	a.slowDown(before)
+	if got := a.limit(); got != 90 {
+		t.Fatalf("after a second 429 of the same burst: %v, want 90", got)
+	}
+	// A 429 to a request paced by the new limit: too fast still.
+	a.slowDown(a.lastSlow.Add(time.Nanosecond))
+	if got := a.limit(); got != 81 {
+		t.Fatalf("after a 429 at the new limit: %v, want 81", got)
 	}
 	// Pretend the 429 and the last climb are long past.
 	a.lastSlow = time.Now().Add(-time.Minute)
-	for want := 55.0; want <= 100; want += 5 {
+	for _, want := range []rate.Limit{86, 91, 96, 100} {
 		a.lastUp = time.Time{}
 		a.speedUp()
-		if got := float64(a.limit()); got != want {
+		if got := a.limit(); math.Abs(float64(got-want)) > 1e-9 {
 			t.Fatalf("climb: %v, want %v", got, want)
 		}
 	}
@@ -518,15 +529,26 @@ func TestAdaptiveLimiterSteps(t *testing.T) {
 	if got := a.limit(); got != 100 {
 		t.Errorf("above the configured rate: %v", got)
 	}
-	for range 10 {
-		a.lastSlow = time.Time{}
-		a.slowDown()
+	// Right after a 429 there is no climb.
+	a.slowDown(time.Now())
+	a.lastUp = time.Time{}
+	a.speedUp()
+	if got := a.limit(); got != 90 {
+		t.Errorf("climbed right after a 429: %v", got)
+	}
+	for range 100 {
+		a.slowDown(time.Now().Add(time.Hour))
 	}
 	if got := a.limit(); got != 1 {
 		t.Errorf("floor: %v, want 1", got)
 	}
+	slow := newAdaptiveLimiter(0.5, 1)
+	slow.slowDown(time.Now())
+	if got := slow.limit(); got != 0.5 {
+		t.Errorf("a configured rate below 1/s is its own floor: %v", got)
+	}
 	inf := newAdaptiveLimiter(rate.Inf, 1)
-	inf.slowDown()
+	inf.slowDown(time.Now())
 	if inf.limit() != rate.Inf {
 		t.Error("an unlimited client must stay unlimited")
 	}

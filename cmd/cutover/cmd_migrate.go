@@ -41,7 +41,7 @@ type migrateOptions struct {
 
 func rateFlag() cli.Flag {
 	return &cli.Float64Flag{Name: flagRate, Value: float64(webex.DefaultRate),
-		Usage: "most Webex requests per `SECOND`, shared by all jobs (halved on each 429, then recovering)"}
+		Usage: "most Webex requests per `SECOND`, shared by all jobs (cut by 10% on a 429, then recovering)"}
 }
 
 // parseRate reads --rate as client options.

@@ -1,0 +1,123 @@
+package demo
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cutover-dev/cutover/certify"
+)
+
+// BenchmarkDemo5000 runs the whole demo on 5,000 generated devices and
+// reports its peak memory: the heap and stacks in use, sampled every 20 ms,
+// and the process's peak RSS. With CUTOVER_DEMO_HEAPPROFILE=FILE it also
+// writes a heap profile taken near the peak.
+func BenchmarkDemo5000(b *testing.B) {
+	const n = 5000
+	for b.Loop() {
+		b.StopTimer()
+		dir := b.TempDir()
+		runtime.GC()
+		stop := samplePeak(os.Getenv("CUTOVER_DEMO_HEAPPROFILE"))
+		b.StartTimer()
+		t0 := time.Now()
+		var first, last atomic.Int64
+		sum, err := Run(context.Background(), Options{Dir: dir, Devices: n, OnResult: func(certify.Result) {
+			now := time.Now().UnixNano()
+			first.CompareAndSwap(0, now)
+			last.Store(now)
+		}})
+		took := time.Since(t0)
+		b.StopTimer()
+		peak := stop()
+		if err != nil {
+			b.Fatal(err)
+		}
+		rss := float64(maxRSS()) / (1 << 20)
+		phase := "certifying"
+		switch at := peakAt.Load(); {
+		case at < first.Load():
+			phase = "migrating"
+		case at > last.Load():
+			phase = "writing reports"
+		}
+		b.Logf("peak heap+stacks %.0f MB while %s (%s), peak RSS %.0f MB, %.1f s", peak/(1<<20), phase, atPeak.Load(), rss, took.Seconds())
+		if !sum.Passed() || sum.Certified != n {
+			results, _ := certify.ReadResults(filepath.Join(dir, "certify.jsonl"))
+			failed := map[string]int{}
+			first := map[string]string{}
+			for _, r := range results {
+				if r.Outcome == certify.Fail {
+					failed[r.Case]++
+					if first[r.Case] == "" {
+						first[r.Case] = r.Reason
+					}
+				}
+			}
+			for c, k := range failed {
+				b.Logf("%s: %d failed, first: %s", c, k, first[c])
+			}
+			b.Fatalf("demo did not pass: %d certified, %d of %d cases failed", sum.Certified, sum.CasesFail, sum.Cases)
+		}
+		b.ReportMetric(peak/(1<<20), "MB-peak-heap")
+		b.ReportMetric(rss, "MB-peak-RSS")
+		b.ReportMetric(took.Seconds(), "s-wall")
+		b.ReportMetric(float64(n)/took.Seconds(), "devices/s")
+		b.StartTimer()
+	}
+}
+
+// atPeak describes the memory at the last peak samplePeak saw.
+var (
+	atPeak atomic.Value
+	peakAt atomic.Int64
+)
+
+// samplePeak samples HeapInuse+StackInuse until stop is called and returns
+// the peak in bytes; with a profile path it writes a heap profile whenever
+// the peak grows by a tenth.
+func samplePeak(profile string) (stop func() float64) {
+	var peak atomic.Uint64
+	atPeak.Store("")
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		var ms runtime.MemStats
+		var profiled uint64
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			runtime.ReadMemStats(&ms)
+			v := ms.HeapInuse + ms.StackInuse
+			if v > peak.Load() {
+				peak.Store(v)
+				peakAt.Store(time.Now().UnixNano())
+				atPeak.Store(fmt.Sprintf("heap in use %d MB (allocated %d MB), stacks %d MB, %d goroutines",
+					ms.HeapInuse>>20, ms.HeapAlloc>>20, ms.StackInuse>>20, runtime.NumGoroutine()))
+			}
+			if profile != "" && v > profiled+profiled/10 {
+				profiled = v
+				if f, err := os.Create(profile); err == nil {
+					_ = pprof.Lookup("heap").WriteTo(f, 0)
+					f.Close()
+				}
+			}
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() float64 {
+		close(done)
+		<-finished
+		return float64(peak.Load())
+	}
+}
