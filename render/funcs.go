@@ -186,8 +186,11 @@ func (d *Data) Var(name string) (string, error) {
 	return funcs(d.Vars)["var"].(func(string) (string, error))(name)
 }
 
+// lineBreaks is built once: building a Replacer costs more than using it.
+var lineBreaks = strings.NewReplacer("\r", " ", "\n", " ")
+
 func xmlComment(s string) string {
-	s = strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
+	s = lineBreaks.Replace(s)
 	for strings.Contains(s, "--") {
 		s = strings.ReplaceAll(s, "--", "- -")
 	}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/xuri/excelize/v2"
@@ -25,6 +26,9 @@ const (
 type styles struct {
 	header, title, text int
 	status              map[string]int // status or outcome -> fill
+	// statusCells holds each status cell boxed once: a sheet of 100,000
+	// rows would otherwise allocate a Cell per status column and row.
+	statusCells map[string]any
 }
 
 var statusFills = map[string]string{
@@ -37,7 +41,7 @@ var statusFills = map[string]string{
 }
 
 func newStyles(f *excelize.File) (*styles, error) {
-	s := &styles{status: make(map[string]int)}
+	s := &styles{status: make(map[string]int), statusCells: make(map[string]any)}
 	var err error
 	border := []excelize.Border{{Type: "bottom", Color: "1F3864", Style: 1}}
 	if s.header, err = f.NewStyle(&excelize.Style{
@@ -67,6 +71,7 @@ func newStyles(f *excelize.File) (*styles, error) {
 			return nil, err
 		}
 		s.status[k] = id
+		s.statusCells[k] = excelize.Cell{StyleID: id, Value: k}
 	}
 	return s, nil
 }
@@ -87,8 +92,8 @@ func (s *styles) textCell(v string) any {
 }
 
 func (s *styles) statusCell(v string) any {
-	if id, ok := s.status[v]; ok {
-		return excelize.Cell{StyleID: id, Value: v}
+	if c, ok := s.statusCells[v]; ok {
+		return c
 	}
 	return s.textCell(v)
 }
@@ -142,11 +147,8 @@ func newSheet(f *excelize.File, st *styles, name string, header []string, widths
 
 func (s *sheet) add(cells ...any) error {
 	s.row++
-	ref, err := excelize.CoordinatesToCellName(1, s.row)
-	if err != nil {
-		return err
-	}
-	if err := s.sw.SetRow(ref, cells); err != nil {
+	// "A<row>" directly: CoordinatesToCellName costs three allocations a row.
+	if err := s.sw.SetRow("A"+strconv.Itoa(s.row), cells); err != nil {
 		return fmt.Errorf("writing sheet %s row %d: %w", s.name, s.row, err)
 	}
 	return nil
@@ -173,6 +175,10 @@ func writeWorkbook(f *excelize.File, d *Data) error {
 	if err := f.SetSheetName("Sheet1", SheetSummary); err != nil {
 		return err
 	}
+	// Before any sheet is streamed: SetActiveSheet parses every sheet it
+	// finds, and a streamed sheet still in memory (up to 16 MB of XML) would
+	// come back as a full cell tree, the largest allocation of the report.
+	f.SetActiveSheet(0)
 	st, err := newStyles(f)
 	if err != nil {
 		return err
@@ -184,7 +190,6 @@ func writeWorkbook(f *excelize.File, d *Data) error {
 			return err
 		}
 	}
-	f.SetActiveSheet(0)
 	return nil
 }
 

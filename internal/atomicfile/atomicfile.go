@@ -22,19 +22,9 @@ var tmpSuffix = "." + strconv.Itoa(os.Getpid())
 // it over path.
 func Write(path string, data []byte, perm os.FileMode, sync bool) error {
 	tmp := filepath.Join(filepath.Dir(path), ".tmp-"+filepath.Base(path)+tmpSuffix)
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, perm)
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	_, err = f.Write(data)
-	if err == nil && sync {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
+	err := writeTemp(tmp, data, perm, sync)
 	if err == nil {
-		err = os.Rename(tmp, path)
+		err = rename(tmp, path)
 	}
 	if err != nil {
 		os.Remove(tmp)

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
-	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -58,29 +58,28 @@ func BenchmarkRenderPublish100k(b *testing.B) {
 		}
 		b.StartTimer()
 		start, cpu0 := time.Now(), cpuTime()
+		// One worker per CPU, each rendering a share of the devices: a
+		// goroutine per device would grow a fresh stack for every template.
 		perDev := make([][]render.File, n)
+		var next atomic.Int64
 		g := errgroup.Group{}
-		g.SetLimit(runtime.GOMAXPROCS(0))
-		var mu sync.Mutex
-		var firstErr error
-		for i := range devs {
+		for range runtime.GOMAXPROCS(0) {
 			g.Go(func() error {
-				files, err := r.Render(devs[i])
-				if err != nil {
-					mu.Lock()
-					firstErr = err
-					mu.Unlock()
-					return err
+				for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+					files, err := r.Render(devs[i])
+					if err != nil {
+						return err
+					}
+					perDev[i] = files
 				}
-				perDev[i] = files
 				return nil
 			})
 		}
-		if err := g.Wait(); err != nil || firstErr != nil {
-			b.Fatal(err, firstErr)
+		if err := g.Wait(); err != nil {
+			b.Fatal(err)
 		}
 		rendered := time.Since(start)
-		var files []render.File
+		files := make([]render.File, 0, n*6/5)
 		for _, f := range perDev {
 			files = append(files, f...)
 		}

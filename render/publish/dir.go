@@ -7,9 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/cutover-dev/cutover/internal/atomicfile"
 	"github.com/cutover-dev/cutover/render"
@@ -33,60 +30,26 @@ type dirTarget struct {
 func (t *dirTarget) Publish(ctx context.Context, files []render.File) (Result, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	var res Result
 	if err := checkFiles(files); err != nil {
-		return res, fmt.Errorf("publishing to %s: %w", t.dir, err)
+		return Result{}, fmt.Errorf("publishing to %s: %w", t.dir, err)
 	}
 	if err := os.MkdirAll(t.dir, 0o700); err != nil {
-		return res, fmt.Errorf("publishing: %w", err)
+		return Result{}, fmt.Errorf("publishing: %w", err)
 	}
 	man, err := t.manifest()
 	if err != nil {
-		return res, err
+		return Result{}, err
 	}
-	type change struct {
-		file  render.File
-		entry ManifestEntry
+	// A file the manifest records is still there when it has the recorded
+	// size: someone may have deleted or truncated it by hand.
+	held := func(name string, e ManifestEntry) bool {
+		fi, err := os.Stat(filepath.Join(t.dir, name))
+		return err == nil && fi.Size() == e.Size
 	}
-	changes := make([]change, 0, len(files))
-	for _, f := range files {
-		e := ManifestEntry{SHA256: sum(f.Data), Size: int64(len(f.Data))}
-		if old, ok := man.Files[f.Name]; ok && old == e {
-			if fi, err := os.Stat(filepath.Join(t.dir, f.Name)); err == nil && fi.Size() == e.Size {
-				res.Skipped++
-				continue
-			}
-		}
-		changes = append(changes, change{f, e})
-	}
-	var written atomic.Int64
-	var bytes atomic.Int64
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(t.opts.jobs)
-	done := make([]bool, len(changes))
-	for i, c := range changes {
-		g.Go(func() error {
-			if err := gctx.Err(); err != nil {
-				return err
-			}
-			if err := writeAtomic(t.dir, c.file.Name, c.file.Data); err != nil {
-				return err
-			}
-			done[i] = true
-			written.Add(1)
-			bytes.Add(c.entry.Size)
-			return nil
-		})
-	}
-	werr := g.Wait()
-	for i, c := range changes {
-		if done[i] {
-			man.Files[c.file.Name] = c.entry
-		}
-	}
-	res.Written, res.Bytes = int(written.Load()), bytes.Load()
+	put := func(_ context.Context, f render.File) error { return writeAtomic(t.dir, f.Name, f.Data) }
+	res, werr := publishChanged(ctx, t.opts.jobs, files, man, held, put)
 	// The manifest records what did land, even when something failed.
-	if len(changes) > 0 || !t.hasManifest() {
+	if res.Written > 0 || !t.hasManifest() {
 		if err := t.writeManifest(man); err != nil {
 			return res, errors.Join(werr, err)
 		}

@@ -16,11 +16,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/cutover-dev/cutover/render"
 )
@@ -90,49 +88,15 @@ func newHTTPSTarget(spec string, o *options) (*httpsTarget, error) {
 func (t *httpsTarget) Publish(ctx context.Context, files []render.File) (Result, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	var res Result
 	if err := checkFiles(files); err != nil {
-		return res, fmt.Errorf("publishing to %s: %w", t.base, err)
+		return Result{}, fmt.Errorf("publishing to %s: %w", t.base, err)
 	}
 	man, err := t.manifest(ctx)
 	if err != nil {
-		return res, err
+		return Result{}, err
 	}
-	type change struct {
-		file  render.File
-		entry ManifestEntry
-	}
-	var changes []change
-	for _, f := range files {
-		e := ManifestEntry{SHA256: sum(f.Data), Size: int64(len(f.Data))}
-		if man.Files[f.Name] == e {
-			res.Skipped++
-			continue
-		}
-		changes = append(changes, change{f, e})
-	}
-	var written, nbytes atomic.Int64
-	done := make([]bool, len(changes))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(t.opts.jobs)
-	for i, c := range changes {
-		g.Go(func() error {
-			if err := t.put(gctx, c.file.Name, c.file.Data); err != nil {
-				return err
-			}
-			done[i] = true
-			written.Add(1)
-			nbytes.Add(c.entry.Size)
-			return nil
-		})
-	}
-	werr := g.Wait()
-	for i, c := range changes {
-		if done[i] {
-			man.Files[c.file.Name] = c.entry
-		}
-	}
-	res.Written, res.Bytes = int(written.Load()), nbytes.Load()
+	put := func(ctx context.Context, f render.File) error { return t.put(ctx, f.Name, f.Data) }
+	res, werr := publishChanged(ctx, t.opts.jobs, files, man, nil, put)
 	// The manifest records what did land, even when something failed.
 	if res.Written > 0 {
 		if err := t.put(ctx, ManifestName, man.marshal()); err != nil {

@@ -16,6 +16,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -82,9 +84,63 @@ func ParseManifest(b []byte) (*Manifest, error) {
 	return &m, nil
 }
 
+// marshal encodes m exactly as json.MarshalIndent(m, "", "  ") plus a
+// newline, without reflection: at 100,000 files the generic encoder took a
+// third of a second, all of it on one core while the writers waited.
 func (m *Manifest) marshal() []byte {
-	b, _ := json.MarshalIndent(m, "", "  ") // map keys come out sorted
-	return append(b, '\n')
+	names := make([]string, 0, len(m.Files))
+	for n := range m.Files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	b := make([]byte, 0, 64+len(names)*128)
+	b = append(b, "{\n  \"version\": "...)
+	b = strconv.AppendInt(b, int64(m.Version), 10)
+	b = append(b, ",\n  \"files\": {"...)
+	for i, n := range names {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		e := m.Files[n]
+		b = append(b, "\n    "...)
+		b = appendJSONString(b, n)
+		b = append(b, ": {\n      \"sha256\": "...)
+		b = appendJSONString(b, e.SHA256)
+		b = append(b, ",\n      \"size\": "...)
+		b = strconv.AppendInt(b, e.Size, 10)
+		b = append(b, "\n    }"...)
+	}
+	if len(names) > 0 {
+		b = append(b, "\n  "...)
+	}
+	return append(b, "}\n}\n"...)
+}
+
+// appendJSONString appends s as encoding/json writes it (HTML characters
+// escaped too); anything outside printable ASCII goes to encoding/json.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' || c > '~' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '"', '\\':
+			b = append(b, '\\', c)
+		case '<':
+			b = append(b, `\u003c`...)
+		case '>':
+			b = append(b, `\u003e`...)
+		case '&':
+			b = append(b, `\u0026`...)
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
 }
 
 func newManifest() *Manifest { return &Manifest{Version: 1, Files: map[string]ManifestEntry{}} }
