@@ -13,9 +13,11 @@ import (
 	"sync"
 	"text/template"
 	"text/template/parse"
+
+	"github.com/cutover-dev/cutover/internal/identrust"
 )
 
-//go:embed templates/*.tmpl templates/*.pem
+//go:embed templates/*.tmpl
 var embedded embed.FS
 
 // Defaults a Renderer starts from.
@@ -152,15 +154,11 @@ func (c *compiled) put(in *instance) {
 // New builds a Renderer from the embedded templates and the options. A
 // partner template that does not parse is an error naming the file and line.
 func New(opts ...Option) (*Renderer, error) {
-	pem, err := embedded.ReadFile("templates/IdenTrust_Commercial_Root_CA_1.pem")
-	if err != nil {
-		return nil, fmt.Errorf("reading embedded trust root: %w", err)
-	}
 	r := &Renderer{
 		sip: SIP{
 			Port: DefaultSIPSPort, Transport: "tls", TLSMin: TLSMin,
 			Expires: DefaultExpires, FailbackSeconds: DefaultFailbackSeconds,
-			Trust: TrustRoot{Name: "IdenTrust Commercial Root CA 1", File: "IdenTrust_Commercial_Root_CA_1.pem", PEM: string(pem)},
+			Trust: TrustRoot{Name: "IdenTrust Commercial Root CA 1", File: "IdenTrust_Commercial_Root_CA_1.pem", PEM: string(identrust.CommercialRootCA1)},
 		},
 		base:  map[string]string{},
 		cache: map[string]*compiled{},

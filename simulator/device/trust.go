@@ -2,19 +2,12 @@ package device
 
 import (
 	"crypto/x509"
-	"embed"
 	"encoding/pem"
 	"fmt"
 	"os"
-)
 
-// The IdenTrust roots Webex Calling's SBC certificates chain to, copied from
-// Debian's ca-certificates (Mozilla's store). trust_test.go pins their
-// SHA-256 fingerprints, cross-checked against Mozilla's certdata and the
-// JDK's cacerts list.
-//
-//go:embed roots/*.pem
-var rootFS embed.FS
+	"github.com/cutover-dev/cutover/internal/identrust"
+)
 
 // Published SHA-256 fingerprints of the embedded roots.
 const (
@@ -22,21 +15,14 @@ const (
 	FingerprintIdenTrustPublicSectorRootCA1 = "30:D0:89:5A:9A:44:8A:26:20:91:63:55:22:D1:F5:20:10:B5:86:7A:CA:E1:2C:78:EF:95:8F:D4:F4:38:9F:2F"
 )
 
-// EmbeddedRoots returns the embedded IdenTrust root certificates.
+// EmbeddedRoots returns the IdenTrust root certificates Webex Calling's SBC
+// certificates chain to (internal/identrust, from Debian's ca-certificates).
 func EmbeddedRoots() []*x509.Certificate {
-	entries, err := rootFS.ReadDir("roots")
-	if err != nil {
-		panic(fmt.Sprintf("reading embedded roots: %v", err)) // the embed is part of the build
-	}
 	var out []*x509.Certificate
-	for _, e := range entries {
-		b, err := rootFS.ReadFile("roots/" + e.Name())
-		if err != nil {
-			panic(fmt.Sprintf("reading embedded root %s: %v", e.Name(), err))
-		}
+	for _, b := range identrust.PEMs() {
 		certs, err := ParseCertificates(b)
 		if err != nil {
-			panic(fmt.Sprintf("parsing embedded root %s: %v", e.Name(), err))
+			panic(fmt.Sprintf("parsing embedded IdenTrust root: %v", err)) // the embed is part of the build
 		}
 		out = append(out, certs...)
 	}
