@@ -3,11 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
+	"net"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/cutover-dev/cutover/simulator/pki"
 )
 
 // syncBuffer is a bytes.Buffer safe to read while a command writes it.
@@ -77,4 +81,24 @@ func startCommand(t *testing.T, ready *regexp.Regexp, args ...string) ([]string,
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// labServerCert issues a server certificate for 127.0.0.1 from a fresh lab
+// CA, writes it and its key under dir, and returns the files and a pool that
+// trusts the CA.
+func labServerCert(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
+	t.Helper()
+	ca, err := pki.NewCA("cutover cmd test CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := ca.Issue([]string{"localhost"}, pki.WithIPs(net.ParseIP("127.0.0.1")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := ca.WriteFiles(dir, "server", cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files.Cert, files.Key, ca.Pool()
 }
