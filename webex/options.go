@@ -28,8 +28,14 @@ type config struct {
 // Defaults. No numeric rate limit is published for the Calling admin APIs:
 // the client starts at DefaultRate and adapts to 429s.
 const (
-	DefaultRate           = rate.Limit(10)
-	DefaultBurst          = 10
+	DefaultRate = rate.Limit(10)
+	// DefaultBurst paces requests evenly from the first one. A server that
+	// limits near our rate absorbs requests bunched up in transit (new
+	// connections, scheduling) only with slack in its own bucket, and a
+	// client burst spends that slack: at the server's own rate a burst of
+	// 10 drew a 429, and its full Retry-After, within the first 250 ms of a
+	// plan. A bulk client gains nothing from a burst; its rate is the same.
+	DefaultBurst          = 1
 	DefaultMaxElapsed     = 2 * time.Minute
 	DefaultInitialBackoff = 500 * time.Millisecond
 	DefaultMaxBackoff     = 30 * time.Second
@@ -66,9 +72,10 @@ func WithOrgID(id string) Option { return func(c *config) { c.orgID = id } }
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
 
 // WithRate sets the maximum request rate shared by every caller of the client
-// and its burst. The limit drops by 10% on a 429 (once per burst of 429s:
-// only requests paced by the current limit count; never below 1/s) and
-// climbs back towards r on successes, by r/20 every 250 ms. The request
+// and its burst (default 1: even pacing; see DefaultBurst). The limit drops
+// by 10% on a 429 (once per burst of 429s: only requests paced by the
+// current limit count; never below 1/s) and climbs back towards r on
+// successes, by r/20 every 250 ms. The request
 // that got the 429 waits Retry-After. rate.Inf disables limiting and
 // adaptation.
 func WithRate(r rate.Limit, burst int) Option {

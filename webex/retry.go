@@ -263,7 +263,8 @@ func (b *cancelBody) Close() error {
 // many requests it hits). The floor is 1 req/s, or the configured rate if
 // lower.
 //
-// After the first 429 the burst drops to 1 for good: our token bucket and
+// After the first 429 the burst drops to 1 for good (it is 1 from the start
+// unless WithRate asked for more): our token bucket and
 // the server's fill up during the same lulls, and a burst that empties the
 // server's leaves no slack for requests that bunch up in transit, which is
 // what makes a client at the server's own rate see 429s at all.

@@ -50,7 +50,7 @@ func parseRate(c *cli.Context) ([]webex.Option, error) {
 	if r <= 0 {
 		return nil, usageErrorf("--%s %g: expected a positive number of requests per second", flagRate, r)
 	}
-	return []webex.Option{webex.WithRate(rate.Limit(r), max(1, int(r)))}, nil
+	return []webex.Option{webex.WithRate(rate.Limit(r), webex.DefaultBurst)}, nil
 }
 
 func newMigrateCommand() *cli.Command {
