@@ -89,6 +89,27 @@ func contractSuite(t *testing.T, baseURL string, ts oauth2.TokenSource, cc contr
 		if err != nil || !containsFunc(all, func(p webex.Person) bool { return p.ID == person.ID && p.LocationID != "" }) {
 			t.Errorf("ListPeople misses %s or its calling data: %d people, %v", person.ID, len(all), err)
 		}
+		// The directory shows the person without calling data; by ID the
+		// calling data comes back.
+		var listed *webex.Person
+		err = c.ListDirectoryPages(ctx, func(page []webex.Person) bool {
+			for i := range page {
+				if page[i].ID == person.ID {
+					listed = &page[i]
+				}
+			}
+			return listed == nil
+		})
+		if err != nil || listed == nil || listed.Extension != "" || listed.LocationID != "" {
+			t.Errorf("directory entry for %s: %+v, %v", person.ID, listed, err)
+		}
+		byID, err := c.GetPeopleByID(ctx, []string{person.ID})
+		if err != nil || len(byID) != 1 || byID[0].LocationID != person.LocationID || byID[0].Extension != person.Extension {
+			t.Errorf("GetPeopleByID(%s) = %+v, %v", person.ID, byID, err)
+		}
+		if _, err := c.GetPeopleByID(ctx, make([]string, webex.MaxPeopleIDs+1)); err == nil {
+			t.Errorf("GetPeopleByID took %d IDs", webex.MaxPeopleIDs+1)
+		}
 		none, err := c.FindPeopleByEmail(ctx, "nobody-cutover-contract@example.invalid")
 		if err != nil || len(none) != 0 {
 			t.Errorf("unknown email: %v %v", none, err)
@@ -547,5 +568,19 @@ func TestEmulatorLinkPaging(t *testing.T) {
 	// refuses a call for another org, and next links keep the query).
 	if st := c.Stats(); st.Requests != 9 {
 		t.Errorf("%d requests, want 9 pages", st.Requests)
+	}
+	// The directory (no calling data) pages the same way; a caller that
+	// stops after the second page costs two more requests and sees the
+	// same first people in the same order.
+	var got []webex.Person
+	err = c.ListDirectoryPages(ctx, func(page []webex.Person) bool {
+		got = append(got, page...)
+		return len(got) < 14
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := c.Stats(); st.Requests != 11 || len(got) != 14 || got[13].ID != people[13].ID || got[13].LocationID != "" {
+		t.Errorf("stopping after 2 pages: %d requests in all, %d people, %+v", st.Requests, len(got), got[13])
 	}
 }

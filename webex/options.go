@@ -23,6 +23,9 @@ type config struct {
 	attemptTimeout time.Duration
 	userAgent      string
 	pageSize       int
+	// directoryPageSize is the max of /people listings without calling
+	// data, which Webex caps at 1,000.
+	directoryPageSize int
 }
 
 // Defaults. No numeric rate limit is published for the Calling admin APIs:
@@ -48,14 +51,15 @@ const (
 
 func defaultConfig() config {
 	return config{
-		rate:           DefaultRate,
-		burst:          DefaultBurst,
-		maxElapsed:     DefaultMaxElapsed,
-		initialBackoff: DefaultInitialBackoff,
-		maxBackoff:     DefaultMaxBackoff,
-		attemptTimeout: DefaultAttemptTimeout,
-		userAgent:      DefaultUserAgent,
-		pageSize:       DefaultPageSize,
+		rate:              DefaultRate,
+		burst:             DefaultBurst,
+		maxElapsed:        DefaultMaxElapsed,
+		initialBackoff:    DefaultInitialBackoff,
+		maxBackoff:        DefaultMaxBackoff,
+		attemptTimeout:    DefaultAttemptTimeout,
+		userAgent:         DefaultUserAgent,
+		pageSize:          DefaultPageSize,
+		directoryPageSize: 1000,
 	}
 }
 
@@ -130,11 +134,13 @@ func WithUserAgent(ua string) Option {
 	}
 }
 
-// WithPageSize sets the max parameter of list calls (1 to 100).
+// WithPageSize sets the max parameter of list calls (1 to 100), the
+// people directory's (see ListDirectoryPages) included.
 func WithPageSize(n int) Option {
 	return func(c *config) {
 		if n > 0 && n <= DefaultPageSize {
 			c.pageSize = n
+			c.directoryPageSize = n
 		}
 	}
 }

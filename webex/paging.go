@@ -11,12 +11,25 @@ import (
 // maxPages stops a server that keeps sending next links.
 const maxPages = 10000
 
-// list fetches every page of a list call, following the Link header's
+// list fetches every page of a list call; see pages.
+func list[T any](ctx context.Context, c *Client, path string, q url.Values) ([]T, error) {
+	var all []T
+	err := pages(ctx, c, path, q, func(items []T) bool {
+		all = append(all, items...)
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	return all, nil
+}
+
+// pages fetches the pages of a list call in order and hands each to fn,
+// until fn returns false or the last page, following the Link header's
 // rel="next" URL exactly as given. A next URL on another host is refused (it
 // would receive the token), and a link back to a page already read ends in an
 // error rather than a loop.
-func list[T any](ctx context.Context, c *Client, path string, q url.Values) ([]T, error) {
-	var all []T
+func pages[T any](ctx context.Context, c *Client, path string, q url.Values, fn func([]T) bool) error {
 	seen := map[string]bool{}
 	r := request{method: http.MethodGet, path: path, query: q}
 	cur, _ := c.url(r)
@@ -25,19 +38,21 @@ func list[T any](ctx context.Context, c *Client, path string, q url.Values) ([]T
 		r.out = &lr
 		h, err := c.do(ctx, r)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		all = append(all, lr.Items...)
+		if !fn(lr.Items) {
+			return nil
+		}
 		next := nextLink(h.Values("Link"))
 		if next == "" {
-			return all, nil
+			return nil
 		}
 		abs, err := c.resolveNext(cur, next)
 		if err != nil {
-			return nil, fmt.Errorf("GET %s: page %d: %w", path, page, err)
+			return fmt.Errorf("GET %s: page %d: %w", path, page, err)
 		}
 		if seen[abs] || page >= maxPages {
-			return nil, fmt.Errorf("GET %s: page %d: next link repeats a page or never ends", path, page)
+			return fmt.Errorf("GET %s: page %d: next link repeats a page or never ends", path, page)
 		}
 		seen[abs] = true
 		cur, r.next = abs, abs

@@ -147,7 +147,13 @@ func (s *Server) listPeople(w http.ResponseWriter, r *http.Request) {
 			found = append(found, p)
 		}
 	case q.Get("id") != "":
-		for _, id := range strings.Split(q.Get("id"), ",") {
+		ids := strings.Split(q.Get("id"), ",")
+		if len(ids) > webex.MaxPeopleIDs {
+			s.mu.Unlock()
+			s.fail(w, http.StatusBadRequest, 0, "id accepts up to %d person IDs; got %d.", webex.MaxPeopleIDs, len(ids))
+			return
+		}
+		for _, id := range ids {
 			if p := s.org.owners[id]; p != nil && p.kind == webex.MemberPeople {
 				found = append(found, p)
 			} else {

@@ -75,6 +75,9 @@ func TestLookups(t *testing.T) {
 	if len(l.Items) != 1 || len(l.NotFoundIDs) != 1 || l.NotFoundIDs[0] != "bogus" {
 		t.Errorf("people by id = %+v", l)
 	}
+	// Webex takes at most 85 IDs in one call.
+	r = h.call("GET", "/v1/people?id="+strings.Repeat(p.ID+",", webex.MaxPeopleIDs)+p.ID, nil)
+	h.expect(r, 400)
 
 	ws := h.workspace("lobby")
 	if ws.DisplayName != "Lobby" || ws.Calling == nil || ws.Calling.Type != "webexCalling" {
