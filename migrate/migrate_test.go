@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -488,25 +490,73 @@ func TestExtraStepsAndFailures(t *testing.T) {
 	}
 }
 
-// lister adds ListPeople to the client: the emulator lists every person
-// when /people has no filter.
-type lister struct{ *webex.Client }
-
-func (l lister) ListPeople(ctx context.Context) ([]webex.Person, error) {
-	return l.FindPeopleByEmail(ctx, "")
-}
-
-func TestPlanListsPeopleOnce(t *testing.T) {
+func TestPlanReadsPeopleDirectory(t *testing.T) {
 	devs := genDevices(300, 8)
-	org := newTestOrg(t, devs, nil)
-	plan, err := MakePlan(testContext(t), lister{org.client}, devs, PlanOptions{})
+	// 1,000 more people than the inventory names, listed after its own.
+	org := newTestOrg(t, devs, func(s *webexapi.Seed) {
+		for i := range 1000 {
+			s.People = append(s.People, webexapi.SeedPerson{Email: fmt.Sprintf("bystander%04d@example.com", i), Extension: strconv.Itoa(70000 + i)})
+		}
+	}, webex.WithPageSize(100))
+	plan, err := MakePlan(testContext(t), org.client, devs, PlanOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if plan.Summary[ActionCreate] != 300 {
 		t.Fatalf("summary %v", plan.Summary)
 	}
-	if n := org.emu.Snapshot().Requests.ByRoute["GET /v1/people"]; n > 10 {
-		t.Fatalf("%d people requests, want a few pages", n)
+	// The inventory names 407 people (owners, shared lines, ports). The
+	// plan reads the directory's pages of 100 until it has seen them (5 of
+	// 15 pages), and their calling data in calls of 85 IDs (5); one lookup
+	// per e-mail would be 407 requests, the whole directory 20.
+	if n := org.emu.Snapshot().Requests.ByRoute["GET /v1/people"]; n != 10 {
+		t.Fatalf("%d people requests, want 5 directory pages and 5 calls by ID", n)
+	}
+	// Every owner got its calling data (the directory alone has none).
+	for _, pd := range plan.Devices {
+		if pd.LocationID == "" || (pd.OwnerType != inventory.Workspace && pd.OwnerExtension == "") {
+			t.Fatalf("device %s planned without calling data: %+v", pd.MAC, pd)
+		}
+	}
+}
+
+// brokenDirectory fails the directory listing after its second page and
+// every call by ID, as 5xx answers beyond the client's retries would.
+type brokenDirectory struct {
+	*webex.Client
+	pages int
+}
+
+func (b *brokenDirectory) ListDirectoryPages(ctx context.Context, fn func([]webex.Person) bool) error {
+	err := b.Client.ListDirectoryPages(ctx, func(page []webex.Person) bool {
+		b.pages++
+		return fn(page) && b.pages < 2
+	})
+	if err == nil && b.pages == 2 {
+		err = errUnavailable
+	}
+	return err
+}
+
+var errUnavailable = &webex.APIError{Method: "GET", Path: "/people", StatusCode: 503, Message: "Service Unavailable"}
+
+func (b *brokenDirectory) GetPeopleByID(ctx context.Context, ids []string) ([]webex.Person, error) {
+	return nil, errUnavailable
+}
+
+func TestPlanDirectoryFailureFallsBackToLookups(t *testing.T) {
+	devs := genDevices(300, 8)
+	org := newTestOrg(t, devs, nil, webex.WithPageSize(100))
+	api := &brokenDirectory{Client: org.client}
+	plan, err := MakePlan(testContext(t), api, devs, PlanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan.Summary[ActionCreate] != 300 {
+		t.Fatalf("summary %v: every owner should still be found by e-mail", plan.Summary)
+	}
+	// 2 directory pages, then one lookup per person (407).
+	if n := org.emu.Snapshot().Requests.ByRoute["GET /v1/people"]; n != 2+407 {
+		t.Fatalf("%d people requests, want 2 pages and 407 lookups", n)
 	}
 }

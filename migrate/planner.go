@@ -427,55 +427,103 @@ func sameOwner(a, b string) bool {
 	return strings.EqualFold(strings.TrimSpace(a), strings.TrimSpace(b))
 }
 
-// PeopleLister is an optional API method: when the API has it and an
-// inventory names many people, MakePlan lists the org's people once (a page
-// holds 100) instead of looking each e-mail up.
-type PeopleLister interface {
-	ListPeople(ctx context.Context) ([]webex.Person, error)
+// PeopleDirectory is an optional part of the API: when the API has it and an
+// inventory names many people, MakePlan reads the org's directory (1,000
+// people a page, without calling data) until it has seen every e-mail the
+// inventory names, and fetches the calling data of those people by ID, 85 a
+// call, while the next page loads. For 1,000 people that is two round trips
+// where listing them with calling data (100 a page, one page after the
+// other) takes ten, and a plan is bound by those round trips, not the rate.
+type PeopleDirectory interface {
+	ListDirectoryPages(ctx context.Context, fn func([]webex.Person) bool) error
+	GetPeopleByID(ctx context.Context, ids []string) ([]webex.Person, error)
 }
 
-// prefetchThreshold is how many distinct people make listing them all cheaper
-// than one lookup each.
+// prefetchThreshold is how many distinct people make reading the directory
+// cheaper than one lookup each.
 const prefetchThreshold = 200
 
+// prefetchPeople fills the people cache from the directory. Anyone it does
+// not find (or every one, when the directory cannot be read) is still
+// looked up by e-mail when resolved.
 func (p *planner) prefetchPeople(ctx context.Context, devs []inventory.Device) error {
-	pl, ok := p.api.(PeopleLister)
+	dir, ok := p.api.(PeopleDirectory)
 	if !ok {
 		return nil
 	}
-	want := map[string]bool{}
+	wanted := map[string]bool{}
 	for i := range devs {
 		if devs[i].OwnerType != inventory.Workspace {
-			want[strings.ToLower(devs[i].Owner)] = true
+			wanted[strings.ToLower(devs[i].Owner)] = true
 		}
 		for _, l := range devs[i].Lines {
 			if l.OwnerType != inventory.Workspace {
-				want[strings.ToLower(l.Owner)] = true
+				wanted[strings.ToLower(l.Owner)] = true
 			}
 		}
 	}
-	if len(want) < prefetchThreshold {
+	if len(wanted) < prefetchThreshold {
 		return nil
 	}
-	people, err := pl.ListPeople(ctx)
-	if err != nil {
-		if fatal(ctx, err) {
-			return fmt.Errorf("planning: listing people: %w", err)
-		}
-		// Fall back to one lookup per person.
-		p.log.WarnContext(ctx, "listing people failed; looking each owner up", "error", err.Error())
-		return nil
-	}
-	for i := range people {
-		for _, e := range people[i].Emails {
-			if k := strings.ToLower(e); want[k] {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(p.opts.Jobs + 1) // the listing, and the ID calls beside it
+	byID := func(ids []string) {
+		g.Go(func() error {
+			people, err := dir.GetPeopleByID(gctx, ids)
+			if err != nil {
+				if fatal(gctx, err) {
+					return fmt.Errorf("planning: reading people by ID: %w", err)
+				}
+				p.log.WarnContext(gctx, "reading people by ID failed; looking them up by e-mail", "people", len(ids), "error", err.Error())
+				return nil
+			}
+			for i := range people {
 				pe := &people[i]
-				_, _ = p.people.get(ctx, k, func(context.Context) (*webex.Person, error) { return pe, nil })
+				for _, e := range pe.Emails {
+					if k := strings.ToLower(e); wanted[k] {
+						_, _ = p.people.get(gctx, k, func(context.Context) (*webex.Person, error) { return pe, nil })
+					}
+				}
 			}
-		}
+			return nil
+		})
 	}
-	// People the listing did not show are still looked up one by one.
-	return nil
+	g.Go(func() error {
+		seen, added := map[string]bool{}, map[string]bool{}
+		var ids []string
+		err := dir.ListDirectoryPages(gctx, func(page []webex.Person) bool {
+			for _, pe := range page {
+				for _, e := range pe.Emails {
+					// An e-mail two people share is resolved by the first.
+					if k := strings.ToLower(e); wanted[k] && !seen[k] {
+						seen[k] = true
+						if !added[pe.ID] {
+							added[pe.ID] = true
+							ids = append(ids, pe.ID)
+						}
+					}
+				}
+				if len(ids) >= webex.MaxPeopleIDs {
+					byID(ids[:webex.MaxPeopleIDs])
+					ids = ids[webex.MaxPeopleIDs:]
+				}
+			}
+			return len(seen) < len(wanted)
+		})
+		for len(ids) > 0 {
+			n := min(len(ids), webex.MaxPeopleIDs)
+			byID(ids[:n])
+			ids = ids[n:]
+		}
+		if err != nil {
+			if fatal(gctx, err) {
+				return fmt.Errorf("planning: listing people: %w", err)
+			}
+			p.log.WarnContext(gctx, "listing people failed; looking each owner up", "error", err.Error())
+		}
+		return nil
+	})
+	return g.Wait()
 }
 
 // errNoMatch is a lookup that found nothing.
