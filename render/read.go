@@ -234,15 +234,16 @@ func cutoverComment(text string, into map[string]string) {
 
 // eachLine calls fn with the trimmed text of every non-blank line
 // of a line-oriented config, stopping at fn's first error, which comes back
-// prefixed with the line number. stripBOM drops a byte-order mark on line 1.
-func eachLine(data []byte, stripBOM bool, fn func(line string) error) error {
+// prefixed with the line number. A byte-order mark on line 1 (an editor on
+// Windows adds one) is dropped.
+func eachLine(data []byte, fn func(line string) error) error {
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 64<<10), MaxConfigSize)
 	n := 0
 	for sc.Scan() {
 		n++
 		line := strings.TrimSpace(sc.Text())
-		if n == 1 && stripBOM {
+		if n == 1 {
 			line = strings.TrimPrefix(line, "\ufeff")
 		}
 		if line == "" {
@@ -285,7 +286,7 @@ func readYealink(data []byte) (*Registration, error) {
 	kv := map[string]string{}
 	comments := map[string]string{}
 	sawHeader := false
-	err := eachLine(data, true, func(line string) error {
+	err := eachLine(data, func(line string) error {
 		switch {
 		case strings.HasPrefix(line, "#!version:"):
 			sawHeader = true
@@ -565,7 +566,7 @@ func readAudioCodes(data []byte) (*Registration, error) {
 	tables := map[string]*iniTable{}
 	comments := map[string]string{}
 	var cur string
-	err := eachLine(data, true, func(line string) error {
+	err := eachLine(data, func(line string) error {
 		switch {
 		case strings.HasPrefix(line, ";"):
 			cutoverComment(strings.TrimSpace(strings.TrimPrefix(line, ";")), comments)
@@ -746,9 +747,7 @@ func readGeneric(data []byte) (*Registration, error) {
 	reg := &Registration{}
 	section := ""
 	lines := map[int]*LineRegistration{}
-	// The generic profile is written without a byte-order mark; unlike the
-	// vendor readers this one does not skip one.
-	err := eachLine(data, false, func(line string) error {
+	err := eachLine(data, func(line string) error {
 		if strings.HasPrefix(line, "#") {
 			return nil
 		}

@@ -153,6 +153,30 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
+// TestReadAfterWindowsEditor reads every vendor's config back after an
+// editor on Windows saved it: a UTF-8 byte-order mark and CRLF line ends.
+func TestReadAfterWindowsEditor(t *testing.T) {
+	r := newRenderer(t)
+	for vendor, d := range samples() {
+		t.Run(vendor, func(t *testing.T) {
+			for _, f := range mustRender(t, r, d) {
+				edited := append([]byte("\ufeff"), bytes.ReplaceAll(f.Data, []byte("\n"), []byte("\r\n"))...)
+				want, err := Read(vendor, f.Name, f.Data)
+				if err != nil {
+					continue // Poly's master file holds no registration
+				}
+				got, err := Read("", f.Name, edited)
+				if err != nil {
+					t.Fatalf("%s with a BOM and CRLF: %v", f.Name, err)
+				}
+				if !reflect.DeepEqual(got, want) {
+					t.Errorf("%s with a BOM and CRLF read as\n %+v\nwant %+v", f.Name, got, want)
+				}
+			}
+		})
+	}
+}
+
 func TestPolyMasterReferencesPhoneFile(t *testing.T) {
 	files := mustRender(t, newRenderer(t), samples()[VendorPoly])
 	if !bytes.Contains(files[0].Data, []byte(`CONFIG_FILES="0004f2a1b2c3-phone.cfg"`)) {
