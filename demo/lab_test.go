@@ -24,12 +24,20 @@ func TestDemo5000ReportInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !sum.Passed() {
-		t.Fatalf("demo did not pass: migrated %d/%d, %d of %d cases failed", sum.Migrated, sum.Devices, sum.CasesFail, sum.Cases)
-	}
 	d, err := reports.Load(dir)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !sum.Passed() {
+		// Say why, grouped by cause as the report does: on a saturated
+		// machine the cause has been time bounds, not the tool.
+		for i, g := range d.Groups {
+			if i == 5 {
+				break
+			}
+			t.Logf("%d failures: %s at %s, e.g. %s", g.Count, g.Source, g.Where, g.Example)
+		}
+		t.Fatalf("demo did not pass: migrated %d/%d, %d of %d cases failed", sum.Migrated, sum.Devices, sum.CasesFail, sum.Cases)
 	}
 
 	doc := labtool.ChromiumDOM(t, "file://"+sum.Reports.HTML)
