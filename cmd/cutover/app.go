@@ -27,6 +27,7 @@ const (
 	flagClientID      = "client-id"
 	flagClientSecret  = "client-secret"
 	flagRefreshToken  = "refresh-token"
+	flagRefreshFile   = "refresh-token-file"
 	flagServiceAppID  = "service-app-id"
 	flagTargetOrgID   = "target-org-id"
 	flagOrgID         = "org-id"
@@ -45,6 +46,8 @@ func globalFlags() []cli.Flag {
 		&cli.StringFlag{Name: flagClientID, EnvVars: []string{"WEBEX_CLIENT_ID"}, Usage: "OAuth integration or Service App client `ID`"},
 		&cli.StringFlag{Name: flagClientSecret, EnvVars: []string{"WEBEX_CLIENT_SECRET"}, Usage: "OAuth client `SECRET`"},
 		&cli.StringFlag{Name: flagRefreshToken, EnvVars: []string{"WEBEX_REFRESH_TOKEN"}, Usage: "OAuth refresh `TOKEN`"},
+		&cli.PathFlag{Name: flagRefreshFile, EnvVars: []string{"WEBEX_REFRESH_TOKEN_FILE"},
+			Usage: "`FILE` holding the OAuth refresh token instead of --refresh-token; a token Webex rotates is written back to it (mode 0600)"},
 		&cli.StringFlag{Name: flagServiceAppID, EnvVars: []string{"WEBEX_SERVICE_APP_ID"}, Usage: "Service App application `ID` (mint tokens with --token)"},
 		&cli.StringFlag{Name: flagTargetOrgID, EnvVars: []string{"WEBEX_TARGET_ORG_ID"}, Usage: "customer org `ID` the Service App token is minted for"},
 		&cli.StringFlag{Name: flagOrgID, EnvVars: []string{"WEBEX_ORG_ID"}, Usage: "customer org `ID` a partner acts on (orgId on every call)"},
