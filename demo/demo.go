@@ -64,8 +64,10 @@ type Options struct {
 	Jobs int
 	// Progress receives the migration's step events; nil reports nowhere.
 	Progress migrate.Progress
-	// OnResult is called for every certification result (progress).
-	OnResult func(certify.Result)
+	// OnResult is called for every certification result (progress), and
+	// CertifyBegin once before the first, with how many results to expect.
+	OnResult     func(certify.Result)
+	CertifyBegin func(results int)
 	// Logger receives diagnostics; silent by default.
 	Logger *slog.Logger
 }
@@ -350,6 +352,9 @@ func (l *lab) certify(ctx context.Context, opts Options, sum *Summary) error {
 		return fmt.Errorf("running demo: certifying: %w", err)
 	}
 	defer out.Close()
+	if opts.CertifyBegin != nil {
+		opts.CertifyBegin(len(targets) * len(certify.AllCases))
+	}
 	results, err := certify.Run(ctx, targets, certify.Options{
 		Resolver:         device.NewResolver(l.dns.Addr()),
 		Roots:            device.TrustStore(l.ca.Certificate()),

@@ -193,14 +193,17 @@ func runCertify(c *cli.Context, o certifyOptions) error {
 	}
 	defer f.Close()
 	opts.Out = f
+	n := len(targets)
+	if o.sample > 0 && o.sample < n {
+		n = o.sample
+	}
 	if !c.Bool(flagQuiet) {
-		n := len(targets)
-		if o.sample > 0 && o.sample < n {
-			n = o.sample
-		}
 		fmt.Fprintf(c.App.ErrWriter, "certifying %d device(s) against %s: %s\n", n, o.sbc, strings.Join(o.cases, ", "))
 	}
+	bar := newCertifyProgress(c, n*len(o.cases))
+	opts.OnResult = bar.result
 	results, err := certify.Run(ctx, targets, opts)
+	bar.end()
 	if cerr := f.Close(); cerr != nil && err == nil {
 		err = fmt.Errorf("writing %s: %w", resultsPath, cerr)
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/cutover-dev/cutover/certify"
 	"github.com/cutover-dev/cutover/demo"
 )
 
@@ -54,9 +55,13 @@ func newDemoCommand() *cli.Command {
 
 func runDemo(c *cli.Context, o demoOptions) error {
 	w := c.App.Writer
+	var bar *certifyProgress
 	sum, err := demo.Run(c.Context, demo.Options{
 		Dir: o.out, Devices: o.devices, Jobs: o.jobs, Progress: newProgress(c), Logger: logger(c),
+		CertifyBegin: func(n int) { bar = newCertifyProgress(c, n) },
+		OnResult:     func(r certify.Result) { bar.result(r) },
 	})
+	bar.end()
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
 
+	"github.com/cutover-dev/cutover/certify"
 	"github.com/cutover-dev/cutover/migrate"
 )
 
@@ -54,23 +55,29 @@ func (b *barProgress) Begin(steps []migrate.Step, devices int) {
 	for _, s := range steps {
 		failed := &atomic.Int64{}
 		b.fails[s] = failed
-		b.bars[s] = b.p.AddBar(int64(devices),
-			mpb.PrependDecorators(
-				decor.Name(string(s), decor.WC{C: decor.DindentRight | decor.DextraSpace, W: 9}),
-				decor.CountersNoUnit("%d/%d", decor.WCSyncWidth),
-			),
-			mpb.AppendDecorators(
-				decor.AverageSpeed(0, "%.1f dev/s", decor.WCSyncSpace),
-				decor.OnComplete(decor.AverageETA(decor.ET_STYLE_GO, decor.WCSyncSpace), " done"),
-				decor.Any(func(decor.Statistics) string {
-					if n := failed.Load(); n > 0 {
-						return fmt.Sprintf(" %d failed", n)
-					}
-					return ""
-				}),
-			),
-		)
+		b.bars[s] = addBar(b.p, string(s), devices, "dev", failed)
 	}
+}
+
+// addBar adds a bar named name counting to total: done/total, the average
+// rate in unit/s, the ETA (then "done") and the failures counted in failed.
+func addBar(p *mpb.Progress, name string, total int, unit string, failed *atomic.Int64) *mpb.Bar {
+	return p.AddBar(int64(total),
+		mpb.PrependDecorators(
+			decor.Name(name, decor.WC{C: decor.DindentRight | decor.DextraSpace, W: 9}),
+			decor.CountersNoUnit("%d/%d", decor.WCSyncWidth),
+		),
+		mpb.AppendDecorators(
+			decor.AverageSpeed(0, "%.1f "+unit+"/s", decor.WCSyncSpace),
+			decor.OnComplete(decor.AverageETA(decor.ET_STYLE_GO, decor.WCSyncSpace), " done"),
+			decor.Any(func(decor.Statistics) string {
+				if n := failed.Load(); n > 0 {
+					return fmt.Sprintf(" %d failed", n)
+				}
+				return ""
+			}),
+		),
+	)
 }
 
 func (b *barProgress) StepStarted(string, migrate.Step) {}
@@ -102,4 +109,48 @@ func (b *barProgress) End() {
 	}
 	b.p.Wait()
 	b.p = nil
+}
+
+// certifyProgress draws one bar for a certification: results (one per device
+// and case) out of devices × cases, cases/s, ETA and failures.
+type certifyProgress struct {
+	p      *mpb.Progress
+	bar    *mpb.Bar
+	failed atomic.Int64
+}
+
+// newCertifyProgress starts the bar on c's stdout, or returns nil when
+// --quiet is on or stdout is not a terminal.
+func newCertifyProgress(c *cli.Context, total int) *certifyProgress {
+	if c.Bool(flagQuiet) || !isTerminal(c.App.Writer) {
+		return nil
+	}
+	return startCertifyProgress(c.App.Writer, total)
+}
+
+func startCertifyProgress(w io.Writer, total int) *certifyProgress {
+	cp := &certifyProgress{p: mpb.New(mpb.WithOutput(w), mpb.WithRefreshRate(200*time.Millisecond), mpb.WithAutoRefresh())}
+	cp.bar = addBar(cp.p, "certify", total, "cases", &cp.failed)
+	return cp
+}
+
+// result counts one result; certify calls it from its workers.
+func (cp *certifyProgress) result(r certify.Result) {
+	if cp == nil {
+		return
+	}
+	if r.Outcome == certify.Fail {
+		cp.failed.Add(1)
+	}
+	cp.bar.Increment()
+}
+
+// end stops the bar where it stands (an interrupted run) and waits for the
+// last frame, so that the summary prints below it.
+func (cp *certifyProgress) end() {
+	if cp == nil {
+		return
+	}
+	cp.bar.Abort(false)
+	cp.p.Wait()
 }

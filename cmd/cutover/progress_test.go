@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/cutover-dev/cutover/certify"
 	"github.com/cutover-dev/cutover/migrate"
 )
 
@@ -52,4 +53,32 @@ func TestProgressOffWhenNotATerminal(t *testing.T) {
 	if strings.Contains(out.String(), "dev/s") {
 		t.Fatalf("bars drawn into a pipe:\n%s", out.String())
 	}
+}
+
+func TestCertifyProgressCountsResults(t *testing.T) {
+	var buf bytes.Buffer
+	cp := startCertifyProgress(&buf, 40)
+	var wg sync.WaitGroup
+	for i := range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := certify.Result{MAC: fmt.Sprintf("0004F2%06X", i/4), Case: certify.AllCases[i%4], Outcome: certify.Pass}
+			if i%10 == 3 {
+				r.Outcome = certify.Fail
+			}
+			cp.result(r)
+		}()
+	}
+	wg.Wait()
+	cp.end()
+	out := buf.String()
+	for _, want := range []string{"certify", "40/40", "4 failed"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("progress output lacks %q:\n%s", want, out)
+		}
+	}
+	var none *certifyProgress // --quiet or no terminal
+	none.result(certify.Result{})
+	none.end()
 }
