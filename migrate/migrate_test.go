@@ -491,6 +491,13 @@ func TestExtraStepsAndFailures(t *testing.T) {
 }
 
 func TestPlanReadsPeopleDirectory(t *testing.T) {
+	// One job: the listing and one call by ID at a time, still no deadlock.
+	for _, jobs := range []int{1, 8} {
+		t.Run(fmt.Sprintf("jobs=%d", jobs), func(t *testing.T) { testPlanReadsPeopleDirectory(t, jobs) })
+	}
+}
+
+func testPlanReadsPeopleDirectory(t *testing.T, jobs int) {
 	devs := genDevices(300, 8)
 	// 1,000 more people than the inventory names, listed after its own.
 	org := newTestOrg(t, devs, func(s *webexapi.Seed) {
@@ -498,7 +505,7 @@ func TestPlanReadsPeopleDirectory(t *testing.T) {
 			s.People = append(s.People, webexapi.SeedPerson{Email: fmt.Sprintf("bystander%04d@example.com", i), Extension: strconv.Itoa(70000 + i)})
 		}
 	}, webex.WithPageSize(100))
-	plan, err := MakePlan(testContext(t), org.client, devs, PlanOptions{})
+	plan, err := MakePlan(testContext(t), org.client, devs, PlanOptions{Jobs: jobs})
 	if err != nil {
 		t.Fatal(err)
 	}
