@@ -342,9 +342,7 @@ func sameContact(a, b sip.Uri) bool {
 func (d *Device) Refresh(ctx context.Context) (*Registration, error) {
 	d.op.Lock()
 	defer d.op.Unlock()
-	d.mu.Lock()
-	cur := d.reg
-	d.mu.Unlock()
+	cur := d.Registration()
 	if cur == nil {
 		return nil, ErrNotRegistered
 	}
@@ -369,9 +367,7 @@ func (d *Device) Refresh(ctx context.Context) (*Registration, error) {
 func (d *Device) Unregister(ctx context.Context) (*Registration, error) {
 	d.op.Lock()
 	defer d.op.Unlock()
-	d.mu.Lock()
-	cur := d.reg
-	d.mu.Unlock()
+	cur := d.Registration()
 	if cur == nil {
 		return nil, ErrNotRegistered
 	}
