@@ -2,15 +2,12 @@ package migrate
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/cutover-dev/cutover/internal/golden"
 	"github.com/cutover-dev/cutover/migrate/inventory"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files under testdata/")
 
 func TestPlanSummaryGolden(t *testing.T) {
 	pos := func(row int) inventory.Pos {
@@ -31,20 +28,5 @@ func TestPlanSummaryGolden(t *testing.T) {
 	if err := p.WriteSummary(&buf); err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "plan-summary.golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if !bytes.Equal(buf.Bytes(), want) {
-		t.Errorf("summary differs from %s:\n%s", golden, buf.String())
-	}
+	golden.Check(t, filepath.Join("testdata", "plan-summary.golden"), buf.Bytes())
 }

@@ -2,15 +2,14 @@ package render
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files under testdata/golden")
+	"github.com/cutover-dev/cutover/internal/golden"
+)
 
 // samples is one device per vendor family, with awkward but legal values
 // (XML metacharacters in the password and display names) in every format
@@ -71,7 +70,7 @@ func TestRenderGolden(t *testing.T) {
 				if f.Name != want[i] {
 					t.Errorf("file %d is %q, want %q", i, f.Name, want[i])
 				}
-				golden(t, f.Name, f.Data)
+				golden.Check(t, filepath.Join("testdata", "golden", f.Name), f.Data)
 			}
 			// Determinism: a second render is byte-identical.
 			again := mustRender(t, r, d)
@@ -81,24 +80,6 @@ func TestRenderGolden(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./render/... -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from its golden file (run go test ./render/... -update after checking):\n%s", name, got)
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -20,33 +19,13 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/cutover-dev/cutover/certify"
+	"github.com/cutover-dev/cutover/internal/golden"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files under testdata/golden")
-
-// golden compares got with testdata/golden/name, rewriting it with -update.
-func golden(t *testing.T, name string, got []byte) {
+// goldenFile compares got with testdata/golden/name (go test -update rewrites it).
+func goldenFile(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("reading golden file (run with -update to create it): %v", err)
-	}
-	if !bytes.Equal(got, want) {
-		gl, wl := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
-		for i := 0; i < min(len(gl), len(wl)); i++ {
-			if gl[i] != wl[i] {
-				t.Fatalf("%s differs at line %d:\n got %.300s\nwant %.300s\n(run go test -update if the change is intended)", name, i+1, gl[i], wl[i])
-			}
-		}
-		t.Fatalf("%s differs in length: %d lines, want %d (run go test -update if intended)", name, len(gl), len(wl))
-	}
+	golden.Check(t, filepath.Join("testdata", "golden", name), got)
 }
 
 func renderHTML(t testing.TB, d *Data) string {
@@ -61,7 +40,7 @@ func renderHTML(t testing.TB, d *Data) string {
 func TestHTMLGolden(t *testing.T) {
 	d := synth(60, 7).data()
 	out := renderHTML(t, d)
-	golden(t, "report.html", []byte(out))
+	goldenFile(t, "report.html", []byte(out))
 
 	// Counts a reader (or a browser test) finds by data attribute.
 	s := d.Summary
@@ -261,7 +240,7 @@ func TestXLSXGolden(t *testing.T) {
 	if got := strings.Join(f.GetSheetList(), ","); got != "Summary,Devices,Lines,Certification,Errors" {
 		t.Fatalf("sheets %s", got)
 	}
-	golden(t, "workbook.json", gridJSON(t, grid))
+	goldenFile(t, "workbook.json", gridJSON(t, grid))
 
 	if n := len(grid[SheetDevices]); n != 61 {
 		t.Errorf("Devices has %d rows, want header + 60", n)
@@ -390,7 +369,7 @@ func TestJUnitGolden(t *testing.T) {
 	if err := WriteJUnit(&b, synth(20, 7).data()); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "junit.xml", b.Bytes())
+	goldenFile(t, "junit.xml", b.Bytes())
 }
 
 // TestNoSecretInAnyReport plants a password in journal details and

@@ -1,22 +1,20 @@
 package inventory
 
 import (
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/xuri/excelize/v2"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files under testdata/")
+	"github.com/cutover-dev/cutover/internal/golden"
+)
 
 // TestProblemsGolden keeps every kind of message in one readable file,
 // testdata/problems.golden: what a migration engineer sees for a workbook
 // with one of each mistake.
 func TestProblemsGolden(t *testing.T) {
-	golden, err := filepath.Abs("testdata/problems.golden")
+	goldenPath, err := filepath.Abs("testdata/problems.golden")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,17 +56,5 @@ func TestProblemsGolden(t *testing.T) {
 			{"805EC0000007", "0", "x@acme-dental.example", "shared", ""},
 		})
 	}), Options{})
-	got := strings.Join(problems(inv), "\n") + "\n"
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test ./migrate/inventory -run Golden -update)", err)
-	}
-	if got != string(want) {
-		t.Errorf("problems differ from %s (rerun with -update if intended):\n%s", golden, got)
-	}
+	golden.Check(t, goldenPath, []byte(strings.Join(problems(inv), "\n")+"\n"))
 }

@@ -2,13 +2,11 @@ package lab
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files under testdata/")
+	"github.com/cutover-dev/cutover/internal/golden"
+)
 
 // The generated configuration is something people read when a lab run
 // misbehaves: keep it reviewed. The options are the defaults, so that the
@@ -22,37 +20,21 @@ func TestKamailioConfigGolden(t *testing.T) {
 		"kamailio.cfg.golden":     {opts: defaults, addr: "127.0.0.11:5061", runDir: "/run/lab"},
 		"kamailio-tcp.cfg.golden": {opts: withTCP, addr: "127.0.0.11:5061", tcpAddr: "127.0.0.11:5060", runDir: "/run/lab"},
 	}
-	golden := map[string][]byte{}
+	outputs := map[string][]byte{}
 	for name, k := range cases {
 		var cfg bytes.Buffer
 		if err := kamailioCfg.Execute(&cfg, k.templateData()); err != nil {
 			t.Fatal(err)
 		}
-		golden[name] = cfg.Bytes()
+		outputs[name] = cfg.Bytes()
 	}
 	var tlsBuf bytes.Buffer
 	if err := tlsCfg.Execute(&tlsBuf, map[string]string{"Cert": "/run/lab/sbc.crt", "Key": "/run/lab/sbc.key"}); err != nil {
 		t.Fatal(err)
 	}
-	golden["tls.cfg.golden"] = tlsBuf.Bytes()
-	for name, got := range golden {
-		path := filepath.Join("testdata", name)
-		if *update {
-			if err := os.MkdirAll("testdata", 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, got, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (run go test -update to create it)", err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("%s differs from the rendered configuration; run go test ./simulator/lab -run Golden -update and review the diff", path)
-		}
+	outputs["tls.cfg.golden"] = tlsBuf.Bytes()
+	for name, got := range outputs {
+		golden.Check(t, filepath.Join("testdata", name), got)
 	}
 }
 
