@@ -5,46 +5,16 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"golang.org/x/time/rate"
 
+	"github.com/cutover-dev/cutover/internal/peakmem"
 	"github.com/cutover-dev/cutover/migrate/inventory"
 	"github.com/cutover-dev/cutover/simulator/webexapi"
 	"github.com/cutover-dev/cutover/webex"
 )
-
-// peakMemory samples the heap and stacks in use every 5 ms until stop is
-// called, and returns the peak in MB.
-func peakMemory() (stop func() float64) {
-	var peak atomic.Uint64
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		var ms runtime.MemStats
-		t := time.NewTicker(5 * time.Millisecond)
-		defer t.Stop()
-		for {
-			runtime.ReadMemStats(&ms)
-			if v := ms.HeapInuse + ms.StackInuse; v > peak.Load() {
-				peak.Store(v)
-			}
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return func() float64 {
-		close(done)
-		<-finished
-		return float64(peak.Load()) / (1 << 20)
-	}
-}
 
 // BenchmarkMigrate10k plans and migrates 10,000 generated devices against
 // the in-process emulator (no latency, no faults, no client rate limit). One
@@ -78,13 +48,13 @@ func benchMigrate(b *testing.B, devs []inventory.Device, tempDir func() string) 
 		org := newTestOrg(b, devs, nil)
 		dir := tempDir()
 		runtime.GC()
-		stop := peakMemory()
+		stop := peakmem.Sample(5*time.Millisecond, nil)
 		b.StartTimer()
 		t0 := time.Now()
 		_, res, err := Migrate(context.Background(), org.client, devs, PlanOptions{Jobs: 16}, RunOptions{Dir: dir, Jobs: 16})
 		took := time.Since(t0)
 		b.StopTimer()
-		mb := stop()
+		mb := float64(stop().HeapStacks) / (1 << 20)
 		if err != nil {
 			b.Fatal(err)
 		}

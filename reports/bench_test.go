@@ -6,44 +6,15 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/cutover-dev/cutover/internal/peakmem"
 )
 
-// peakHeap samples the live heap until stop is called and returns the
-// highest value seen, in MiB.
+// peakHeap samples the live heap every 20 ms until stop is called and
+// returns the highest value seen, in MiB.
 func peakHeap() (stop func() float64) {
-	var (
-		mu   sync.Mutex
-		peak uint64
-		done = make(chan struct{})
-		wg   sync.WaitGroup
-	)
-	sample := func() {
-		var m runtime.MemStats
-		runtime.ReadMemStats(&m)
-		mu.Lock()
-		peak = max(peak, m.HeapInuse)
-		mu.Unlock()
-	}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		t := time.NewTicker(20 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				sample()
-			}
-		}
-	}()
-	return func() float64 {
-		close(done)
-		wg.Wait()
-		sample()
-		return float64(peak) / (1 << 20)
-	}
+	s := peakmem.Sample(20*time.Millisecond, nil)
+	return func() float64 { return float64(s().Heap) / (1 << 20) }
 }
 
 // heapNow is the live heap after a collection, in MiB: the baseline that

@@ -5,12 +5,11 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/cutover-dev/cutover/fixtures"
+	"github.com/cutover-dev/cutover/internal/peakmem"
 )
 
 // BenchmarkReadValidate100k parses and validates a generated 100,000-device
@@ -37,25 +36,7 @@ func BenchmarkReadValidate100k(b *testing.B) {
 	var base runtime.MemStats
 	runtime.ReadMemStats(&base)
 
-	var peak atomic.Uint64
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		t := time.NewTicker(10 * time.Millisecond)
-		defer t.Stop()
-		var m runtime.MemStats
-		for {
-			runtime.ReadMemStats(&m)
-			if m.HeapInuse > peak.Load() {
-				peak.Store(m.HeapInuse)
-			}
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-			}
-		}
-	})
+	stop := peakmem.Sample(10*time.Millisecond, nil)
 	b.ResetTimer()
 	cpu0 := cpuTime()
 	start := time.Now()
@@ -71,10 +52,9 @@ func BenchmarkReadValidate100k(b *testing.B) {
 	elapsed := time.Since(start)
 	cpu := cpuTime() - cpu0
 	b.StopTimer()
-	close(stop)
-	wg.Wait()
+	peak := stop()
 	b.ReportMetric(float64(n*b.N)/elapsed.Seconds(), "rows/s")
-	b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MB")
+	b.ReportMetric(float64(peak.Heap)/(1<<20), "peak-heap-MB")
 	// CPU seconds (user+system, every goroutine) per iteration: unlike wall
 	// time, it does not grow when other processes share the machine.
 	b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
