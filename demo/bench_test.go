@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"sync/atomic"
@@ -12,6 +11,8 @@ import (
 	"time"
 
 	"github.com/cutover-dev/cutover/certify"
+	"github.com/cutover-dev/cutover/internal/peakmem"
+	"github.com/cutover-dev/cutover/reports"
 )
 
 // BenchmarkDemo5000 runs the whole demo on 5,000 generated devices and
@@ -49,19 +50,8 @@ func BenchmarkDemo5000(b *testing.B) {
 		}
 		b.Logf("peak heap+stacks %.0f MB while %s (%s), peak RSS %.0f MB, %.1f s", peak/(1<<20), phase, atPeak.Load(), rss, took.Seconds())
 		if !sum.Passed() || sum.Certified != n {
-			results, _ := certify.ReadResults(filepath.Join(dir, "certify.jsonl"))
-			failed := map[string]int{}
-			first := map[string]string{}
-			for _, r := range results {
-				if r.Outcome == certify.Fail {
-					failed[r.Case]++
-					if first[r.Case] == "" {
-						first[r.Case] = r.Reason
-					}
-				}
-			}
-			for c, k := range failed {
-				b.Logf("%s: %d failed, first: %s", c, k, first[c])
+			if d, err := reports.Load(dir); err == nil {
+				logFailures(b, d)
 			}
 			b.Fatalf("demo did not pass: %d certified, %d of %d cases failed", sum.Certified, sum.CasesFail, sum.Cases)
 		}
@@ -79,45 +69,23 @@ var (
 	peakAt atomic.Int64
 )
 
-// samplePeak samples HeapInuse+StackInuse until stop is called and returns
-// the peak in bytes; with a profile path it writes a heap profile whenever
-// the peak grows by a tenth.
+// samplePeak samples HeapInuse+StackInuse every 20 ms until stop is called
+// and returns the peak in bytes; with a profile path it writes a heap profile
+// whenever the peak grows by a tenth.
 func samplePeak(profile string) (stop func() float64) {
-	var peak atomic.Uint64
 	atPeak.Store("")
-	done, finished := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(finished)
-		var ms runtime.MemStats
-		var profiled uint64
-		t := time.NewTicker(20 * time.Millisecond)
-		defer t.Stop()
-		for {
-			runtime.ReadMemStats(&ms)
-			v := ms.HeapInuse + ms.StackInuse
-			if v > peak.Load() {
-				peak.Store(v)
-				peakAt.Store(time.Now().UnixNano())
-				atPeak.Store(fmt.Sprintf("heap in use %d MB (allocated %d MB), stacks %d MB, %d goroutines",
-					ms.HeapInuse>>20, ms.HeapAlloc>>20, ms.StackInuse>>20, runtime.NumGoroutine()))
-			}
-			if profile != "" && v > profiled+profiled/10 {
-				profiled = v
-				if f, err := os.Create(profile); err == nil {
-					_ = pprof.Lookup("heap").WriteTo(f, 0)
-					f.Close()
-				}
-			}
-			select {
-			case <-done:
-				return
-			case <-t.C:
+	var profiled uint64
+	s := peakmem.Sample(20*time.Millisecond, func(ms *runtime.MemStats) {
+		peakAt.Store(time.Now().UnixNano())
+		atPeak.Store(fmt.Sprintf("heap in use %d MB (allocated %d MB), stacks %d MB, %d goroutines",
+			ms.HeapInuse>>20, ms.HeapAlloc>>20, ms.StackInuse>>20, runtime.NumGoroutine()))
+		if v := ms.HeapInuse + ms.StackInuse; profile != "" && v > profiled+profiled/10 {
+			profiled = v
+			if f, err := os.Create(profile); err == nil {
+				_ = pprof.Lookup("heap").WriteTo(f, 0)
+				f.Close()
 			}
 		}
-	}()
-	return func() float64 {
-		close(done)
-		<-finished
-		return float64(peak.Load())
-	}
+	})
+	return func() float64 { return float64(s().HeapStacks) }
 }

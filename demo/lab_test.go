@@ -29,14 +29,7 @@ func TestDemo5000ReportInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !sum.Passed() {
-		// Say why, grouped by cause as the report does: on a saturated
-		// machine the cause has been time bounds, not the tool.
-		for i, g := range d.Groups {
-			if i == 5 {
-				break
-			}
-			t.Logf("%d failures: %s at %s, e.g. %s", g.Count, g.Source, g.Where, g.Example)
-		}
+		logFailures(t, d)
 		t.Fatalf("demo did not pass: migrated %d/%d, %d of %d cases failed", sum.Migrated, sum.Devices, sum.CasesFail, sum.Cases)
 	}
 
@@ -66,5 +59,18 @@ func TestDemo5000ReportInChromium(t *testing.T) {
 		if r[0] != d.Devices[i].MAC {
 			t.Fatalf("row %d shows %q, want %s (the report's device order)", i, r[0], d.Devices[i].MAC)
 		}
+	}
+}
+
+// logFailures logs the five largest failure groups of a run, by cause as
+// the report groups them: on a saturated machine the cause has been time
+// bounds, not the tool.
+func logFailures(tb testing.TB, d *reports.Data) {
+	tb.Helper()
+	for i, g := range d.Groups {
+		if i == 5 {
+			break
+		}
+		tb.Logf("%d failures: %s at %s, e.g. %s", g.Count, g.Source, g.Where, g.Example)
 	}
 }
