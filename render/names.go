@@ -44,4 +44,3 @@ func NormalizeMAC(mac string) (string, error) {
 	}
 	return b.String(), nil
 }
-

@@ -59,9 +59,9 @@ type Support string
 // Support values: Unsure means no source was found either way, which is
 // never treated as Yes (VENDOR-FACTS.md).
 const (
-	Yes     Support = "yes"
-	No      Support = "no"
-	Unsure  Support = "unknown"
+	Yes    Support = "yes"
+	No     Support = "no"
+	Unsure Support = "unknown"
 )
 
 // ModelCaps is what one model (or model family) of a vendor can do.

@@ -280,12 +280,12 @@ func (r *Registration) tlsRange(min, max string, s Setting) {
 // --- XML (Poly, Grandstream) --------------------------------------------
 
 type xmlDoc struct {
-	root      string
-	attrs     map[string]string // every attribute of every element
-	attrLine  map[string]int
-	elems     map[string]string // text of leaf elements, by element name
-	elemLine  map[string]int
-	comments  map[string]string // cutover-key: value comments
+	root     string
+	attrs    map[string]string // every attribute of every element
+	attrLine map[string]int
+	elems    map[string]string // text of leaf elements, by element name
+	elemLine map[string]int
+	comments map[string]string // cutover-key: value comments
 }
 
 func parseXML(data []byte) (*xmlDoc, error) {
@@ -456,4 +456,3 @@ func unquote(s string) string {
 	}
 	return s
 }
-
