@@ -89,14 +89,34 @@ func TestFromRunDirThenCertify(t *testing.T) {
 	}
 }
 
-func TestFromRunDirNamesMissingConfigs(t *testing.T) {
-	dir := writeRun(t, sample("001565A1B2C3", "Yealink", "T57W", render.VendorYealink, "acme_a1b2c3", "Xy7#pQ2!vR9z"))
+// TestFromRunDirMissingConfigFailsThatDevice: a device without a config is
+// certified as failing every case, with why; it never stops the run.
+func TestFromRunDirMissingConfigFailsThatDevice(t *testing.T) {
+	dir := writeRun(t,
+		sample("001565A1B2C3", "Yealink", "T57W", render.VendorYealink, "acme_a1b2c3", "Xy7#pQ2!vR9z"),
+		sample("0004F2A1B2C4", "Poly", "VVX450", render.VendorPoly, "acme_a1b2c4", "Pq4$zz8!Lm"),
+	)
 	if err := os.Remove(filepath.Join(dir, "configs", "001565a1b2c3.cfg")); err != nil {
 		t.Fatal(err)
 	}
-	_, err := certify.FromRunDir(dir)
-	if err == nil || !strings.Contains(err.Error(), "001565A1B2C3") || !strings.Contains(err.Error(), "no config published") {
-		t.Fatalf("err = %v", err)
+	targets, err := certify.FromRunDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(targets) != 2 || targets[0].LoadErr == nil || !strings.Contains(targets[0].LoadErr.Error(), "no config published") || targets[1].LoadErr != nil {
+		t.Fatalf("targets %+v", targets)
+	}
+	l := devicetest.Start(t)
+	l.Users.Set(targets[1].Config.AuthUser, targets[1].Config.Password)
+	o := options(l, nil)
+	o.Cases = []string{certify.CaseRegister, certify.CasePasswordPolicy, certify.CaseUnregister}
+	for _, r := range run(t, targets, o) {
+		switch {
+		case r.MAC == "001565A1B2C3" && (r.Outcome != certify.Fail || !strings.Contains(r.Reason, "no config published")):
+			t.Errorf("device without config: %s %s: %s", r.Case, r.Outcome, r.Reason)
+		case r.MAC != "001565A1B2C3" && r.Outcome != certify.Pass:
+			t.Errorf("device with config: %s %s: %s", r.Case, r.Outcome, r.Reason)
+		}
 	}
 	if _, err := certify.FromRunDir(t.TempDir()); err == nil || !strings.Contains(err.Error(), "plan.json") {
 		t.Fatalf("empty dir: %v", err)

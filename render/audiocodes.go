@@ -115,10 +115,7 @@ func readAudioCodes(data []byte) (*Registration, error) {
 	reg.set(SettingCA, f.setting("HTTPSRootFileName", "the IdenTrust Commercial Root CA 1 PEM file"))
 	if f.get("HTTPSRootFileName") != "" {
 		reg.CASet = CACustom
-		reg.TrustRoot = comments["cutover-trust-root"]
-		if reg.TrustRoot == "" {
-			reg.TrustRoot = f.get("HTTPSRootFileName")
-		}
+		reg.TrustRoot = trustName(comments, f.get("HTTPSRootFileName"))
 	} else {
 		reg.CASet = CADefault
 		reg.unknown(SettingCA, "HTTPSRootFileName is not set: whether the built-in root list holds the IdenTrust roots is not documented")

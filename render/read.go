@@ -186,6 +186,17 @@ func cutoverComment(text string, into map[string]string) {
 	}
 }
 
+// trustName names the CA a config installs from a file or URL: the name
+// cutover recorded when it rendered that very file (cutover-trust-root and
+// cutover-trust-file comments), else the file itself (a certificate whose
+// name a reader cannot know without fetching it).
+func trustName(comments map[string]string, file string) string {
+	if name := comments["cutover-trust-root"]; name != "" && comments["cutover-trust-file"] == file {
+		return name
+	}
+	return file
+}
+
 // eachLine calls fn with the number and trimmed text of every non-blank
 // line of a line-oriented config, stopping at fn's first error, which comes
 // back prefixed with the line number. A byte-order mark on line 1 (an

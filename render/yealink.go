@@ -88,10 +88,7 @@ func readYealink(data []byte) (*Registration, error) {
 	if u := f.get(caURL); u != "" {
 		// The phone adds the downloaded certificate to its trusted list.
 		reg.CASet = CAAll
-		reg.TrustRoot = comments["cutover-trust-root"]
-		if reg.TrustRoot == "" {
-			reg.TrustRoot = u
-		}
+		reg.TrustRoot = trustName(comments, u)
 		if !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
 			reg.unknown(SettingCA, fmt.Sprintf("%s %q is not an absolute URL: whether the firmware fetches a bare file name from the provisioning server is not documented", caURL, u))
 		}
