@@ -271,4 +271,3 @@ func TestBrokenConfigsTurnRedOnKamailio(t *testing.T) {
 		FailbackInterval: 200 * time.Millisecond,
 	})
 }
-
