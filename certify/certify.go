@@ -126,6 +126,10 @@ const (
 	DefaultFailbackInterval = time.Second
 )
 
+// ErrNotTargeted is returned for an Options.Only MAC that is not among the
+// devices to certify.
+var ErrNotTargeted = errors.New("not among the devices to certify")
+
 // ErrUnknownCase is returned for a case name not in AllCases.
 var ErrUnknownCase = errors.New("unknown case")
 
@@ -245,7 +249,7 @@ func newRunner(targets []Target, o Options) (*runner, error) {
 			kept = append(kept, ts[i])
 		}
 		if len(missing) > 0 {
-			return nil, fmt.Errorf("certifying: --only %s: not among the devices to certify", strings.Join(missing, ", "))
+			return nil, fmt.Errorf("certifying: %w: %s", ErrNotTargeted, strings.Join(missing, ", "))
 		}
 		ts = kept
 	}
