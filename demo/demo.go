@@ -126,7 +126,7 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 		return nil, err
 	}
 	sum.Inventory = invPath
-	inv, err := inventory.Read(invPath, inventory.Options{})
+	inv, err := inventory.Read(invPath, inventory.Options{Rules: render.Rules{}})
 	if err != nil {
 		return nil, fmt.Errorf("running demo: %w", err)
 	}

@@ -188,6 +188,24 @@ func (p *Profile) unit() string {
 	return "accounts"
 }
 
+// Rules applies the render-time checks of each vendor's profile
+// (Profile.Check); it satisfies migrate/inventory.DeviceRules, so that
+// validate refuses what render would refuse.
+type Rules struct{}
+
+// CheckDevice reports every problem Profile.Check finds for a device of
+// the vendor family; an unknown family is reported once.
+func (Rules) CheckDevice(vendor, model string, ports []int, labels map[int]string, password string, report func(port int, rule, detail string)) {
+	p, err := ProfileFor(vendor)
+	if err != nil {
+		report(0, "vendor", err.Error())
+		return
+	}
+	for _, pr := range p.Check(model, ports, labels, password) {
+		report(pr.Port, pr.Rule, pr.Detail)
+	}
+}
+
 // FileNames returns the names of the files a device of the vendor family
 // fetches, in the order it fetches them. The first is the file the device asks
 // for by MAC; for Poly it is the master config that references the second.
