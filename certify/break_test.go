@@ -60,6 +60,10 @@ func breakFleet(t *testing.T, users map[string]string) []fleetDevice {
 			},
 			Make: s.make, Model: s.model, Vendor: s.vendor, Password: pw,
 		}
+		if s.vendor == render.VendorYealink || s.vendor == render.VendorGrandstream {
+			// A second line: each line's own transport and DNS are judged.
+			d.Info.Lines = append(d.Info.Lines, render.LineInfo{Port: 2, LinePort: user + "b@" + devicetest.Domain})
+		}
 		files, err := r.Render(d)
 		if err != nil {
 			t.Fatal(err)
@@ -95,6 +99,8 @@ func breakages(fleet []fleetDevice) []breakage {
 	const tv, tc, dns, fb, reg = certify.CaseTLSVersion, certify.CaseTLSChain, certify.CaseDNSSRV, certify.CaseFailback, certify.CaseRegister
 	return []breakage{
 		{render.VendorYealink, "transport", "sip_server.1.transport_type = 2", "sip_server.1.transport_type = 1", []string{tv, reg}},
+		{render.VendorYealink, "line 2 transport", "account.2.sip_server.1.transport_type = 2", "account.2.sip_server.1.transport_type = 0", []string{tv}},
+		{render.VendorYealink, "line 2 DNS mode", "account.2.outbound_proxy.1.port = 0", "account.2.outbound_proxy.1.port = 5061", []string{dns}},
 		{render.VendorYealink, "TLS floor", "default_ssl_method = 5", "default_ssl_method = 3", []string{tv}},
 		{render.VendorYealink, "verification", "trust_certificates = 1", "trust_certificates = 0", []string{tc}},
 		{render.VendorYealink, "CA", "trusted_certificates.url = https://prov.example.test/lab-ca.pem", "trusted_certificates.url = https://prov.example.test/other-ca.pem", []string{tc}},
@@ -115,6 +121,7 @@ func breakages(fleet []fleetDevice) []breakage {
 		{render.VendorGrandstream, "verification", "<P8463>1</P8463>", "<P8463>0</P8463>", []string{tc}},
 		{render.VendorGrandstream, "CA", labPEM, identrustPEM, []string{tc}},
 		{render.VendorGrandstream, "DNS mode", "<P103>1</P103>", "<P103>0</P103>", []string{dns, certify.CaseFailover}},
+		{render.VendorGrandstream, "line 2 transport", "<P448>2</P448>", "<P448>1</P448>", []string{tv}},
 		{render.VendorGrandstream, "password", "<P34>" + pw[render.VendorGrandstream] + "</P34>", "<P34>Wr0ng!pass</P34>", []string{reg}},
 
 		{render.VendorAudioCodes, "transport", "SIPTransportType = 2", "SIPTransportType = 0", []string{tv, reg}},

@@ -43,6 +43,11 @@ func (s *subject) judgeConfig(name string) (v verdict, final bool) {
 		case "udp", "tcp":
 			return s.configFail(name, render.SettingTransport, fmt.Sprintf("sends SIP over %s, without TLS", strings.ToUpper(reg.Transport))), true
 		}
+		for _, l := range reg.Lines {
+			if l.Transport == "udp" || l.Transport == "tcp" {
+				return s.settingFail(name, l.Settings[render.SettingTransport], fmt.Sprintf("sends line %d's SIP over %s, without TLS", l.Port, strings.ToUpper(l.Transport))), true
+			}
+		}
 		if reg.TLSMin != "" && reg.TLSMin < render.TLSMin {
 			return s.configFail(name, render.SettingTLSMin, "lets the phone negotiate TLS "+reg.TLSMin), true
 		}
@@ -66,6 +71,11 @@ func (s *subject) judgeConfig(name string) (v verdict, final bool) {
 	case CaseDNSSRV, CaseFailover:
 		if reg.DNS == render.DNSA {
 			return s.configFail(name, render.SettingDNS, "resolves the outbound proxy by an A record: no SRV lookup, so no failover list"), true
+		}
+		for _, l := range reg.Lines {
+			if l.DNS == render.DNSA {
+				return s.settingFail(name, l.Settings[render.SettingDNS], fmt.Sprintf("resolves line %d's outbound proxy by an A record: no SRV lookup, so no failover list", l.Port)), true
+			}
 		}
 	case CaseFailback:
 		if _, ok := reg.Settings[render.SettingFailback]; !ok || reg.FailbackMode == "" {
@@ -124,7 +134,11 @@ func (s *subject) vendorName() string {
 // `static.security.default_ssl_method = 3` lets the phone negotiate TLS
 // 1.0; set 5".
 func (s *subject) configFail(name, k, does string) verdict {
-	set := s.t.Registration.Settings[k]
+	return s.settingFail(name, s.t.Registration.Settings[k], does)
+}
+
+// settingFail is configFail for the setting set.
+func (s *subject) settingFail(name string, set render.Setting, does string) verdict {
 	param := "`" + set.Param + " = " + shorten(set.Value) + "`"
 	if set.Value == "" {
 		param = "`" + set.Param + "` (not set)"
@@ -137,7 +151,7 @@ func (s *subject) configFail(name, k, does string) verdict {
 		}
 	}
 	reason := fmt.Sprintf("%s: %s %s%s %s", name, s.vendorName(), param, where, does)
-	return fail(reason, fmt.Sprintf("set %s to %s in the device's template and render again", set.Param, set.Want))
+	return fail(reason, fmt.Sprintf("set %s to %s (in the device's template, then render and publish again)", set.Param, set.Want))
 }
 
 // shorten keeps a long value (a PEM certificate) out of a reason.

@@ -97,9 +97,9 @@ func readAudioCodes(data []byte) (*Registration, error) {
 		if !ok {
 			return nil, f.at("TLSVersion", fmt.Errorf("TLSVersion %q: expected 0 or 1 (the values firmware 6.x documents)", f.get("TLSVersion")))
 		}
-		reg.tlsRange(tr[0], tr[1], f.setting("TLSVersion", "a value for TLS 1.2, which firmware 6.x does not document"))
+		reg.tlsRange(tr[0], tr[1], f.setting("TLSVersion", "a value for TLS 1.2 (firmware 6.x documents none)"))
 	} else {
-		reg.set(SettingTLSMin, f.setting("TLSVersion", "a value for TLS 1.2, which firmware 6.x does not document"))
+		reg.set(SettingTLSMin, f.setting("TLSVersion", "a value for TLS 1.2 (firmware 6.x documents none)"))
 		reg.unknown(SettingTLSMin, "TLSVersion is not set, and whether MP-1xx firmware can do TLS 1.2 at all is not documented (6.x documents 0 and 1, both TLS 1.0)")
 	}
 	switch f.get("VerifyServerCertificate") {

@@ -129,7 +129,7 @@ func readGeneric(data []byte) (*Registration, error) {
 	}
 	for _, k := range []string{"transport", "tls_min", "verify", "trust_root", "srv_domain", "failback_seconds"} {
 		want := map[string]string{"transport": "tls", "tls_min": "1.2", "verify": "true", "trust_root": "IdenTrust Commercial Root CA 1",
-			"srv_domain": "the outbound proxy's SRV domain", "failback_seconds": "60 to 65535"}[k]
+			"srv_domain": "the outbound proxy's SRV domain", "failback_seconds": "a value from 60 to 65535"}[k]
 		prop := map[string]string{"transport": SettingTransport, "tls_min": SettingTLSMin, "verify": SettingVerify, "trust_root": SettingCA,
 			"srv_domain": SettingDNS, "failback_seconds": SettingFailback}[k]
 		reg.set(prop, Setting{Param: "[sip] " + k, Value: values[k], Line: at[k], Want: want})

@@ -164,10 +164,14 @@ func readGrandstreamAccount(d *xmlDoc, reg *Registration, acct int, p, pk func(s
 		// SRV needs a name without a port; with one the phone resolves A.
 		dns, l.DNS = DNSA, DNSA
 	}
+	l.Settings = map[string]Setting{
+		SettingTransport: d.elemSetting(pk("transport"), "2"),
+		SettingDNS:       d.elemSetting(pk("dnsmode"), "1 (SRV) with an outbound proxy name without a port"),
+	}
 	if len(reg.Lines) == 0 {
 		reg.Transport, reg.DNS = transport, dns
-		reg.set(SettingTransport, d.elemSetting(pk("transport"), "2"))
-		reg.set(SettingDNS, d.elemSetting(pk("dnsmode"), "1 (SRV) with an outbound proxy name without a port"))
+		reg.set(SettingTransport, l.Settings[SettingTransport])
+		reg.set(SettingDNS, l.Settings[SettingDNS])
 		if transport == "tls" {
 			reg.unknown(SettingTransport, pk("transport")+" = 2 is \"TLS/TCP\" in GRP wording: whether the phone falls back to TCP is not documented")
 		}

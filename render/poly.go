@@ -161,13 +161,14 @@ func readPolyLine(d *xmlDoc, reg *Registration, r string, i int) (LineRegistrati
 	default:
 		l.DNS = DNSUnknown
 	}
+	dns := d.attrSetting(tk, "DNSnaptr with port 0")
+	if port != 0 {
+		dns = d.attrSetting(prefix+"port", "0 with transport DNSnaptr")
+	}
+	l.Settings = map[string]Setting{SettingTransport: d.attrSetting(tk, "DNSnaptr (with port 0: NAPTR then SRV) or TLS"), SettingDNS: dns}
 	if len(reg.Lines) == 0 {
 		reg.Transport, reg.DNS = l.Transport, l.DNS
-		reg.set(SettingTransport, d.attrSetting(tk, "DNSnaptr (with port 0: NAPTR then SRV) or TLS"))
-		dns := d.attrSetting(tk, "DNSnaptr with port 0")
-		if port != 0 {
-			dns = d.attrSetting(prefix+"port", "0 with transport DNSnaptr")
-		}
+		reg.set(SettingTransport, l.Settings[SettingTransport])
 		reg.set(SettingDNS, dns)
 		if l.DNS == DNSUnknown {
 			reg.unknown(SettingDNS, fmt.Sprintf("%s = %s with port 0: the port is the transport's default; an SRV lookup is not documented", tk, a[tk]))
@@ -187,9 +188,9 @@ func readPolyLine(d *xmlDoc, reg *Registration, r string, i int) (LineRegistrati
 		if reg.FailbackSeconds, err = optAtoi(ft, a[ft]); err != nil {
 			return LineRegistration{}, d.at(ft, err)
 		}
-		s := d.attrSetting(fm, "duration with timeout 60 to 65535")
+		s := d.attrSetting(fm, "duration, with a timeout from 60 to 65535")
 		if reg.FailbackMode == FailbackDuration {
-			s = d.attrSetting(ft, "60 to 65535")
+			s = d.attrSetting(ft, "a value from 60 to 65535")
 		}
 		reg.set(SettingFailback, s)
 	}

@@ -186,4 +186,7 @@ type LineRegistration struct {
 	ProxyPort  int    `json:"proxyPort,omitempty"`
 	Transport  string `json:"transport,omitempty"`
 	DNS        string `json:"dns,omitempty"`
+	// Settings locates the line's own transport and DNS parameters
+	// (SettingTransport, SettingDNS) where the format has them per line.
+	Settings map[string]Setting `json:"settings,omitempty"`
 }

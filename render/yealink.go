@@ -163,14 +163,15 @@ func readYealinkAccount(f *kv, reg *Registration, i int) (LineRegistration, erro
 	default:
 		l.DNS = DNSUnknown
 	}
+	dns := f.setting(nb, "1 (with port 0 and transport_type 2: SRV _sips._tcp)")
+	if port != 0 {
+		dns = f.setting(portKey, "0 (with naptr_build 1: SRV _sips._tcp)")
+	}
+	l.Settings = map[string]Setting{SettingTransport: f.setting(tk, "2"), SettingDNS: dns}
 	if first {
 		reg.Transport = transport
-		reg.set(SettingTransport, f.setting(tk, "2"))
+		reg.set(SettingTransport, l.Settings[SettingTransport])
 		reg.DNS = l.DNS
-		dns := f.setting(nb, "1 (with port 0 and transport_type 2: SRV _sips._tcp)")
-		if port != 0 {
-			dns = f.setting(portKey, "0 (with naptr_build 1: SRV _sips._tcp)")
-		}
 		reg.set(SettingDNS, dns)
 		if l.DNS == DNSUnknown {
 			reg.unknown(SettingDNS, fmt.Sprintf("%s = 0 with transport_type %s and no naptr_build: no source documents an SRV lookup", portKey, a("sip_server.1.transport_type")))
@@ -191,9 +192,9 @@ func readYealinkAccount(f *kv, reg *Registration, i int) (LineRegistration, erro
 		if reg.FailbackSeconds, err = optAtoi(ft, a("sip_server.1.failback_timeout")); err != nil {
 			return LineRegistration{}, f.at(ft, err)
 		}
-		s := f.setting(fm, "3 with failback_timeout 60 to 65535")
+		s := f.setting(fm, "3, with failback_timeout from 60 to 65535")
 		if reg.FailbackMode == FailbackDuration {
-			s = f.setting(ft, "60 to 65535")
+			s = f.setting(ft, "a value from 60 to 65535")
 		}
 		reg.set(SettingFailback, s)
 	}
