@@ -118,6 +118,7 @@ func breakages(fleet []fleetDevice) []breakage {
 
 		{render.VendorGrandstream, "transport", "<P130>2</P130>", "<P130>0</P130>", []string{tv, reg}},
 		{render.VendorGrandstream, "TLS floor", "<P22293>12</P22293>", "<P22293>10</P22293>", []string{tv}},
+		{render.VendorGrandstream, "TLS ceiling", "<P22294>12</P22294>", "<P22294>11</P22294>", []string{tv}},
 		{render.VendorGrandstream, "verification", "<P8463>1</P8463>", "<P8463>0</P8463>", []string{tc}},
 		{render.VendorGrandstream, "CA", labPEM, identrustPEM, []string{tc}},
 		{render.VendorGrandstream, "DNS mode", "<P103>1</P103>", "<P103>0</P103>", []string{dns, certify.CaseFailover}},

@@ -52,7 +52,11 @@ func (s *subject) judgeConfig(name string) (v verdict, final bool) {
 			return s.configFail(name, render.SettingTLSMin, "lets the phone negotiate TLS "+reg.TLSMin), true
 		}
 		if reg.TLSMax != "" && reg.TLSMax < render.TLSMin {
-			return s.configFail(name, render.SettingTLSMin, "caps the phone at TLS "+reg.TLSMax), true
+			k := render.SettingTLSMax
+			if _, ok := reg.Settings[k]; !ok {
+				k = render.SettingTLSMin
+			}
+			return s.configFail(name, k, "caps the phone at TLS "+reg.TLSMax+", below the TLS 1.2 Webex requires"), true
 		}
 	case CaseTLSChain:
 		_, unknownVerify := reg.UnknownFor(render.SettingVerify)

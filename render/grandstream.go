@@ -6,6 +6,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // grandstreamProfile: Grandstream GXP17xx / GRP26xx, cfg<mac>.xml with
@@ -13,7 +14,7 @@ import (
 // Grandstream.
 var grandstreamProfile = &Profile{
 	Vendor: VendorGrandstream, Name: "Grandstream", Templates: []string{"grandstream.tmpl"},
-	files: func(mac string) []string { return []string{"cfg" + lowerMAC(mac) + ".xml"} },
+	files: func(mac string) []string { return []string{"cfg" + strings.ToLower(mac) + ".xml"} },
 	match: func(lower string) (string, bool) { return macFrom(lower, "cfg", ".xml") },
 	sniff: func(trimmed, all []byte) bool {
 		return bytes.HasPrefix(trimmed, []byte("<")) && bytes.Contains(all, []byte("<gs_provision"))
@@ -48,16 +49,6 @@ var (
 	gsCASets     = enum{"": CADefault, "0": CADefault, "1": CACustom, "2": CAAll}
 )
 
-func lowerMAC(mac string) string {
-	b := []byte(mac)
-	for i, c := range b {
-		if c >= 'A' && c <= 'F' {
-			b[i] = c - 'A' + 'a'
-		}
-	}
-	return string(b)
-}
-
 func readGrandstream(data []byte) (*Registration, error) {
 	d, err := parseXML(data)
 	if err != nil {
@@ -78,6 +69,7 @@ func readGrandstream(data []byte) (*Registration, error) {
 			if max, err = gsTLSVersion.get(gsTLSMax+" (maximum TLS version)", v, "10, 11 or 12"); err != nil {
 				return nil, d.at(gsTLSMax, err)
 			}
+			reg.set(SettingTLSMax, d.elemSetting(gsTLSMax, "12"))
 		}
 		reg.tlsRange(min, max, d.elemSetting(gsTLSMin, "12"))
 	} else {

@@ -74,6 +74,8 @@ func readPoly(data []byte) (*Registration, []string, error) {
 		reg.set(SettingTLSMin, d.attrSetting(proto, "TLSv1_2"))
 		reg.unknown(SettingTLSMin, proto+" is not set: the firmware default is not documented")
 	}
+	// The sources name no on/off switch for verifying the SIP server's
+	// certificate other than its name check: that is what Verify reads.
 	const strict = "sec.TLS.SIP.strictCertCommonNameValidation"
 	switch a[strict] {
 	case "1":

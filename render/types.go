@@ -119,6 +119,7 @@ type Unknown struct {
 const (
 	SettingTransport = "transport"
 	SettingTLSMin    = "tls-min"
+	SettingTLSMax    = "tls-max" // only where the format sets the maximum apart
 	SettingVerify    = "verify"
 	SettingCA        = "ca"
 	SettingDNS       = "dns"
