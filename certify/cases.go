@@ -566,8 +566,10 @@ func (s *subject) simulatedFailover(ctx context.Context) {
 	defer fo.Close()
 	fo.SetDown(p.String(), true)
 	var (
-		reg     *device.Registration
-		foErr   error
+		reg *device.Registration
+		// foErr stays set when the failover case fails on the config
+		// alone and the device never tries.
+		foErr   = errors.New("the failover was not attempted")
 		elapsed time.Duration
 	)
 	run := func(ctx context.Context) verdict {
