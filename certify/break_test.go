@@ -264,18 +264,3 @@ func TestBrokenConfigsTurnRedOnSBCEmulator(t *testing.T) {
 		FailbackInterval: 100 * time.Millisecond,
 	})
 }
-
-// TestBrokenConfigsTurnRedOnKamailio is the same against two real Kamailio
-// registrars.
-func TestBrokenConfigsTurnRedOnKamailio(t *testing.T) {
-	if testing.Short() {
-		t.Skip("Kamailio lab test")
-	}
-	users := map[string]string{}
-	fleet := breakFleet(t, users)
-	kl := devicetest.StartKamailio(t, users, devicetest.KamailioLabOptions{PrimaryIP: "127.0.0.23", SecondaryIP: "127.0.0.24"})
-	runBreakages(t, fleet, certify.Options{
-		Resolver: kl.Resolver(), Roots: kl.Roots, Jobs: 5, Timeout: time.Second,
-		FailbackInterval: 200 * time.Millisecond,
-	})
-}
