@@ -124,11 +124,10 @@ func normModel(s string) string {
 
 // Rule names of the render-time checks (Problem.Rule).
 const (
-	RuleTLS12       = "tls-1.2"
-	RuleLines       = "lines"
-	RuleLabel       = "label"
-	RulePassword    = "password"
-	RuleDisplayName = "display-name"
+	RuleTLS12    = "tls-1.2"
+	RuleLines    = "lines"
+	RuleLabel    = "label"
+	RulePassword = "password"
 )
 
 // Problem is one render-time rule a device breaks: what, and which line
