@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/cutover-dev/cutover/migrate/inventory"
+	"github.com/cutover-dev/cutover/render"
 	"github.com/cutover-dev/cutover/simulator/device"
 	"golang.org/x/sync/errgroup"
 )
@@ -27,6 +28,15 @@ type Target struct {
 	Make   string
 	Model  string
 	Config device.Config
+	// Registration is the device's config as its firmware reads it (from
+	// a run directory); the cases judge it against Webex's requirements
+	// besides testing the behaviour. Nil for a lab inventory device.
+	Registration *render.Registration
+	// Source names the config file, for reasons.
+	Source string
+	// LoadErr is why the device has no usable config: every case fails
+	// with it, and the run goes on with the other devices.
+	LoadErr error
 }
 
 // UserAgentObserver is an SBC that can say which User-Agent a user last
@@ -62,6 +72,12 @@ type Options struct {
 	// Roots is the trust store (device.TrustStore(lab roots...)); the
 	// embedded IdenTrust roots when nil.
 	Roots *x509.CertPool
+	// TrustRoots are the CA names a config may install for the SBC (the
+	// embedded IdenTrust roots when empty; a lab adds its CA's name).
+	TrustRoots []string
+	// Only certifies just these devices (MACs as in Target.MAC); every MAC
+	// must be among the targets.
+	Only []string
 	// Cases to run (AllCases when empty); unknown names are an error.
 	Cases []string
 	// Sample certifies a random sample of N devices (all when 0).
@@ -109,6 +125,10 @@ const (
 	DefaultFailbackLimit    = 60 * time.Second
 	DefaultFailbackInterval = time.Second
 )
+
+// ErrNotTargeted is returned for an Options.Only MAC that is not among the
+// devices to certify.
+var ErrNotTargeted = errors.New("not among the devices to certify")
 
 // ErrUnknownCase is returned for a case name not in AllCases.
 var ErrUnknownCase = errors.New("unknown case")
@@ -193,6 +213,9 @@ func newRunner(targets []Target, o Options) (*runner, error) {
 	if o.Roots == nil {
 		o.Roots = device.TrustStore()
 	}
+	if len(o.TrustRoots) == 0 {
+		o.TrustRoots = defaultTrustRoots()
+	}
 	if (o.PrimaryDown == nil) != (o.PrimaryUp == nil) {
 		return nil, errors.New("certifying: primary-down and primary-up commands go together")
 	}
@@ -214,6 +237,22 @@ func newRunner(targets []Target, o Options) (*runner, error) {
 		return nil, errors.New("certifying: no devices")
 	}
 	ts := slices.Clone(targets)
+	if len(o.Only) > 0 {
+		var kept []Target
+		var missing []string
+		for _, mac := range o.Only {
+			i := slices.IndexFunc(ts, func(t Target) bool { return t.MAC == mac })
+			if i < 0 {
+				missing = append(missing, mac)
+				continue
+			}
+			kept = append(kept, ts[i])
+		}
+		if len(missing) > 0 {
+			return nil, fmt.Errorf("certifying: %w: %s", ErrNotTargeted, strings.Join(missing, ", "))
+		}
+		ts = kept
+	}
 	for i := range ts {
 		if o.SBC != "" {
 			if isHostList(o.SBC) {

@@ -66,3 +66,15 @@ func TestKamailioPair(t *testing.T) {
 	t.Logf("e.g. %s", by[certify.CaseFailback][0].Reason)
 	t.Logf("e.g. %s", by[certify.CaseRegisterBadPassword][0].Reason)
 }
+
+// TestBrokenConfigsTurnRedOnKamailio is the same against two real Kamailio
+// registrars.
+func TestBrokenConfigsTurnRedOnKamailio(t *testing.T) {
+	users := map[string]string{}
+	fleet := breakFleet(t, users)
+	kl := devicetest.StartKamailio(t, users, devicetest.KamailioLabOptions{PrimaryIP: "127.0.0.23", SecondaryIP: "127.0.0.24"})
+	runBreakages(t, fleet, certify.Options{
+		Resolver: kl.Resolver(), Roots: kl.Roots, Jobs: 5, Timeout: time.Second,
+		FailbackInterval: 200 * time.Millisecond,
+	})
+}

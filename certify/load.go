@@ -1,6 +1,7 @@
 package certify
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"os"
@@ -33,7 +34,18 @@ func ConfigFromRegistration(reg *render.Registration, mac, make, model string) (
 		User: l.User, Domain: l.Domain, AuthUser: l.AuthUser, Password: l.Password, DisplayName: l.DisplayName,
 		SRVDomain: reg.SRVDomain,
 		Expires:   time.Duration(reg.Expires) * time.Second,
+		// What the firmware does with the connection. An undocumented
+		// value (empty) gets Webex's requirement here; the cases never
+		// count it as a pass (Registration.Unknowns).
+		Transport: reg.Transport,
+		TLSMin:    tlsVersion(reg.TLSMin),
+		TLSMax:    tlsVersion(reg.TLSMax),
+		NoVerify:  !reg.Verify && !hasUnknown(reg, render.SettingVerify),
+		DNS:       reg.DNS,
 	}
+	// The failback timer is judged from the config (a real timer of
+	// minutes would make the live failback case wait that long); the lab
+	// probes at Options.FailbackInterval.
 	for _, p := range reg.Proxies {
 		if reg.Port > 0 && !strings.Contains(p, ":") {
 			p = fmt.Sprintf("%s:%d", p, reg.Port)
@@ -43,11 +55,33 @@ func ConfigFromRegistration(reg *render.Registration, mac, make, model string) (
 	return cfg, nil
 }
 
+func hasUnknown(reg *render.Registration, k string) bool {
+	_, ok := reg.UnknownFor(k)
+	return ok
+}
+
+// tlsVersion maps "1.0" to "1.3" to crypto/tls; anything else is 0 (the
+// simulator's default, TLS 1.2).
+func tlsVersion(v string) uint16 {
+	switch v {
+	case "1.0":
+		return tls.VersionTLS10
+	case "1.1":
+		return tls.VersionTLS11
+	case "1.2":
+		return tls.VersionTLS12
+	case "1.3":
+		return tls.VersionTLS13
+	}
+	return 0
+}
+
 // FromRunDir reads the devices of a migration run directory as the phones
 // will see them: for every device the plan migrates (create, adopt, update),
 // the config published under DIR/configs/ read back by the render readers,
 // with make and model from DIR/plan.json. A migrated device whose config is
-// missing or unreadable is an error naming it (all of them are listed).
+// missing or unreadable is a target that fails every case with the reason
+// (LoadErr): one device never stops the run.
 func FromRunDir(dir string) ([]Target, error) {
 	// The plan is read through render, which renders the same devices;
 	// certify does not import migrate, which drives the migration.
@@ -55,38 +89,34 @@ func FromRunDir(dir string) ([]Target, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading run %s: %w", dir, err)
 	}
-	var (
-		out  []Target
-		errs []error
-	)
+	var out []Target
 	for _, pd := range planned {
 		if !pd.Migrated() {
 			continue
 		}
+		t := Target{MAC: pd.MAC, Make: pd.Make, Model: pd.Model}
 		names, err := render.FileNames(pd.Vendor, pd.MAC)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", pd.MAC, err))
+			t.LoadErr = err
+			out = append(out, t)
 			continue
 		}
 		path := filepath.Join(dir, render.ConfigsDir, names[0])
+		t.Source = filepath.Join(render.ConfigsDir, names[0])
 		reg, err := render.ReadFile(path)
-		if errors.Is(err, os.ErrNotExist) {
-			errs = append(errs, fmt.Errorf("%s: no config published at %s (run cutover migrate or cutover render)", pd.MAC, path))
-			continue
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			t.LoadErr = fmt.Errorf("no config published at %s (run cutover migrate or cutover render)", path)
+		case err != nil:
+			t.LoadErr = err
+		default:
+			if len(names) > 1 {
+				t.Source = filepath.Join(render.ConfigsDir, names[len(names)-1]) // where the settings are
+			}
+			t.Registration = reg
+			t.Config, t.LoadErr = ConfigFromRegistration(reg, pd.MAC, pd.Make, pd.Model)
 		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", pd.MAC, err))
-			continue
-		}
-		cfg, err := ConfigFromRegistration(reg, pd.MAC, pd.Make, pd.Model)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		out = append(out, Target{MAC: pd.MAC, Make: pd.Make, Model: pd.Model, Config: cfg})
-	}
-	if len(errs) > 0 {
-		return nil, fmt.Errorf("reading configs of run %s: %w", dir, errors.Join(errs...))
+		out = append(out, t)
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("reading run %s: the plan migrates no device", dir)

@@ -1,14 +1,17 @@
 package certify_test
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/cutover-dev/cutover/certify"
 	"github.com/cutover-dev/cutover/render"
+	"github.com/cutover-dev/cutover/simulator/device"
 	"github.com/cutover-dev/cutover/simulator/device/devicetest"
 )
 
@@ -89,14 +92,34 @@ func TestFromRunDirThenCertify(t *testing.T) {
 	}
 }
 
-func TestFromRunDirNamesMissingConfigs(t *testing.T) {
-	dir := writeRun(t, sample("001565A1B2C3", "Yealink", "T57W", render.VendorYealink, "acme_a1b2c3", "Xy7#pQ2!vR9z"))
+// TestFromRunDirMissingConfigFailsThatDevice: a device without a config is
+// certified as failing every case, with why; it never stops the run.
+func TestFromRunDirMissingConfigFailsThatDevice(t *testing.T) {
+	dir := writeRun(t,
+		sample("001565A1B2C3", "Yealink", "T57W", render.VendorYealink, "acme_a1b2c3", "Xy7#pQ2!vR9z"),
+		sample("0004F2A1B2C4", "Poly", "VVX450", render.VendorPoly, "acme_a1b2c4", "Pq4$zz8!Lm"),
+	)
 	if err := os.Remove(filepath.Join(dir, "configs", "001565a1b2c3.cfg")); err != nil {
 		t.Fatal(err)
 	}
-	_, err := certify.FromRunDir(dir)
-	if err == nil || !strings.Contains(err.Error(), "001565A1B2C3") || !strings.Contains(err.Error(), "no config published") {
-		t.Fatalf("err = %v", err)
+	targets, err := certify.FromRunDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(targets) != 2 || targets[0].LoadErr == nil || !strings.Contains(targets[0].LoadErr.Error(), "no config published") || targets[1].LoadErr != nil {
+		t.Fatalf("targets %+v", targets)
+	}
+	l := devicetest.Start(t)
+	l.Users.Set(targets[1].Config.AuthUser, targets[1].Config.Password)
+	o := options(l, nil)
+	o.Cases = []string{certify.CaseRegister, certify.CasePasswordPolicy, certify.CaseUnregister}
+	for _, r := range run(t, targets, o) {
+		switch {
+		case r.MAC == "001565A1B2C3" && (r.Outcome != certify.Fail || !strings.Contains(r.Reason, "no config published")):
+			t.Errorf("device without config: %s %s: %s", r.Case, r.Outcome, r.Reason)
+		case r.MAC != "001565A1B2C3" && r.Outcome != certify.Pass:
+			t.Errorf("device with config: %s %s: %s", r.Case, r.Outcome, r.Reason)
+		}
 	}
 	if _, err := certify.FromRunDir(t.TempDir()); err == nil || !strings.Contains(err.Error(), "plan.json") {
 		t.Fatalf("empty dir: %v", err)
@@ -124,5 +147,44 @@ func TestFromInventory(t *testing.T) {
 	}
 	if _, err := certify.FromInventory(bad); err == nil || !strings.Contains(err.Error(), "bad.csv") {
 		t.Fatalf("bad inventory: %v", err)
+	}
+}
+
+// TestConfigFromRegistrationFollowsTheFirmware: what the reader recovers
+// decides the simulated device's connection.
+func TestConfigFromRegistrationFollowsTheFirmware(t *testing.T) {
+	r, err := render.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := r.Render(sample("001565A1B2C3", "Yealink", "T57W", render.VendorYealink, "acme_a1b2c3", "Xy7#pQ2!vR9z"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	weak := strings.NewReplacer(
+		"static.security.default_ssl_method = 5", "static.security.default_ssl_method = 3",
+		"static.security.trust_certificates = 1", "static.security.trust_certificates = 0",
+		"account.1.sip_server.1.transport_type = 2", "account.1.sip_server.1.transport_type = 1",
+		"account.1.outbound_proxy.1.port = 0", "account.1.outbound_proxy.1.port = 5061",
+	).Replace(string(files[0].Data))
+	for _, c := range []struct {
+		data string
+		want device.Config
+	}{
+		{string(files[0].Data), device.Config{Transport: "tls", TLSMin: tls.VersionTLS12, TLSMax: tls.VersionTLS12, DNS: device.DNSSRV, SRVDomain: "sbc.acme.example"}},
+		{weak, device.Config{Transport: "tcp", TLSMin: tls.VersionTLS10, TLSMax: tls.VersionTLS12, NoVerify: true, DNS: device.DNSA, Proxies: []string{"sbc.acme.example:5061"}}},
+	} {
+		reg, err := render.Read(render.VendorYealink, files[0].Name, []byte(c.data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := certify.ConfigFromRegistration(reg, "001565A1B2C3", "Yealink", "T57W")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := device.Config{Transport: cfg.Transport, TLSMin: cfg.TLSMin, TLSMax: cfg.TLSMax, NoVerify: cfg.NoVerify, DNS: cfg.DNS, SRVDomain: cfg.SRVDomain, Proxies: cfg.Proxies}
+		if !reflect.DeepEqual(got, c.want) {
+			t.Errorf("device config %+v, want %+v", got, c.want)
+		}
 	}
 }

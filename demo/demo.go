@@ -82,6 +82,7 @@ type Summary struct {
 	Certified int // devices certified
 	Cases     int // case results
 	CasesFail int // failed case results
+	CasesSkip int // skipped case results (e.g. what the vendor's documentation leaves undecided)
 	Reports   reports.Paths
 	Migration *migrate.Result
 }
@@ -126,7 +127,7 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 		return nil, err
 	}
 	sum.Inventory = invPath
-	inv, err := inventory.Read(invPath, inventory.Options{})
+	inv, err := inventory.Read(invPath, inventory.Options{Rules: render.Rules{}})
 	if err != nil {
 		return nil, fmt.Errorf("running demo: %w", err)
 	}
@@ -373,8 +374,11 @@ func (l *lab) certify(ctx context.Context, opts Options, sum *Summary) error {
 	sum.Certified = len(targets)
 	sum.Cases = len(results)
 	for _, r := range results {
-		if r.Outcome == certify.Fail {
+		switch r.Outcome {
+		case certify.Fail:
 			sum.CasesFail++
+		case certify.Skip:
+			sum.CasesSkip++
 		}
 	}
 	return nil

@@ -170,12 +170,16 @@ func New(opts ...Option) (*Renderer, error) {
 	if r.sip.Expires <= 0 || r.sip.FailbackSeconds < 0 {
 		return nil, fmt.Errorf("expires %d and failback %d: expected positive seconds", r.sip.Expires, r.sip.FailbackSeconds)
 	}
-	for _, v := range Vendors {
-		b, err := embedded.ReadFile("templates/" + v + ".tmpl")
-		if err != nil {
-			return nil, fmt.Errorf("reading embedded template %s: %w", v, err)
+	for _, p := range profiles {
+		var text strings.Builder
+		for _, name := range p.Templates {
+			b, err := embedded.ReadFile("templates/" + name)
+			if err != nil {
+				return nil, fmt.Errorf("reading embedded template %s: %w", name, err)
+			}
+			text.Write(b)
 		}
-		r.base[v] = string(b)
+		r.base[p.Vendor] = text.String()
 	}
 	if r.dir != "" {
 		if err := r.loadPartner(); err != nil {
@@ -294,7 +298,8 @@ func (r *Renderer) Render(d Device) ([]File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("rendering %s: %w", data.MAC, err)
 	}
-	names, _ := FileNames(d.Vendor, data.MAC)
+	prof, _ := ProfileFor(d.Vendor)
+	names := prof.files(data.MAC)
 	files := make([]File, 0, len(names))
 	// The var function needs this device's variables: they go to a clone of
 	// the set that no other render uses meanwhile.
@@ -314,10 +319,10 @@ func (r *Renderer) Render(d Device) ([]File, error) {
 		files = append(files, File{Name: name, Data: buf.Bytes()})
 		return nil
 	}
-	if d.Vendor == VendorPoly {
+	if prof.master != "" {
 		// The master config comes from its own template so that partners
 		// can redefine it ({{define "poly.master"}}) like any block.
-		if err := exec("poly.master", names[0]); err != nil {
+		if err := exec(prof.master, names[0]); err != nil {
 			return nil, err
 		}
 		if err := exec(c.root, names[1]); err != nil {
@@ -332,7 +337,8 @@ func (r *Renderer) Render(d Device) ([]File, error) {
 }
 
 func (r *Renderer) data(d Device) (*Data, error) {
-	if _, err := FileNames(d.Vendor, "000000000000"); err != nil {
+	prof, err := ProfileFor(d.Vendor)
+	if err != nil {
 		return nil, err
 	}
 	mac, err := NormalizeMAC(d.Info.MAC)
@@ -349,7 +355,12 @@ func (r *Renderer) data(d Device) (*Data, error) {
 	case len(d.Info.Lines) == 0:
 		return nil, errors.New("device info has no lines")
 	}
-	names, _ := FileNames(d.Vendor, mac)
+	// A device the firmware cannot take (no TLS 1.2, more lines than the
+	// model holds, a value the format cannot carry) is not rendered.
+	if probs := prof.Check(d.Model, linePorts(d.Info.Lines), lineLabels(d.Info.Lines), d.Password); len(probs) > 0 {
+		return nil, problemsError(probs)
+	}
+	names := prof.files(mac)
 	data := &Data{
 		Info: d.Info, Make: d.Make, Model: d.Model, Vendor: d.Vendor,
 		MAC: mac, MACLower: strings.ToLower(mac), Password: d.Password,
@@ -381,6 +392,38 @@ func (r *Renderer) data(d Device) (*Data, error) {
 	return data, nil
 }
 
+func linePorts(lines []LineInfo) []int {
+	out := make([]int, 0, len(lines))
+	for _, l := range lines {
+		out = append(out, l.Port)
+	}
+	sort.Ints(out)
+	return out
+}
+
+func lineLabels(lines []LineInfo) map[int]string {
+	out := map[int]string{}
+	for _, l := range lines {
+		if l.Label != "" {
+			out[l.Port] = l.Label
+		}
+	}
+	return out
+}
+
+// problemsError joins render-time problems into one error.
+func problemsError(probs []Problem) error {
+	msgs := make([]string, 0, len(probs))
+	for _, p := range probs {
+		if p.Port > 0 {
+			msgs = append(msgs, fmt.Sprintf("port %d: %s", p.Port, p.Detail))
+			continue
+		}
+		msgs = append(msgs, p.Detail)
+	}
+	return errors.New(strings.Join(msgs, "; "))
+}
+
 // TemplateNames lists the embedded default templates, for documentation and
 // for partners who want to start from a copy.
 func TemplateNames() []string {
@@ -390,9 +433,17 @@ func TemplateNames() []string {
 
 // EmbeddedTemplate returns the text of a vendor's embedded default template.
 func EmbeddedTemplate(vendor string) (string, error) {
-	b, err := embedded.ReadFile("templates/" + vendor + ".tmpl")
+	p, err := ProfileFor(vendor)
 	if err != nil {
-		return "", fmt.Errorf("vendor %q: %w", vendor, ErrUnknownVendor)
+		return "", err
 	}
-	return string(b), nil
+	var text strings.Builder
+	for _, name := range p.Templates {
+		b, err := embedded.ReadFile("templates/" + name)
+		if err != nil {
+			return "", fmt.Errorf("reading embedded template %s: %w", name, err)
+		}
+		text.Write(b)
+	}
+	return text.String(), nil
 }

@@ -57,20 +57,27 @@ type certifyOptions struct {
 	sample, jobs              int
 	timeout, failoverLimit    time.Duration
 	primaryDown, primaryUp    string
+	only                      []string
 }
 
 func newCertifyCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "certify",
 		Usage: "run the certification test plan with simulated devices against the SBCs",
-		UsageText: "cutover certify (--run DIR | --inventory FILE) --sbc SPEC [--ca FILE] [--dns ADDR] [--cases LIST]\n" +
-			"   [--sample N] [--jobs N] [--timeout DUR] [--failover-limit DUR] [--primary-down CMD --primary-up CMD] [--out DIR]",
+		UsageText: "cutover certify (--run DIR [--sbc SPEC] | --inventory FILE --sbc SPEC) [--ca FILE] [--dns ADDR] [--cases LIST]\n" +
+			"   [--only MACS] [--sample N] [--jobs N] [--timeout DUR] [--failover-limit DUR] [--primary-down CMD --primary-up CMD] [--out DIR]",
 		Description: "Builds one simulated SIP device per device, from the configs a migration published\n" +
 			"(--run DIR: DIR/configs read back, make and model from DIR/plan.json) or from a lab\n" +
 			"inventory (--inventory FILE with mac, make, model, sip_user, sip_password, domain), and runs\n" +
 			"the plan: " + strings.Join(certify.AllCases, ", ") + ".\n" +
-			"SPEC is an SRV domain (looked up as _sips._tcp.SPEC) or host:port[,host:port] in failover order.\n" +
-			"The SBC certificate must chain to the embedded IdenTrust roots; --ca adds lab roots (PEM).\n" +
+			"With --run each device does what its config says, as its vendor's firmware reads it: it\n" +
+			"follows the config's own outbound proxy (transport, DNS mode, TLS versions, verification),\n" +
+			"and each case also judges the config against Webex's requirements, naming the parameter,\n" +
+			"its file and line, and the documented value. A device without a config fails with why.\n" +
+			"--sbc replaces every device's proxy (a lab override; required with --inventory): SPEC is an\n" +
+			"SRV domain (looked up as _sips._tcp.SPEC) or host:port[,host:port] in failover order.\n" +
+			"The SBC certificate must chain to the embedded IdenTrust roots; --ca adds lab roots (PEM),\n" +
+			"which configs may also install in their place. --only certifies just these MACs.\n" +
 			"--dns sends every DNS query to one server (a lab DNS). With --primary-down and --primary-up\n" +
 			"(shell commands that stop and start the primary SBC) failover and failback are tested live on\n" +
 			"the whole fleet; without them each device treats the primary as unreachable by itself.\n" +
@@ -82,10 +89,11 @@ func newCertifyCommand() *cli.Command {
 			&cli.StringFlag{Name: certFlagRun, Usage: "migration run `DIR` whose published configs are certified"},
 			&cli.StringFlag{Name: certFlagInventory, Usage: "lab inventory `FILE` (.xlsx or .csv) to certify without a migration"},
 			&cli.StringFlag{Name: certFlagOut, Usage: "results `DIR` with --inventory (default ./" + certDefaultOut + ")"},
-			&cli.StringFlag{Name: certFlagSBC, Usage: "SBCs: an SRV `SPEC` domain or host:port[,host:port]"},
+			&cli.StringFlag{Name: certFlagSBC, Usage: "lab override of every device's proxy: an SRV `SPEC` domain or host:port[,host:port]"},
 			&cli.StringFlag{Name: certFlagCA, Usage: "PEM `FILE` of extra trusted root certificates (lab CA)"},
 			&cli.StringFlag{Name: certFlagDNS, Usage: "send DNS queries to this server `ADDR` (host:port)"},
 			&cli.StringFlag{Name: certFlagCases, Usage: "comma-separated `LIST` of cases (default: all)"},
+			onlyFlag(),
 			&cli.IntFlag{Name: certFlagSample, Usage: "certify a random sample of `N` devices (0: all)"},
 			&cli.IntFlag{Name: certFlagJobs, Value: certify.DefaultJobs, Usage: "devices certified at once"},
 			&cli.DurationFlag{Name: certFlagTimeout, Value: device.DefaultTimeout, Usage: "per-SBC deadline of each SIP step"},
@@ -119,8 +127,8 @@ func parseCertifyFlags(c *cli.Context) (certifyOptions, error) {
 		return o, usageErrorf("certify needs --run DIR or --inventory FILE")
 	case o.runDir != "" && o.inventory != "":
 		return o, usageErrorf("--run and --inventory exclude each other")
-	case o.sbc == "":
-		return o, usageErrorf("certify needs --sbc SPEC: an SRV domain or host:port[,host:port]")
+	case o.sbc == "" && o.inventory != "":
+		return o, usageErrorf("certify --inventory needs --sbc SPEC: an SRV domain or host:port[,host:port]")
 	case o.sample < 0:
 		return o, usageErrorf("--sample %d: expected 0 (all devices) or more", o.sample)
 	case o.jobs < 1:
@@ -132,6 +140,11 @@ func parseCertifyFlags(c *cli.Context) (certifyOptions, error) {
 	case (o.primaryDown == "") != (o.primaryUp == ""):
 		return o, usageErrorf("--primary-down and --primary-up go together")
 	}
+	only, err := parseMACList(c.String(flagOnly))
+	if err != nil {
+		return o, err
+	}
+	o.only = only
 	cases, err := certify.ParseCases(c.String(certFlagCases))
 	if err != nil {
 		return o, usageErrorf("--cases: %v", err)
@@ -166,9 +179,18 @@ func runCertify(c *cli.Context, o certifyOptions) error {
 			return withCode(exitUsage, err)
 		}
 	}
+	trustRoots := []string{}
+	for _, r := range device.EmbeddedRoots() {
+		trustRoots = append(trustRoots, r.Subject.CommonName)
+	}
+	for _, r := range extra {
+		trustRoots = append(trustRoots, r.Subject.CommonName)
+	}
 	opts := certify.Options{
 		SBC:           o.sbc,
 		Roots:         device.TrustStore(extra...),
+		TrustRoots:    trustRoots,
+		Only:          o.only,
 		Cases:         o.cases,
 		Sample:        o.sample,
 		Jobs:          o.jobs,
@@ -194,16 +216,26 @@ func runCertify(c *cli.Context, o certifyOptions) error {
 	defer f.Close()
 	opts.Out = f
 	n := len(targets)
+	if len(o.only) > 0 {
+		n = len(o.only)
+	}
 	if o.sample > 0 && o.sample < n {
 		n = o.sample
 	}
 	if !c.Bool(flagQuiet) {
-		fmt.Fprintf(c.App.ErrWriter, "certifying %d device(s) against %s: %s\n", n, o.sbc, strings.Join(o.cases, ", "))
+		against := o.sbc
+		if against == "" {
+			against = "each config's own outbound proxy"
+		}
+		fmt.Fprintf(c.App.ErrWriter, "certifying %d device(s) against %s: %s\n", n, against, strings.Join(o.cases, ", "))
 	}
 	bar := newCertifyProgress(c, n*len(o.cases))
 	opts.OnResult = bar.result
 	results, err := certify.Run(ctx, targets, opts)
 	bar.end()
+	if err != nil && errors.Is(err, certify.ErrNotTargeted) {
+		return withCode(exitUsage, err)
+	}
 	if cerr := f.Close(); cerr != nil && err == nil {
 		err = fmt.Errorf("writing %s: %w", resultsPath, cerr)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cutover-dev/cutover/certify"
+	"github.com/cutover-dev/cutover/render"
 	"github.com/cutover-dev/cutover/simulator/device/devicetest"
 	"github.com/cutover-dev/cutover/simulator/sbc"
 )
@@ -89,6 +91,7 @@ func TestCertifyUsageErrors(t *testing.T) {
 		"no source":       {"certify", "--sbc", "x.test"},
 		"both sources":    {"certify", "--run", "d", "--inventory", inv, "--sbc", "x.test"},
 		"no sbc":          {"certify", "--inventory", inv},
+		"bad only":        {"certify", "--inventory", inv, "--sbc", "x.test", "--only", "nope"},
 		"unknown case":    {"certify", "--inventory", inv, "--sbc", "x.test", "--cases", "register,teleport"},
 		"half outage":     {"certify", "--inventory", inv, "--sbc", "x.test", "--primary-down", "true"},
 		"bad jobs":        {"certify", "--inventory", inv, "--sbc", "x.test", "--jobs", "0"},
@@ -143,5 +146,87 @@ func TestCertifyLiveOutageCommands(t *testing.T) {
 		if r.Case == certify.CaseFailover && !strings.Contains(r.Reason, "primary "+devicetest.Primary) {
 			t.Errorf("failover reason %q", r.Reason)
 		}
+	}
+}
+
+// certifyRunDir renders devices as a migration publishes them (each config
+// pointing at the lab's SRV name) and writes the plan naming them.
+func certifyRunDir(t *testing.T, l *devicetest.Lab, devs ...render.Device) string {
+	t.Helper()
+	dir := t.TempDir()
+	r, err := render.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, render.ConfigsDir), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	var plan struct {
+		Devices []map[string]string `json:"devices"`
+	}
+	for _, d := range devs {
+		l.Users.Set(d.Info.SIPUserName, d.Password)
+		files, err := r.Render(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			if err := os.WriteFile(filepath.Join(dir, render.ConfigsDir, f.Name), f.Data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		plan.Devices = append(plan.Devices, map[string]string{
+			"mac": d.Info.MAC, "make": d.Make, "model": d.Model, "vendor": d.Vendor, "action": "create"})
+	}
+	b, _ := json.Marshal(plan)
+	if err := os.WriteFile(filepath.Join(dir, "plan.json"), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func labDevice(mac, make, model, vendor, user, pw string) render.Device {
+	return render.Device{
+		Info: render.DeviceInfo{MAC: mac, Model: model, DeviceID: "id-" + mac, SIPUserName: user,
+			OutboundProxy: devicetest.Domain, Domain: devicetest.Domain,
+			Lines: []render.LineInfo{{Port: 1, LinePort: user + "@" + devicetest.Domain}}},
+		Make: make, Model: model, Vendor: vendor, Password: pw,
+	}
+}
+
+// TestCertifyRunFollowsEachConfig: without --sbc each device follows its
+// own config's outbound proxy (through --dns); --only picks devices; a
+// device without a config fails with why instead of stopping the run.
+func TestCertifyRunFollowsEachConfig(t *testing.T) {
+	l, _, ca := certifyLab(t)
+	dir := certifyRunDir(t, l,
+		labDevice("001565C00001", "Yealink", "T57W", render.VendorYealink, "run_c00001", "Ru9!nPass1"),
+		labDevice("001122C00002", "Acme", "SIP-1", render.VendorGeneric, "run_c00002", "Ru9!nPass2"),
+		labDevice("001122C00003", "Acme", "SIP-1", render.VendorGeneric, "run_c00003", "Ru9!nPass3"),
+	)
+	if err := os.Remove(filepath.Join(dir, render.ConfigsDir, "001122c00003.sip.conf")); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCertifyCLI(t, "certify", "--run", dir, "--dns", l.DNS.Addr(), "--ca", ca,
+		"--only", "00:11:22:c0:00:02", "--cases", "tls-version,dns-srv,register", "-q")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	res, err := certify.ReadResults(filepath.Join(dir, "certify.jsonl"))
+	if err != nil || len(res) != 3 {
+		t.Fatalf("%d results (%v), want 3 for the one device of --only", len(res), err)
+	}
+	for _, r := range res {
+		if r.MAC != "001122C00002" || r.Outcome != certify.Pass {
+			t.Errorf("%s %s %s: %s", r.MAC, r.Case, r.Outcome, r.Reason)
+		}
+	}
+	code, stdout, _ = runCertifyCLI(t, "certify", "--run", dir, "--dns", l.DNS.Addr(), "--ca", ca,
+		"--cases", "register", "-q")
+	if code != 1 || !strings.Contains(stdout, "001122C00003 register: register: no usable config: no config published") {
+		t.Fatalf("exit %d, want 1 naming the device without config:\n%s", code, stdout)
+	}
+	if code, _, stderr := runCertifyCLI(t, "certify", "--run", dir, "--only", "001122C0FFFF", "-q"); code != 2 || !strings.Contains(stderr, "001122C0FFFF") {
+		t.Fatalf("--only of an unknown MAC: exit %d, %s", code, stderr)
 	}
 }

@@ -65,8 +65,8 @@ func runDemo(c *cli.Context, o demoOptions) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "migrated %d of %d devices (%d failed); certified %d devices: %d of %d cases passed\n",
-		sum.Migrated, sum.Devices, sum.Failed, sum.Certified, sum.Cases-sum.CasesFail, sum.Cases)
+	fmt.Fprintf(w, "migrated %d of %d devices (%d failed); certified %d devices: %d of %d cases passed, %d skipped, %d failed\n",
+		sum.Migrated, sum.Devices, sum.Failed, sum.Certified, sum.Cases-sum.CasesFail-sum.CasesSkip, sum.Cases, sum.CasesSkip, sum.CasesFail)
 	fmt.Fprintf(w, "reports:\n  %s\n  %s\n  %s\n", sum.Reports.HTML, sum.Reports.XLSX, sum.Reports.JUnit)
 	if !sum.Passed() {
 		return fmt.Errorf("demo: %w", errSomeFailed)

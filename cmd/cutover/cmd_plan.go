@@ -8,6 +8,7 @@ import (
 
 	"github.com/cutover-dev/cutover/migrate"
 	"github.com/cutover-dev/cutover/migrate/inventory"
+	"github.com/cutover-dev/cutover/render"
 	"github.com/cutover-dev/cutover/webex"
 )
 
@@ -116,7 +117,7 @@ func parseMACList(s string) ([]string, error) {
 // any problem in it is a usage error listing them (fix them first: cutover
 // validate marks the cells).
 func readMigrationInventory(c *cli.Context, path string) ([]inventory.Device, error) {
-	inv, err := inventory.Read(path, inventory.Options{})
+	inv, err := inventory.Read(path, inventory.Options{Rules: render.Rules{}})
 	if err != nil {
 		return nil, withCode(exitUsage, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/cutover-dev/cutover/migrate/inventory"
+	"github.com/cutover-dev/cutover/render"
 )
 
 func init() { register(newValidateCommand) }
@@ -71,7 +72,7 @@ func parseValidateFlags(c *cli.Context) (validateOptions, error) {
 }
 
 func runValidate(c *cli.Context, o validateOptions) error {
-	inv, err := inventory.Read(o.inventory, inventory.Options{Lab: o.lab})
+	inv, err := inventory.Read(o.inventory, inventory.Options{Lab: o.lab, Rules: render.Rules{}})
 	if err != nil {
 		return withCode(exitUsage, err)
 	}

@@ -713,6 +713,7 @@ func (p *parser) finish() *Inventory {
 	for _, d := range p.drafts {
 		p.applyOverrides(d)
 		p.checkLineLimits(d)
+		p.checkRender(d)
 	}
 	p.duplicates(p.macs.more, func(d *draft, others string) {
 		pos := d.dev.Pos

@@ -20,6 +20,9 @@ type Options struct {
 	// Lab reads a certification lab inventory: it needs only mac, make,
 	// model, sip_user, sip_password and domain, and the owner rules are off.
 	Lab bool
+	// Rules are the render-time rules of each vendor's firmware
+	// (render.Rules{}); none when nil.
+	Rules DeviceRules
 }
 
 // Inventory is what Read found in a file: every valid device, and every

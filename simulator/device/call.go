@@ -59,7 +59,7 @@ func (d *Device) Call(ctx context.Context, to sip.Uri) (*Call, error) {
 	tctx, cancel := context.WithTimeout(ctx, d.o.timeout*4) // a callee answers through the SBC: two hops
 	defer cancel()
 	inv := sip.NewRequest(sip.INVITE, to)
-	inv.SetTransport("TLS")
+	inv.SetTransport(c.sipTransport())
 	inv.SetDestination(c.target.Addr())
 	from := &sip.FromHeader{DisplayName: d.cfg.DisplayName, Address: d.cfg.AOR(), Params: sip.NewParams()}
 	from.Params.Add("tag", randomHex(8))
@@ -120,7 +120,7 @@ func (d *Device) Call(ctx context.Context, to sip.Uri) (*Call, error) {
 // SBC connection whatever the route set says (the device has no other).
 func (call *Call) inDialog(method sip.RequestMethod, seq uint32) *sip.Request {
 	req := sip.NewRequest(method, call.remote)
-	req.SetTransport("TLS")
+	req.SetTransport(call.c.sipTransport())
 	req.SetDestination(call.c.target.Addr())
 	for _, r := range call.routes {
 		req.AppendHeader(&sip.RouteHeader{Address: r})

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cutover-dev/cutover/internal/siplog"
@@ -37,12 +38,13 @@ func VersionName(v uint16) string {
 
 // uaConn is one sipgo user agent talking to one target over one TLS connection.
 type uaConn struct {
-	target Target
-	ua     *sipgo.UserAgent
-	client *sipgo.Client
-	srv    *sipgo.Server
-	local  sip.Uri // our contact address on this connection
-	tls    TLSInfo
+	target    Target
+	transport string // "tls", "tcp" or "udp" (sipgo's network names)
+	ua        *sipgo.UserAgent
+	client    *sipgo.Client
+	srv       *sipgo.Server
+	local     sip.Uri // our contact address on this connection
+	tls       TLSInfo
 
 	pong chan struct{}
 }
@@ -69,7 +71,7 @@ func (d *Device) conn(ctx context.Context, t Target) (*uaConn, time.Duration, er
 	c := d.conns[key]
 	d.mu.Unlock()
 	if c != nil {
-		if live, err := c.ua.TransportLayer().GetConnection("tls", t.Addr()); err == nil && live != nil {
+		if live, err := c.ua.TransportLayer().GetConnection(c.transport, t.Addr()); err == nil && live != nil {
 			_, _ = live.TryClose() // GetConnection took a reference
 			return c, 0, nil
 		}
@@ -113,12 +115,14 @@ func (d *Device) dropConn(t Target) {
 }
 
 func (d *Device) newUA(t Target) (*uaConn, error) {
-	c := &uaConn{target: t, pong: make(chan struct{}, 1)}
+	c := &uaConn{target: t, transport: d.Transport(), pong: make(chan struct{}, 1)}
 	tlsConf := &tls.Config{
 		MinVersion: d.o.tlsMin,
 		MaxVersion: d.o.tlsMax,
 		RootCAs:    d.o.roots,
 		ServerName: t.Host,
+		// A config with verification off accepts any certificate.
+		InsecureSkipVerify: d.cfg.NoVerify,
 	}
 	sipLog := siplog.ErrorsOnly(d.o.log)
 	ua, err := sipgo.NewUA(
@@ -171,9 +175,9 @@ func (c *uaConn) readFilter(_ sip.TransportReadProps, data []byte) ([]byte, erro
 // and the Contact can carry the local address.
 func (c *uaConn) dial(ctx context.Context) error {
 	req := sip.NewRequest(sip.OPTIONS, sip.Uri{Scheme: "sip", Host: c.target.Host})
-	req.SetTransport("TLS")
+	req.SetTransport(c.sipTransport())
 	req.SetDestination(c.target.Addr())
-	req.AppendHeader(&sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: "TLS", Params: sip.NewParams()})
+	req.AppendHeader(&sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: c.sipTransport(), Params: sip.NewParams()})
 	conn, err := c.ua.TransportLayer().ClientRequestConnection(ctx, req)
 	if err != nil {
 		return err
@@ -184,7 +188,7 @@ func (c *uaConn) dial(ctx context.Context) error {
 		return fmt.Errorf("reading local address: %w", err)
 	}
 	p, _ := strconv.Atoi(port)
-	c.local = sip.Uri{Scheme: "sip", Host: host, Port: p, UriParams: sip.HeaderParams{{K: "transport", V: "tls"}}}
+	c.local = sip.Uri{Scheme: "sip", Host: host, Port: p, UriParams: sip.HeaderParams{{K: "transport", V: c.transport}}}
 	if tc, ok := conn.(*sip.TCPConnection); ok {
 		if tlsConn, ok := tc.Conn.(*tls.Conn); ok {
 			st := tlsConn.ConnectionState()
@@ -197,9 +201,12 @@ func (c *uaConn) dial(ctx context.Context) error {
 	return nil
 }
 
+// sipTransport is the transport as a Via header and sipgo's request name it.
+func (c *uaConn) sipTransport() string { return strings.ToUpper(c.transport) }
+
 // writeRaw writes bytes on the live connection (CRLF keepalive).
 func (c *uaConn) writeRaw(b []byte) error {
-	conn, err := c.ua.TransportLayer().GetConnection("tls", c.target.Addr())
+	conn, err := c.ua.TransportLayer().GetConnection(c.transport, c.target.Addr())
 	if err != nil || conn == nil {
 		return fmt.Errorf("%w: connection closed", ErrUnreachable)
 	}

@@ -58,13 +58,47 @@ type Config struct {
 	Password    string
 	DisplayName string
 
-	// SRVDomain is looked up as _sips._tcp.<SRVDomain>; Proxies (host:port,
-	// in failover order) are used instead when set.
+	// SRVDomain is the outbound proxy name, resolved as DNS says; Proxies
+	// (host:port, in failover order) are used instead when set.
 	SRVDomain string
 	Proxies   []string
 	// Expires is the registration lifetime asked for; DefaultExpires when zero.
 	Expires time.Duration
+
+	// What the config says about the connection, as the vendor's firmware
+	// reads it (render.Registration); the zero values are Webex's
+	// requirements: TLS, TLS 1.2 only, verification on, DNS SRV.
+	//
+	// Transport is TransportTLS (""), TransportTCP, TransportUDP or
+	// TransportNAPTR (the DNS records choose). UDP and TCP carry no TLS.
+	Transport string
+	// TLSMin and TLSMax bound the versions offered (tls.VersionTLS12 when 0).
+	TLSMin, TLSMax uint16
+	// NoVerify leaves the SBC certificate unchecked, as a config with
+	// verification off does.
+	NoVerify bool
+	// DNS is how SRVDomain is resolved: DNSSRV ("", the SRV service of the
+	// transport: _sips._tcp for TLS), DNSNAPTR (RFC 3263 without NAPTR
+	// records: _sips._tcp, then _sip._tcp, then _sip._udp, the first that
+	// answers choosing the transport) or DNSA (an A record on the
+	// transport's default port: one target, no failover list).
+	DNS string
+	// Failback is how long the device stays on a secondary before probing
+	// the primary again (Run); the WithFailbackInterval option when zero.
+	Failback time.Duration
 }
+
+// Transports and DNS modes of a Config.
+const (
+	TransportTLS   = "tls"
+	TransportTCP   = "tcp"
+	TransportUDP   = "udp"
+	TransportNAPTR = "dns-naptr"
+
+	DNSSRV   = "srv"
+	DNSNAPTR = "naptr"
+	DNSA     = "a"
+)
 
 // Validate reports the first missing field.
 func (c Config) Validate() error {
@@ -80,6 +114,16 @@ func (c Config) Validate() error {
 	}
 	if c.SRVDomain == "" && len(c.Proxies) == 0 {
 		missing = append(missing, "SRV domain or proxies")
+	}
+	switch c.Transport {
+	case "", TransportTLS, TransportTCP, TransportUDP, TransportNAPTR:
+	default:
+		return fmt.Errorf("device %s: transport %q: expected tls, tcp, udp or dns-naptr", c.MAC, c.Transport)
+	}
+	switch c.DNS {
+	case "", DNSSRV, DNSNAPTR, DNSA:
+	default:
+		return fmt.Errorf("device %s: DNS mode %q: expected srv, naptr or a", c.MAC, c.DNS)
 	}
 	if len(missing) > 0 {
 		return fmt.Errorf("device %s: config lacks %s", c.MAC, strings.Join(missing, ", "))
@@ -108,6 +152,7 @@ type options struct {
 	timeout        time.Duration
 	tlsMin         uint16
 	tlsMax         uint16
+	tlsPinned      bool
 	failbackEvery  time.Duration
 	keepaliveEvery time.Duration
 	targets        []Target
@@ -142,7 +187,7 @@ func WithTimeout(d time.Duration) Option {
 // WithTLSVersions pins the TLS versions the device offers (TLS 1.2 only by
 // default); certification uses it to prove the SBC refuses other versions.
 func WithTLSVersions(min, max uint16) Option {
-	return func(o *options) { o.tlsMin, o.tlsMax = min, max }
+	return func(o *options) { o.tlsMin, o.tlsMax, o.tlsPinned = min, max, true }
 }
 
 // WithTargets gives the device its SBC targets already resolved (for
@@ -169,6 +214,7 @@ type Device struct {
 	op sync.Mutex // serialises registration state changes
 
 	mu          sync.Mutex
+	transport   string // the transport in use: tls, tcp or udp
 	targets     []Target
 	conns       map[string]*uaConn // by Target.String()
 	current     *uaConn            // the connection the registration lives on
@@ -206,6 +252,15 @@ func New(cfg Config, opts ...Option) (*Device, error) {
 	if cfg.Expires <= 0 {
 		cfg.Expires = DefaultExpires
 	}
+	if !o.tlsPinned && cfg.TLSMin != 0 {
+		o.tlsMin = cfg.TLSMin
+	}
+	if !o.tlsPinned && cfg.TLSMax != 0 {
+		o.tlsMax = cfg.TLSMax
+	}
+	if cfg.Failback > 0 {
+		o.failbackEvery = cfg.Failback
+	}
 	if cfg.AuthUser == "" {
 		cfg.AuthUser = cfg.User
 	}
@@ -218,6 +273,10 @@ func New(cfg Config, opts ...Option) (*Device, error) {
 		fromTag:  randomHex(8),
 		cseq:     1,
 		incoming: map[string]*incomingCall{},
+	}
+	d.transport = cfg.Transport
+	if d.transport == "" || d.transport == TransportNAPTR {
+		d.transport = TransportTLS // NAPTR: until the lookup says otherwise
 	}
 	if o.targets != nil {
 		d.targets = append([]Target(nil), o.targets...)
@@ -248,22 +307,62 @@ func (d *Device) Targets(ctx context.Context) ([]Target, error) {
 		t   []Target
 		err error
 	)
-	if len(d.cfg.Proxies) > 0 {
+	transport := d.Transport()
+	r := d.o.resolver
+	if r == nil {
+		r = net.DefaultResolver
+	}
+	switch {
+	case len(d.cfg.Proxies) > 0:
 		t, err = ParseTargets(ctx, d.o.resolver, strings.Join(d.cfg.Proxies, ","))
-	} else {
-		r := d.o.resolver
-		if r == nil {
-			r = net.DefaultResolver
+	case d.cfg.DNS == DNSA:
+		// An A record on the transport's default port: one target.
+		port := "5061"
+		if transport != TransportTLS {
+			port = "5060"
 		}
-		t, err = LookupSRV(ctx, r, d.cfg.SRVDomain, d.o.rnd)
+		t, err = ParseTargets(ctx, d.o.resolver, net.JoinHostPort(d.cfg.SRVDomain, port))
+	case d.cfg.DNS == DNSNAPTR || d.cfg.Transport == TransportNAPTR:
+		// RFC 3263 4.1 without NAPTR records: SRV for each transport the
+		// device supports, TLS first; the first answer sets the transport.
+		for _, s := range []struct{ service, proto, transport string }{
+			{"sips", "tcp", TransportTLS}, {"sip", "tcp", TransportTCP}, {"sip", "udp", TransportUDP},
+		} {
+			if d.cfg.Transport != TransportNAPTR && d.cfg.Transport != "" && d.cfg.Transport != s.transport {
+				continue
+			}
+			t, err = LookupService(ctx, r, s.service, s.proto, d.cfg.SRVDomain, d.o.rnd)
+			if err == nil {
+				transport = s.transport
+				break
+			}
+		}
+	default:
+		service, proto := SRVService, SRVProto
+		switch transport {
+		case TransportTCP:
+			service = "sip"
+		case TransportUDP:
+			service, proto = "sip", "udp"
+		}
+		t, err = LookupService(ctx, r, service, proto, d.cfg.SRVDomain, d.o.rnd)
 	}
 	if err != nil {
 		return nil, err
 	}
 	d.mu.Lock()
 	d.targets = t
+	d.transport = transport
 	d.mu.Unlock()
 	return append([]Target(nil), t...), nil
+}
+
+// Transport is the transport the device speaks: tls, tcp or udp (for a
+// NAPTR config, what its lookup chose).
+func (d *Device) Transport() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.transport
 }
 
 // SetDown marks target (host:port as Target.String prints it) unreachable

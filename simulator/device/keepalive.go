@@ -29,7 +29,7 @@ func (d *Device) Options(ctx context.Context) (Exchange, error) {
 	tctx, cancel := context.WithTimeout(ctx, d.o.timeout)
 	defer cancel()
 	req := sip.NewRequest(sip.OPTIONS, sip.Uri{Scheme: "sip", Host: c.target.Host})
-	req.SetTransport("TLS")
+	req.SetTransport(c.sipTransport())
 	req.SetDestination(c.target.Addr())
 	from := &sip.FromHeader{Address: d.cfg.AOR(), Params: sip.NewParams()}
 	from.Params.Add("tag", randomHex(8))

@@ -261,13 +261,13 @@ func (d *Device) setCSeq(req *sip.Request) {
 func (d *Device) newRegister(c *uaConn, expires time.Duration) *sip.Request {
 	aor := d.cfg.AOR()
 	req := sip.NewRequest(sip.REGISTER, sip.Uri{Scheme: "sip", Host: d.cfg.Domain})
-	req.SetTransport("TLS")
+	req.SetTransport(c.sipTransport())
 	req.SetDestination(c.target.Addr())
 	d.mu.Lock()
 	seq := d.cseq
 	d.cseq++
 	d.mu.Unlock()
-	via := &sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: "TLS",
+	via := &sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: c.sipTransport(),
 		Host: c.local.Host, Port: c.local.Port, Params: sip.NewParams()}
 	via.Params.Add("branch", sip.GenerateBranch())
 	via.Params.Add("rport", "")

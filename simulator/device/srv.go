@@ -63,12 +63,18 @@ const (
 // target resolved to an address. A target that does not resolve is kept
 // with ResolveErr set, so that a report can name it.
 func LookupSRV(ctx context.Context, r Resolver, domain string, rnd *rand.Rand) ([]Target, error) {
-	_, srvs, err := r.LookupSRV(ctx, SRVService, SRVProto, domain)
+	return LookupService(ctx, r, SRVService, SRVProto, domain, rnd)
+}
+
+// LookupService is LookupSRV for _service._proto.<domain> (_sip._udp for
+// a device configured for UDP).
+func LookupService(ctx context.Context, r Resolver, service, proto, domain string, rnd *rand.Rand) ([]Target, error) {
+	_, srvs, err := r.LookupSRV(ctx, service, proto, domain)
 	if err != nil {
-		return nil, fmt.Errorf("looking up _%s._%s.%s: %w", SRVService, SRVProto, domain, err)
+		return nil, fmt.Errorf("looking up _%s._%s.%s: %w", service, proto, domain, err)
 	}
 	if len(srvs) == 0 {
-		return nil, fmt.Errorf("looking up _%s._%s.%s: %w", SRVService, SRVProto, domain, ErrNoTargets)
+		return nil, fmt.Errorf("looking up _%s._%s.%s: %w", service, proto, domain, ErrNoTargets)
 	}
 	ordered := OrderSRV(srvs, rnd)
 	out := make([]Target, 0, len(ordered))

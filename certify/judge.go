@@ -1,0 +1,167 @@
+package certify
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/cutover-dev/cutover/render"
+	"github.com/cutover-dev/cutover/simulator/device"
+)
+
+// Webex's requirements on a device's config, judged from the config as the
+// vendor's firmware reads it (render.Registration) before the behaviour is
+// tested: SIP over TLS, TLS 1.2 as the floor, the SBC certificate verified
+// against the IdenTrust roots, the outbound proxy resolved by DNS SRV (a
+// failover list), and a failback that returns to the primary on a timer
+// the vendor documents (60 to 65535 s) or as soon as it answers.
+const (
+	MinFailbackSeconds = 60
+	MaxFailbackSeconds = 65535
+)
+
+// defaultTrustRoots are the CA names a config may install: the IdenTrust
+// roots Webex's SBC certificates chain to.
+func defaultTrustRoots() []string {
+	var out []string
+	for _, c := range device.EmbeddedRoots() {
+		out = append(out, c.Subject.CommonName)
+	}
+	return out
+}
+
+// judgeConfig is the static verdict of case name on the subject's config:
+// final is true when the config alone fails the case.
+func (s *subject) judgeConfig(name string) (v verdict, final bool) {
+	reg := s.t.Registration
+	if reg == nil {
+		return verdict{}, false
+	}
+	switch name {
+	case CaseTLSVersion:
+		switch reg.Transport {
+		case "udp", "tcp":
+			return s.configFail(name, render.SettingTransport, fmt.Sprintf("sends SIP over %s, without TLS", strings.ToUpper(reg.Transport))), true
+		}
+		for _, l := range reg.Lines {
+			if l.Transport == "udp" || l.Transport == "tcp" {
+				return s.settingFail(name, l.Settings[render.SettingTransport], fmt.Sprintf("sends line %d's SIP over %s, without TLS", l.Port, strings.ToUpper(l.Transport))), true
+			}
+		}
+		if reg.TLSMin != "" && reg.TLSMin < render.TLSMin {
+			return s.configFail(name, render.SettingTLSMin, "lets the phone negotiate TLS "+reg.TLSMin), true
+		}
+		if reg.TLSMax != "" && reg.TLSMax < render.TLSMin {
+			k := render.SettingTLSMax
+			if _, ok := reg.Settings[k]; !ok {
+				k = render.SettingTLSMin
+			}
+			return s.configFail(name, k, "caps the phone at TLS "+reg.TLSMax+", below the TLS 1.2 Webex requires"), true
+		}
+	case CaseTLSChain:
+		_, unknownVerify := reg.UnknownFor(render.SettingVerify)
+		if !reg.Verify && !unknownVerify {
+			return s.configFail(name, render.SettingVerify, "turns server certificate verification off: the phone accepts any SBC"), true
+		}
+		// A wrong CA fails whatever else is undocumented; no CA fails
+		// unless which list the firmware uses is itself undocumented.
+		_, unknownCA := reg.UnknownFor(render.SettingCA)
+		switch {
+		case reg.TrustRoot != "" && !slices.Contains(s.r.o.TrustRoots, reg.TrustRoot):
+			return s.configFail(name, render.SettingCA, fmt.Sprintf("installs %q, not a root Webex's SBC certificates chain to (%s)", reg.TrustRoot, strings.Join(s.r.o.TrustRoots, ", "))), true
+		case reg.TrustRoot == "" && !unknownCA:
+			return s.configFail(name, render.SettingCA, "installs no CA: the phone cannot verify the SBC's IdenTrust chain"), true
+		}
+	case CaseDNSSRV, CaseFailover:
+		if reg.DNS == render.DNSA {
+			return s.configFail(name, render.SettingDNS, "resolves the outbound proxy by an A record: no SRV lookup, so no failover list"), true
+		}
+		for _, l := range reg.Lines {
+			if l.DNS == render.DNSA {
+				return s.settingFail(name, l.Settings[render.SettingDNS], fmt.Sprintf("resolves line %d's outbound proxy by an A record: no SRV lookup, so no failover list", l.Port)), true
+			}
+		}
+	case CaseFailback:
+		if _, ok := reg.Settings[render.SettingFailback]; !ok || reg.FailbackMode == "" {
+			return verdict{}, false // the vendor documents none: behaviour decides
+		}
+		switch reg.FailbackMode {
+		case render.FailbackHoming:
+		case render.FailbackDuration:
+			if reg.FailbackSeconds < MinFailbackSeconds || reg.FailbackSeconds > MaxFailbackSeconds {
+				return s.configFail(name, render.SettingFailback, fmt.Sprintf("sets a failback timer of %d s, outside %d to %d s",
+					reg.FailbackSeconds, MinFailbackSeconds, MaxFailbackSeconds)), true
+			}
+		default:
+			return s.configFail(name, render.SettingFailback, fmt.Sprintf("sets failback mode %q, which does not return to the primary on a timer", reg.FailbackMode)), true
+		}
+	}
+	return verdict{}, false
+}
+
+// caseProperties are the config properties whose being undocumented keeps
+// a case from passing.
+var caseProperties = map[string][]string{
+	CaseTLSVersion: {render.SettingTransport, render.SettingTLSMin},
+	CaseTLSChain:   {render.SettingVerify, render.SettingCA},
+	CaseDNSSRV:     {render.SettingDNS},
+}
+
+// unknownFor says what about the config keeps case name from passing:
+// what it relies on that no source documents.
+func (s *subject) unknownFor(name string) (string, bool) {
+	reg := s.t.Registration
+	if reg == nil {
+		return "", false
+	}
+	var details []string
+	for _, p := range caseProperties[name] {
+		if u, ok := reg.UnknownFor(p); ok {
+			details = append(details, u.Detail)
+		}
+	}
+	if len(details) == 0 {
+		return "", false
+	}
+	return s.vendorName() + ": " + strings.Join(details, "; "), true
+}
+
+func (s *subject) vendorName() string {
+	if p, err := render.ProfileFor(s.t.Registration.Vendor); err == nil {
+		return p.Name
+	}
+	return s.t.Registration.Vendor
+}
+
+// configFail names the parameter that decided property k, where it is,
+// what it does, and the documented value that fixes it: e.g. "Yealink
+// `static.security.default_ssl_method = 3` lets the phone negotiate TLS
+// 1.0; set 5".
+func (s *subject) configFail(name, k, does string) verdict {
+	return s.settingFail(name, s.t.Registration.Settings[k], does)
+}
+
+// settingFail is configFail for the setting set.
+func (s *subject) settingFail(name string, set render.Setting, does string) verdict {
+	param := "`" + set.Param + " = " + shorten(set.Value) + "`"
+	if set.Value == "" {
+		param = "`" + set.Param + "` (not set)"
+	}
+	where := ""
+	if s.t.Source != "" {
+		where = " in " + s.t.Source
+		if set.Line > 0 {
+			where = fmt.Sprintf(" at %s line %d", s.t.Source, set.Line)
+		}
+	}
+	reason := fmt.Sprintf("%s: %s %s%s %s", name, s.vendorName(), param, where, does)
+	return fail(reason, fmt.Sprintf("set %s to %s (in the device's template, then render and publish again)", set.Param, set.Want))
+}
+
+// shorten keeps a long value (a PEM certificate) out of a reason.
+func shorten(v string) string {
+	if len(v) > 40 || strings.ContainsAny(v, "\r\n") {
+		return fmt.Sprintf("<%d characters>", len(v))
+	}
+	return v
+}
