@@ -29,6 +29,7 @@ type subject struct {
 	targets    []device.Target
 	targetsErr error
 	regErr     error // why the device could not be registered, if it could not
+	regFailed  bool  // the register case failed: the cases that need it are blocked
 }
 
 func (s *subject) close() {
@@ -77,9 +78,17 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 func (s *subject) do(ctx context.Context, name string, f func(ctx context.Context) verdict) {
 	started := s.r.o.Now()
 	t0 := time.Now()
-	v := f(ctx)
-	if ctx.Err() != nil && v.outcome != Pass {
+	var v verdict
+	if s.regFailed && NeedsRegister(name) {
+		v = verdict{outcome: Blocked, reason: name + ": blocked: register failed on this device", remedy: "fix register first"}
+	} else {
+		v = f(ctx)
+	}
+	if ctx.Err() != nil && v.outcome != Pass && v.outcome != Blocked {
 		v = fail(name+": interrupted", "run the certification again")
+	}
+	if name == CaseRegister && v.outcome == Fail {
+		s.regFailed = true
 	}
 	s.r.record(Result{
 		MAC: s.t.MAC, Make: s.t.Make, Model: s.t.Model,
@@ -582,7 +591,7 @@ func (s *subject) simulatedFailover(ctx context.Context) {
 	}
 	s.do(ctx, CaseFailback, func(ctx context.Context) verdict {
 		if foErr != nil {
-			return fail("failback: the device never failed over, so it cannot fail back", "fix failover first")
+			return verdict{outcome: Blocked, reason: "failback: blocked: the device never failed over, so it cannot fail back", remedy: "fix failover first"}
 		}
 		fo.SetDown(p.String(), false)
 		start := time.Now()
