@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -138,4 +139,81 @@ func TestDumpScenarios(t *testing.T) {
 			t.Log(l)
 		}
 	}
+}
+
+// TestOneCausePerFix groups real certification failures: an expired SBC
+// certificate is one cause over all 60 devices, a third of the passwords
+// wrong one cause over those 20, and nothing failing is no cause at all.
+// The cases that need a registration are blocked, not extra failures.
+func TestOneCausePerFix(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		devices int
+		remedy  string
+		where   []string
+	}{
+		{scenarioExpired, 60, "renew the SBC certificate for " + devicetest.Primary, []string{certify.CaseTLSChain, certify.CaseRegister}},
+		{scenarioPassword, 20, "SIP password", []string{certify.CaseRegister}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := certifiedScenario(t, tc.name).data()
+			if len(d.Groups) != 1 {
+				for _, g := range d.Groups {
+					t.Logf("group: %d devices, %s %s: %s", g.Devices(), g.Source, g.Where, g.Remedy)
+				}
+				t.Fatalf("%d cause groups, want 1", len(d.Groups))
+			}
+			g := d.Groups[0]
+			if g.Devices() != tc.devices || g.Rank != 1 || !strings.Contains(g.Remedy, tc.remedy) {
+				t.Errorf("group: %d devices, rank %d, remedy %q; want %d devices, %q", g.Devices(), g.Rank, g.Remedy, tc.devices, tc.remedy)
+			}
+			for _, w := range tc.where {
+				if !strings.Contains(g.Where, w) {
+					t.Errorf("group where %q lacks %s", g.Where, w)
+				}
+			}
+			if d.Summary.CertFailed != tc.devices || d.Summary.CasesBlocked != 5*tc.devices+countFailbackBlocked(d) {
+				t.Errorf("%d devices failed certification, %d cases blocked", d.Summary.CertFailed, d.Summary.CasesBlocked)
+			}
+			for _, f := range d.Failures {
+				if certify.NeedsRegister(f.Where) {
+					t.Errorf("%s %s counted as a failure: it needs the register that failed (%s)", f.MAC, f.Where, f.Reason)
+				}
+			}
+			for _, dev := range d.Devices {
+				if (dev.Cert == certify.Fail) != (dev.Cause != "" && dev.CauseGroup == 1) {
+					t.Errorf("%s: cert %s, cause %q in group %d", dev.MAC, dev.Cert, dev.Cause, dev.CauseGroup)
+				}
+			}
+			lines := CauseLines(d, 5)
+			if len(lines) != 5 || !strings.HasPrefix(lines[0], "Not ready: ") || !strings.Contains(lines[1], "1 cause to fix") ||
+				!strings.Contains(lines[2], fmt.Sprintf("1. %d devices", tc.devices)) {
+				t.Errorf("terminal summary:\n%s", strings.Join(lines, "\n"))
+			}
+		})
+	}
+	d := certifiedScenario(t, scenarioPassing).data()
+	if len(d.Groups) != 0 || !d.Verdict().Ready || d.Summary.CasesBlocked != 0 {
+		t.Errorf("passing run: %d groups, verdict %+v", len(d.Groups), d.Verdict())
+	}
+	if lines := CauseLines(d, 5); len(lines) != 1 || !strings.HasPrefix(lines[0], "Ready: ") {
+		t.Errorf("passing run summary: %q", lines)
+	}
+}
+
+// countFailbackBlocked counts failbacks blocked by a failed failover (the
+// wrong password fails the failover device's registration too).
+func countFailbackBlocked(d *Data) int {
+	n := 0
+	for ci, c := range d.Cases {
+		if c != certify.CaseFailback {
+			continue
+		}
+		for _, dev := range d.Devices {
+			if dev.Outcomes != nil && dev.Outcomes[ci] == certify.Blocked {
+				n++
+			}
+		}
+	}
+	return n
 }
