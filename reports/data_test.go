@@ -225,33 +225,3 @@ func TestRemedyMapsKnownFailures(t *testing.T) {
 		}
 	}
 }
-
-func TestRedact(t *testing.T) {
-	for _, in := range []string{
-		"password=" + plantedSecret, `"sipPassword": "` + plantedSecret + `"`, "Bearer " + plantedSecret,
-		"client_secret=" + plantedSecret, "Authorization: Bearer " + plantedSecret, "password: " + plantedSecret,
-		"sip_password:" + plantedSecret, "GET /x?access_token=" + plantedSecret + "&a=b", "X-Auth-Token: " + plantedSecret,
-		`{"token":"` + plantedSecret + `"}`,
-	} {
-		got := redact(in)
-		if strings.Contains(got, plantedSecret) || !strings.Contains(got, "[redacted]") {
-			t.Errorf("redact(%q) = %q", in, got)
-		}
-		// Only the value goes: the key before it stays readable.
-		if i := strings.Index(in, plantedSecret); got != in[:i]+"[redacted]"+in[i+len(plantedSecret):] {
-			t.Errorf("redact(%q) = %q: it must replace the value alone", in, got)
-		}
-	}
-	// Prose about passwords and tokens is not a credential: words stay.
-	for _, in := range []string{
-		"register-bad-password: could not check: sbc1.example:5061 did not answer",
-		"register-bad-password: did not check",
-		"password-policy: the SIP password is shared with 2 other device(s): 0004F2000001, 0004F2000002",
-		"the token: expired, renew it",
-		"bearer token refused",
-	} {
-		if got := redact(in); got != in {
-			t.Errorf("redact(%q) = %q, want it unchanged", in, got)
-		}
-	}
-}
