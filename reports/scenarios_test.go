@@ -2,6 +2,8 @@ package reports
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -14,6 +16,7 @@ import (
 	"github.com/cutover-dev/cutover/certify"
 	"github.com/cutover-dev/cutover/migrate"
 	"github.com/cutover-dev/cutover/migrate/inventory"
+	"github.com/cutover-dev/cutover/simulator/device"
 	"github.com/cutover-dev/cutover/simulator/device/devicetest"
 	"github.com/cutover-dev/cutover/simulator/sbc"
 )
@@ -29,6 +32,11 @@ const (
 	scenarioPassword = "wrong-passwords"
 	scenarioDevices  = 60
 )
+
+func init() {
+	// sipgo's connection bookkeeping ("TCP ref went negative") is noise here.
+	device.SetSIPLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
+}
 
 var scenarioModels = []struct{ make, model, location string }{
 	{"Yealink", "T57W", "Berlin HQ"}, {"Yealink", "T54W", "Berlin HQ"}, {"Poly", "VVX 450", "Munich"},

@@ -78,7 +78,7 @@ func TestCertifyFailureExitsOne(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("exit %d, want 1\n%s", code, stdout)
 	}
-	if !strings.Contains(stdout, "tls-chain") || !strings.Contains(stdout, "expired") || !strings.Contains(stdout, "remedy: renew") {
+	if !strings.Contains(stdout, "tls-chain") || !strings.Contains(stdout, "expired") || !strings.Contains(stdout, "renew the SBC certificate") {
 		t.Fatalf("summary does not explain the failure:\n%s", stdout)
 	}
 }
