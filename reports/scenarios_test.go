@@ -2,9 +2,9 @@ package reports
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
-	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"

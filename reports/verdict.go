@@ -3,6 +3,7 @@ package reports
 import (
 	"fmt"
 	"strings"
+	"unicode"
 )
 
 // Verdict answers "are we ready, and if not why" in one sentence.
@@ -62,7 +63,7 @@ func (d *Data) Verdict() Verdict {
 	why := upperFirst(joinAnd(probs))
 	if len(d.Groups) > 0 {
 		g := d.Groups[0]
-		why += fmt.Sprintf("; fix first (%s): %s", plural(g.Devices(), "device", "devices"), strings.TrimRight(g.Remedy, "."))
+		why += fmt.Sprintf("; fix first (%s): %s", plural(g.Devices(), "device", "devices"), lowerFirst(strings.TrimRight(g.Remedy, ".")))
 	}
 	return Verdict{Title: "Not ready", Why: why + "."}
 }
@@ -72,6 +73,14 @@ func joinAnd(p []string) string {
 		return strings.Join(p, "")
 	}
 	return strings.Join(p[:len(p)-1], ", ") + " and " + p[len(p)-1]
+}
+
+// lowerFirst lowers a sentence's capital when it is not an acronym's.
+func lowerFirst(s string) string {
+	if len(s) < 2 || !unicode.IsUpper(rune(s[0])) || unicode.IsUpper(rune(s[1])) {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
 }
 
 func upperFirst(s string) string {
