@@ -119,7 +119,7 @@ var failureCols = []column{
 }
 
 // topCauses is how many causes the first screen lists; the rest fold.
-const topCauses = 8
+const topCauses = 5
 
 // WriteHTML writes the report as one self-contained HTML page: styles,
 // script, charts and data are all inline, so it opens offline from a file
@@ -335,7 +335,7 @@ func cards(d *Data) []card {
 	migrated := card{"provisioned", "migrated (provisioned)", n(s.Count(StatusProvisioned)), "", ""}
 	problems := s.Count(StatusFailed) + s.Count(StatusConflict) + s.Count(StatusInvalid)
 	mig := card{"migration-problems", "migration problems", n(problems), good(problems > 0, "bad"),
-		fmt.Sprintf("%d failed · %d conflicts · %d invalid", s.Count(StatusFailed), s.Count(StatusConflict), s.Count(StatusInvalid))}
+		fmt.Sprintf("%d failed · %s · %d invalid", s.Count(StatusFailed), plural(s.Count(StatusConflict), "conflict", "conflicts"), s.Count(StatusInvalid))}
 	unfinished := s.Count(StatusUnknown) + s.Count(StatusInProgress) + s.Count(StatusPending)
 	rest := card{"unfinished", "not finished", n(unfinished), good(unfinished > 0, "warn"),
 		fmt.Sprintf("%d pending · %d in progress · %d unknown", s.Count(StatusPending), s.Count(StatusInProgress), s.Count(StatusUnknown))}

@@ -19,12 +19,6 @@ type Verdict struct {
 func (d *Data) Verdict() Verdict {
 	s := d.Summary
 	var probs []string
-	plural := func(n int, one, many string) string {
-		if n == 1 {
-			return "1 " + one
-		}
-		return fmt.Sprintf("%d %s", n, many)
-	}
 	if d.HasPlan {
 		switch {
 		case !d.Journaled() && s.Planned > 0:
@@ -66,6 +60,14 @@ func (d *Data) Verdict() Verdict {
 		why += fmt.Sprintf("; fix first (%s): %s", plural(g.Devices(), "device", "devices"), lowerFirst(strings.TrimRight(g.Remedy, ".")))
 	}
 	return Verdict{Title: "Not ready", Why: why + "."}
+}
+
+// plural counts n things: "1 device", "2 devices".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 func joinAnd(p []string) string {
