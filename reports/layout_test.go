@@ -60,6 +60,8 @@ const layoutProbe = `<script>
     out.detail = d && d.className === 'detail' ? Array.prototype.map.call(d.querySelectorAll(':scope table > tbody > tr'), function (tr) { return tr.textContent; }) : null;
     var dr = d ? d.getBoundingClientRect() : null;
     out.detailVisible = !!dr && dr.width > 0 && dr.height > 0;
+    var dw = document.querySelector('#devices').closest('.table-wrap');
+    if (dw.scrollWidth > dw.clientWidth + 1) out.overflow.push('devices with a row open scrolls ' + dw.scrollWidth + '>' + dw.clientWidth);
   }
   var pre = document.createElement('pre');
   pre.id = 'layout-probe';

@@ -225,3 +225,28 @@ func countFailbackBlocked(d *Data) int {
 	}
 	return n
 }
+
+// TestJUnitBlockedIsSkipped: CI sees a case blocked by a failed register as
+// skipped, with the reason, and counts only real failures as failures.
+func TestJUnitBlockedIsSkipped(t *testing.T) {
+	d := certifiedScenario(t, scenarioPassword).data()
+	doc := JUnit(d)
+	var blocked, failures int
+	for _, s := range doc.Suites {
+		failures += s.Failures
+		for _, c := range s.Cases {
+			if c.Skipped != nil && strings.Contains(c.Skipped.Message, "blocked") {
+				blocked++
+				if c.Failure != nil {
+					t.Errorf("%s %s is both skipped and failed", s.Name, c.Name)
+				}
+			}
+		}
+	}
+	if blocked != d.Summary.CasesBlocked || blocked == 0 {
+		t.Errorf("%d blocked testcases skipped with the reason, want %d", blocked, d.Summary.CasesBlocked)
+	}
+	if failures != d.Summary.CasesFailed {
+		t.Errorf("%d JUnit failures, want the %d failed cases", failures, d.Summary.CasesFailed)
+	}
+}

@@ -159,6 +159,7 @@
   }
 
   function cls(prefix) { return function (v) { return v ? prefix + String(v).replace(/ /g, '-') : ''; }; }
+  function msText(v) { return typeof v !== 'number' ? '' : v < 1000 ? v + ' ms' : (v / 1000).toFixed(2) + ' s'; }
   function secs(v) { return typeof v === 'number' ? (v / 1000).toFixed(1) : ''; }
   var outcomeMark = { pass: '✓', fail: '✗', skip: '–', blocked: '⊘' };
   var full = { p: 'pass', f: 'fail', s: 'skip', b: 'blocked', '-': '' };
@@ -174,7 +175,7 @@
       var o = full[c.o.charAt(i)];
       if (!o) continue;
       var tr = b.insertRow();
-      [cases[i], o, c.ms ? secs(c.ms[i]) + ' s' : '', (c.r && c.r[i]) || ''].forEach(function (v, k) {
+      [cases[i], o, c.ms ? msText(c.ms[i]) : '', (c.r && c.r[i]) || ''].forEach(function (v, k) {
         var td = tr.insertCell(); td.textContent = v;
         if (k === 1) td.className = 'o-' + o;
       });
@@ -193,15 +194,19 @@
         function toggle() {
           var nx = tr.nextSibling;
           if (nx && nx.className === 'detail') { nx.parentNode.removeChild(nx); tr.removeAttribute('aria-expanded'); return; }
-          var d = document.createElement('tr'), td = document.createElement('td');
+          var d = document.createElement('tr'), cell = document.createElement('td'), td = document.createElement('div');
+          // The box is 0 wide to the table's sizing and as wide as the row
+          // when drawn: the case list never widens the table.
+          td.className = 'detail-box';
+          cell.appendChild(td);
           d.className = 'detail';
-          td.colSpan = dev.cols.length;
+          cell.colSpan = dev.cols.length;
           var c = dev.cases && dev.cases[r];
           if (c && c.o && mx) td.appendChild(caseList(c, mx.cases));
           else { var p = document.createElement('p'); p.textContent = 'Not certified.'; td.appendChild(p); }
           var cause = dev.rows[r][dev.cols.length - 1];
           if (cause) { var q = document.createElement('p'); q.textContent = 'First cause: ' + cause; td.insertBefore(q, td.firstChild); }
-          d.appendChild(td);
+          d.appendChild(cell);
           tr.parentNode.insertBefore(d, tr.nextSibling);
           tr.setAttribute('aria-expanded', 'true');
         }
