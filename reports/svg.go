@@ -17,12 +17,6 @@ import (
 // The charts are plain inline SVG built here rather than by a script, so
 // that the report reads the same with JavaScript off and prints well.
 
-// figure is a chart and its caption.
-type figure struct {
-	SVG     template.HTML
-	Caption string
-}
-
 type series struct{ name, class string }
 
 type bar struct {
