@@ -38,8 +38,18 @@ var (
 	}).Parse(htmlTemplate))
 )
 
-// card is one tile of the summary row; Sub breaks its value down.
-type card struct{ ID, Label, Value, Class, Sub string }
+// card is one tile of the summary row; Sub, or Parts, break its value down.
+type card struct {
+	ID, Label, Value, Class, Sub string
+	Parts                        []subCount
+}
+
+// subCount is one count under a tile, findable by its data-count id.
+type subCount struct {
+	ID    string
+	N     int
+	Label string
+}
 
 type column struct {
 	Name string `json:"name"`
@@ -332,25 +342,29 @@ func cards(d *Data) []card {
 		label = "devices" // a lab certification run has no plan
 	}
 	total := max(s.Planned, len(d.Devices))
-	migrated := card{"provisioned", "migrated (provisioned)", n(s.Count(StatusProvisioned)), "", ""}
+	migrated := card{ID: "provisioned", Label: "migrated (provisioned)", Value: n(s.Count(StatusProvisioned))}
 	problems := s.Count(StatusFailed) + s.Count(StatusConflict) + s.Count(StatusInvalid)
-	mig := card{"migration-problems", "migration problems", n(problems), good(problems > 0, "bad"),
-		fmt.Sprintf("%d failed · %s · %d invalid", s.Count(StatusFailed), plural(s.Count(StatusConflict), "conflict", "conflicts"), s.Count(StatusInvalid))}
+	conflicts := "conflicts"
+	if s.Count(StatusConflict) == 1 {
+		conflicts = "conflict"
+	}
+	mig := card{ID: "migration-problems", Label: "migration problems", Value: n(problems), Class: good(problems > 0, "bad"),
+		Parts: []subCount{{"failed", s.Count(StatusFailed), "failed"}, {"conflicts", s.Count(StatusConflict), conflicts}, {"invalid", s.Count(StatusInvalid), "invalid"}}}
 	unfinished := s.Count(StatusUnknown) + s.Count(StatusInProgress) + s.Count(StatusPending)
-	rest := card{"unfinished", "not finished", n(unfinished), good(unfinished > 0, "warn"),
-		fmt.Sprintf("%d pending · %d in progress · %d unknown", s.Count(StatusPending), s.Count(StatusInProgress), s.Count(StatusUnknown))}
+	rest := card{ID: "unfinished", Label: "not finished", Value: n(unfinished), Class: good(unfinished > 0, "warn"),
+		Sub: fmt.Sprintf("%d pending · %d in progress · %d unknown", s.Count(StatusPending), s.Count(StatusInProgress), s.Count(StatusUnknown))}
 	if k := s.Count(StatusRolledBack); k > 0 {
 		rest.Sub += fmt.Sprintf(" · %d rolled back", k)
 	}
 	if !d.HasPlan && !d.Journaled() {
-		migrated = card{"provisioned", "migrated", "–", "", "no migration in this run"}
-		mig.Value, mig.Class, mig.Sub = "–", "", "no migration in this run"
+		migrated = card{ID: "provisioned", Label: "migrated", Value: "–", Sub: "no migration in this run"}
+		mig.Value, mig.Class, mig.Sub, mig.Parts = "–", "", "no migration in this run", nil
 		rest.Value, rest.Class, rest.Sub = "–", "", "no migration in this run"
 	} else if problems == 0 && unfinished == 0 && s.Count(StatusProvisioned) > 0 {
 		migrated.Class = "good"
 	}
-	cert := card{"certified", "certified devices passing", n(s.CertPassed), "", fmt.Sprintf("of %d certified", s.Certified)}
-	rate := card{"pass-rate", "certification pass rate", notCertified, "warn", "run cutover certify"}
+	cert := card{ID: "certified", Label: "certified devices passing", Value: n(s.CertPassed), Sub: fmt.Sprintf("of %d certified", s.Certified)}
+	rate := card{ID: "pass-rate", Label: "certification pass rate", Value: notCertified, Class: "warn", Sub: "run cutover certify"}
 	switch {
 	case s.Certified == 0:
 		cert.Value, cert.Class, cert.Sub = notCertified, "warn", fmt.Sprintf("0 of %d devices", total)
@@ -359,7 +373,7 @@ func cards(d *Data) []card {
 		pr := s.PassRate()
 		rate.Value = strconv.FormatFloat(math.Floor(pr*1000)/10, 'f', 1, 64) + "%"
 		rate.Class = good(s.CertFailed > 0, "bad")
-		rate.Sub = fmt.Sprintf("%d failed certification", s.CertFailed)
+		rate.Sub, rate.Parts = "", []subCount{{"cert-failed", s.CertFailed, "failed certification"}}
 	}
-	return []card{{"planned", label, n(total), "", ""}, migrated, mig, rest, cert, rate}
+	return []card{{ID: "planned", Label: label, Value: n(total)}, migrated, mig, rest, cert, rate}
 }
