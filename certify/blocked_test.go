@@ -28,6 +28,15 @@ func TestCasesAfterAFailedRegisterAreBlocked(t *testing.T) {
 			if r.Outcome != certify.Blocked || !strings.Contains(r.Reason, "register failed") {
 				t.Errorf("%s after a failed register: %s %s", r.Case, r.Outcome, r.Reason)
 			}
+		case bad && r.Case == certify.CaseFailover:
+			// The failover device holds the same wrong password: a failure of its own.
+			if r.Outcome != certify.Fail || !strings.Contains(r.Reason, "rejected the credentials") {
+				t.Errorf("failover: %s %s", r.Outcome, r.Reason)
+			}
+		case bad && r.Case == certify.CaseFailback:
+			if r.Outcome != certify.Blocked || !strings.Contains(r.Reason, "never failed over") {
+				t.Errorf("failback after a failed failover: %s %s", r.Outcome, r.Reason)
+			}
 		case !bad && r.Case != certify.CaseCall && r.Outcome != certify.Pass:
 			// A healthy device calling the broken one is skipped (callee not registered).
 			t.Errorf("healthy %s %s: %s %s", r.MAC, r.Case, r.Outcome, r.Reason)
@@ -39,7 +48,7 @@ func TestCasesAfterAFailedRegisterAreBlocked(t *testing.T) {
 	for _, s := range certify.Summarize(res) {
 		blocked += s.Blocked
 	}
-	if blocked != 5 {
-		t.Errorf("%d blocked results, want 5 (reregister, options, user-agent, call, unregister)", blocked)
+	if blocked != 6 {
+		t.Errorf("%d blocked results, want 6 (reregister, options, user-agent, call, unregister, failback)", blocked)
 	}
 }
