@@ -244,7 +244,13 @@ type Option func(*config)
 type config struct {
 	now             func() time.Time
 	html, xlsx, jnt string
+	loaded          func(*Data)
 }
+
+// WithLoaded has Generate hand the model it built to f, so that a caller
+// can print its verdict and causes (CauseLines) without reading the run
+// twice.
+func WithLoaded(f func(*Data)) Option { return func(c *config) { c.loaded = f } }
 
 // WithClock sets the clock that stamps Data.Generated (default time.Now);
 // tests and golden files inject a fixed one.
