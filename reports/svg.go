@@ -63,7 +63,7 @@ func hbarChart(id, title string, ss []series, bars []bar, stacked bool, format f
 	}
 	rowH := barH
 	if !stacked {
-		rowH = max(barH, 10*len(ss))
+		rowH = max(barH, 13*len(ss)) // room for each bar's value label
 	}
 	height := legendH + len(bars)*(rowH+rowGap) + rowGap
 	fmt.Fprintf(&b, `<svg id="%s" class="chart" role="img" aria-label="%s" viewBox="0 0 %d %d" width="100%%" xmlns="http://www.w3.org/2000/svg">`,
