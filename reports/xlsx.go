@@ -492,9 +492,20 @@ func writeCausesSheet(f *excelize.File, st *styles, d *Data) error {
 	}
 	for _, g := range d.Groups {
 		if err := s.add(g.Rank, st.statusCellN(string(StatusFailed), g.Devices()), g.Count, g.Source, st.textCell(g.Where),
-			st.textCell(g.Remedy), st.textCell(g.Example), st.textCell(strings.Join(g.MACs, ", "))); err != nil {
+			st.textCell(g.Remedy), st.textCell(g.Example), st.textCell(macList(g.MACs))); err != nil {
 			return err
 		}
 	}
 	return s.sw.Flush()
+}
+
+// macsPerCell keeps a MAC list within a cell's 32,767 characters; the
+// Devices sheet's Cause # column lists every device of a larger cause.
+const macsPerCell = 2000
+
+func macList(macs []string) string {
+	if len(macs) <= macsPerCell {
+		return strings.Join(macs, ", ")
+	}
+	return strings.Join(macs[:macsPerCell], ", ") + fmt.Sprintf(" and %d more (filter Devices on Cause #)", len(macs)-macsPerCell)
 }
