@@ -110,3 +110,17 @@ func TestCausesSplitByTarget(t *testing.T) {
 		t.Errorf("device 3: cause %q in group %d", dev.Cause, dev.CauseGroup)
 	}
 }
+
+func TestMACListFitsACell(t *testing.T) {
+	macs := make([]string, 3000)
+	for i := range macs {
+		macs[i] = "0004F2" + strings.Repeat("0", 6)
+	}
+	got := macList(macs)
+	if len(got) > 32767 || !strings.HasSuffix(got, "and 1000 more (filter Devices on Cause #)") {
+		t.Errorf("%d characters, ending %q", len(got), got[len(got)-60:])
+	}
+	if got := macList(macs[:3]); got != "0004F2000000, 0004F2000000, 0004F2000000" {
+		t.Errorf("short list %q", got)
+	}
+}
