@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/cutover-dev/cutover/certify"
@@ -91,6 +92,7 @@ type span struct {
 	start    time.Time
 	ms       int64
 	outcome  certify.Outcome
+	live     bool // the primary was stopped for the whole fleet (certify --primary-down)
 }
 
 // Journaled says whether any pipeline step ended (done or failed) in the
@@ -598,7 +600,9 @@ func certResults(d *Data, results []certify.Result, get func(string) *Device) {
 			}
 			dev.Outcomes[ci], dev.CaseMS[ci] = r.Outcome, r.DurationMS
 			if r.Case == certify.CaseFailover || r.Case == certify.CaseFailback {
-				d.spans = append(d.spans, span{mac, r.Case, r.Started, r.DurationMS, r.Outcome})
+				// A live outage's reasons name the primary stopped (or its command).
+				live := strings.Contains(r.Reason, " stopped;") || strings.Contains(r.Reason, "primary-down") || strings.Contains(r.Reason, " restarted;")
+				d.spans = append(d.spans, span{mac, r.Case, r.Started, r.DurationMS, r.Outcome, live})
 			}
 			cs := &d.CaseSums[ci]
 			switch r.Outcome {

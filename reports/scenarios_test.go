@@ -250,3 +250,36 @@ func TestJUnitBlockedIsSkipped(t *testing.T) {
 		t.Errorf("%d JUnit failures, want the %d failed cases", failures, d.Summary.CasesFailed)
 	}
 }
+
+// TestTimelineOfALiveOutage certifies four devices through a live outage
+// (the primary stopped and restarted for the whole fleet, as certify
+// --primary-down/--primary-up do) and checks the report draws it as one.
+func TestTimelineOfALiveOutage(t *testing.T) {
+	l := devicetest.Start(t)
+	var targets []certify.Target
+	for i := range 4 {
+		cfg := l.Config(fmt.Sprintf("%d", 4001+i), fmt.Sprintf("Pa55!word-%02d", i))
+		targets = append(targets, certify.Target{MAC: cfg.MAC, Make: cfg.Make, Model: cfg.Model, Config: cfg})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	res, err := certify.Run(ctx, targets, certify.Options{
+		SBC: devicetest.Domain, Resolver: l.Resolver(), Roots: l.Roots, Jobs: 4, Timeout: 2 * time.Second,
+		FailbackInterval: 50 * time.Millisecond, Rand: rand.New(rand.NewPCG(3, 4)),
+		Cases:       []string{certify.CaseRegister, certify.CaseFailover, certify.CaseFailback},
+		PrimaryDown: func(context.Context) error { return l.SBC1.SetFault(sbc.Fault{Down: true}) },
+		PrimaryUp:   func(context.Context) error { return l.SBC1.SetFault(sbc.Fault{}) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := renderHTML(t, Build(nil, nil, res, fixedNow))
+	if !strings.Contains(out, `id="chart-timeline"`) || !strings.Contains(out, "Live outage: the primary stopped for the whole fleet; failover and failback of 4 devices") {
+		t.Errorf("no live timeline in the report")
+	}
+	// The same cases run device by device are not called a live outage.
+	sim := certifiedScenario(t, scenarioPassing).data()
+	if h := renderHTML(t, sim); strings.Contains(h, "Live outage") || !strings.Contains(h, "treated as down on its own") {
+		t.Error("a simulated failover is drawn as a live outage")
+	}
+}

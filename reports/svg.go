@@ -239,14 +239,17 @@ func timelineChart(d *Data) (template.HTML, string) {
 	slices.SortFunc(rows, func(a, b row) int { return cmp.Or(a.first.Compare(b.first), strings.Compare(a.mac, b.mac)) })
 	n := len(rows)
 	rows = rows[:min(n, maxTimelineRows)]
-	span := float64(t1.Sub(t0).Milliseconds())
-	if span <= 0 {
-		span = 1
+	total := float64(t1.Sub(t0).Milliseconds())
+	if total <= 0 {
+		total = 1
 	}
 	const rh, top = 12, 40
 	plot := float64(chartWidth - labelWidth - 20)
 	height := top + len(rows)*(rh+4) + 8
-	caption := fmt.Sprintf("Failover and failback timeline of %d devices over %s", n, msFormat(span))
+	caption := fmt.Sprintf("Failover and failback of %d devices over %s, each with the primary treated as down on its own", n, msFormat(total))
+	if slices.ContainsFunc(d.spans, func(s span) bool { return s.live }) {
+		caption = fmt.Sprintf("Live outage: the primary stopped for the whole fleet; failover and failback of %d devices over %s", n, msFormat(total))
+	}
 	if n > len(rows) {
 		caption += fmt.Sprintf(" (the first %d shown)", len(rows))
 	}
@@ -259,7 +262,7 @@ func timelineChart(d *Data) (template.HTML, string) {
 		x += 30 + 7*float64(len(s.name))
 	}
 	fmt.Fprintf(&b, `<text class="value" x="%d" y="34">0</text><text class="value" x="%d" y="34" text-anchor="end">%s</text>`,
-		labelWidth, labelWidth+int(plot), esc(msFormat(span)))
+		labelWidth, labelWidth+int(plot), esc(msFormat(total)))
 	for i, r := range rows {
 		y := top + i*(rh+4)
 		fmt.Fprintf(&b, `<text class="label" x="%d" y="%d" text-anchor="end">%s</text>`, labelWidth-8, y+rh-2, esc(r.mac))
@@ -268,8 +271,8 @@ func timelineChart(d *Data) (template.HTML, string) {
 			if sp.outcome == certify.Fail {
 				cls = "o-fail"
 			}
-			sx := float64(labelWidth) + float64(sp.start.Sub(t0).Milliseconds())/span*plot
-			w := math.Max(float64(sp.ms)/span*plot, 1)
+			sx := float64(labelWidth) + float64(sp.start.Sub(t0).Milliseconds())/total*plot
+			w := math.Max(float64(sp.ms)/total*plot, 1)
 			fmt.Fprintf(&b, `<rect class="%s" x="%.1f" y="%d" width="%.1f" height="%d"><title>%s %s: %s, %s</title></rect>`,
 				cls, sx, y, w, rh, esc(r.mac), esc(sp.cas), esc(string(sp.outcome)), esc(msFormat(float64(sp.ms))))
 		}
