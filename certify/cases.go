@@ -29,6 +29,7 @@ type subject struct {
 	targets    []device.Target
 	targetsErr error
 	regErr     error // why the device could not be registered, if it could not
+	regFailed  bool  // the register case failed: the cases that need it are blocked
 }
 
 func (s *subject) close() {
@@ -81,6 +82,8 @@ func (s *subject) do(ctx context.Context, name string, f func(ctx context.Contex
 	if s.t.LoadErr != nil {
 		v = fail(name+": no usable config: "+s.t.LoadErr.Error(),
 			"publish the device's config (cutover migrate or cutover render) and certify again")
+	} else if s.regFailed && NeedsRegister(name) {
+		v = verdict{outcome: Blocked, reason: name + ": blocked: register failed on this device", remedy: "fix register first"}
 	} else if sv, final := s.judgeConfig(name); final {
 		v = sv
 	} else {
@@ -90,8 +93,11 @@ func (s *subject) do(ctx context.Context, name string, f func(ctx context.Contex
 			v = skip(v.reason + "; but not certifiable from the config: " + why)
 		}
 	}
-	if ctx.Err() != nil && v.outcome != Pass {
+	if ctx.Err() != nil && v.outcome != Pass && v.outcome != Blocked {
 		v = fail(name+": interrupted", "run the certification again")
+	}
+	if name == CaseRegister && v.outcome == Fail {
+		s.regFailed = true
 	}
 	s.r.record(Result{
 		MAC: s.t.MAC, Make: s.t.Make, Model: s.t.Model,
@@ -603,7 +609,7 @@ func (s *subject) simulatedFailover(ctx context.Context) {
 	}
 	s.do(ctx, CaseFailback, func(ctx context.Context) verdict {
 		if foErr != nil {
-			return fail("failback: the device never failed over, so it cannot fail back", "fix failover first")
+			return verdict{outcome: Blocked, reason: "failback: blocked: the device never failed over, so it cannot fail back", remedy: "fix failover first"}
 		}
 		fo.SetDown(p.String(), false)
 		start := time.Now()

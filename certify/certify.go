@@ -398,6 +398,7 @@ func (r *runner) sorted() []Result {
 type Summary struct {
 	Case                    string
 	Passed, Failed, Skipped int
+	Blocked                 int
 }
 
 // Summarize counts results per case, in AllCases order (cases with no result left out).
@@ -416,6 +417,8 @@ func Summarize(results []Result) []Summary {
 			s.Failed++
 		case Skip:
 			s.Skipped++
+		case Blocked:
+			s.Blocked++
 		}
 	}
 	var out []Summary

@@ -37,7 +37,22 @@ const (
 	Pass Outcome = "pass"
 	Fail Outcome = "fail"
 	Skip Outcome = "skip"
+	// Blocked is a case that could not run because register, which it
+	// needs, failed on the same device: it says nothing about the case
+	// itself, so it is neither a pass nor a second failure to fix.
+	Blocked Outcome = "blocked"
 )
+
+// needsRegister lists the cases that need the device registered on the
+// primary: after a failed register they are Blocked instead of failing
+// again for the same cause. Failover and failback register on their own
+// (a second device of the same line) and still run.
+var needsRegister = map[string]bool{
+	CaseReregister: true, CaseOptions: true, CaseUserAgent: true, CaseCall: true, CaseUnregister: true,
+}
+
+// NeedsRegister says whether a case is blocked by a failed register.
+func NeedsRegister(name string) bool { return needsRegister[name] }
 
 // Result is one line of DIR/certify.jsonl: one case run on one device.
 type Result struct {

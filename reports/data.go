@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/cutover-dev/cutover/certify"
@@ -79,9 +80,19 @@ type Data struct {
 	CaseSums []CaseSum   `json:"caseSum"` // aligned with Cases
 	Timings  []Timing    `json:"timings"` // certification timings by name, sorted
 	Failures []Failure   `json:"failures"`
-	Groups   []FailGroup `json:"groups"` // failures grouped by cause, most frequent first
+	Groups   []FailGroup `json:"groups"` // failures grouped by cause, most devices first
 
 	certFails []Failure // certification failures, completed by collectFailures
+	spans     []span    // failover and failback results, for the timeline
+}
+
+// span is one failover or failback result placed in time.
+type span struct {
+	mac, cas string
+	start    time.Time
+	ms       int64
+	outcome  certify.Outcome
+	live     bool // the primary was stopped for the whole fleet (certify --primary-down)
 }
 
 // Journaled says whether any pipeline step ended (done or failed) in the
@@ -107,6 +118,7 @@ type Summary struct {
 	CasesPassed  int `json:"casesPassed"`
 	CasesFailed  int `json:"casesFailed"`
 	CasesSkipped int `json:"casesSkipped"`
+	CasesBlocked int `json:"casesBlocked"`
 }
 
 // Count returns the number of devices with status s.
@@ -144,6 +156,11 @@ type Device struct {
 
 	// Cert is the device's certification verdict: pass, fail, skip or "".
 	Cert certify.Outcome `json:"cert,omitempty"`
+	// Cause is the device's first failure (the migration's, else its
+	// first failing case's reason) and CauseGroup its group's rank in
+	// Data.Groups (1-based; 0 when nothing failed).
+	Cause      string `json:"cause,omitempty"`
+	CauseGroup int    `json:"causeGroup,omitempty"`
 	// Outcomes is aligned with Data.Cases; "" where a case did not run.
 	Outcomes []certify.Outcome `json:"outcomes,omitempty"`
 	// CaseMS and CaseReasons are aligned with Outcomes: each case's wall
@@ -165,18 +182,20 @@ type Member struct {
 
 // StepStat summarises one pipeline step over every device.
 type StepStat struct {
-	Step   migrate.Step `json:"step"`
-	Done   int          `json:"done"`
-	Failed int          `json:"failed"`
-	P50MS  float64      `json:"p50"`
-	P95MS  float64      `json:"p95"`
-	MaxMS  float64      `json:"max"`
+	Step    migrate.Step `json:"step"`
+	Done    int          `json:"done"`
+	Failed  int          `json:"failed"`
+	Skipped int          `json:"skipped"` // nothing to do (adopted, set by create)
+	P50MS   float64      `json:"p50"`
+	P95MS   float64      `json:"p95"`
+	MaxMS   float64      `json:"max"`
 }
 
 // CaseSum counts one certification case's outcomes.
 type CaseSum struct {
 	Case                string
 	Pass, Fail, Skip    int
+	Blocked             int
 	P50MS, P95MS, MaxMS float64
 	durations           []float64
 }
@@ -205,12 +224,21 @@ type Failure struct {
 	Pos    string `json:"pos,omitempty"`
 }
 
-// FailGroup counts failures sharing a source, place and remedy.
+// FailGroup is one cause to fix: the failures sharing a source and a
+// remedy (the same fix on the same target, whatever case or step showed
+// it), with every device it affects.
 type FailGroup struct {
-	Source, Where, Remedy string
-	Count                 int
-	Example               string // one reason, from the lowest MAC
+	Rank    int      `json:"rank"` // 1 for the cause affecting the most devices
+	Source  string   `json:"source"`
+	Where   string   `json:"where"` // the steps or cases that showed it, comma-separated, in run order
+	Remedy  string   `json:"remedy"`
+	Count   int      `json:"count"` // failures
+	MACs    []string `json:"macs"`  // the affected devices, sorted
+	Example string   `json:"example"`
 }
+
+// Devices is the number of devices the cause affects.
+func (g FailGroup) Devices() int { return len(g.MACs) }
 
 // Option configures Load and Generate.
 type Option func(*config)
@@ -218,7 +246,13 @@ type Option func(*config)
 type config struct {
 	now             func() time.Time
 	html, xlsx, jnt string
+	loaded          func(*Data)
 }
+
+// WithLoaded has Generate hand the model it built to f, so that a caller
+// can print its verdict and causes (CauseLines) without reading the run
+// twice.
+func WithLoaded(f func(*Data)) Option { return func(c *config) { c.loaded = f } }
 
 // WithClock sets the clock that stamps Data.Generated (default time.Now);
 // tests and golden files inject a fixed one.
@@ -334,6 +368,7 @@ func Build(plan *migrate.Plan, events []migrate.Event, results []certify.Result,
 		}
 	}
 	replay(d, events, get)
+	journalIDs(events, get)
 	certResults(d, results, get)
 
 	d.Devices = make([]Device, 0, len(byMAC))
@@ -348,7 +383,19 @@ func Build(plan *migrate.Plan, events []migrate.Event, results []certify.Result,
 	summarise(d, plan)
 	d.Failures = collectFailures(d)
 	d.Groups = groupFailures(d.Failures)
+	firstCauses(d)
 	return d
+}
+
+// journalIDs takes each device's Webex device ID from the journal: the plan
+// only knows the IDs of devices it adopts, the create step records the
+// rest. The latest ID wins (a device deleted and created again).
+func journalIDs(events []migrate.Event, get func(string) *Device) {
+	for i := range events {
+		if id := events[i].IDs["deviceId"]; id != "" && events[i].MAC != "" {
+			get(events[i].MAC).DeviceID = id
+		}
+	}
 }
 
 // replay derives each device's status from the journal. Events are ordered by
@@ -422,6 +469,8 @@ func replay(d *Data, events []migrate.Event, get func(string) *Device) {
 				if failed < 0 && k < nslots-1 {
 					failed = k
 				}
+			case migrate.StatusSkipped:
+				stats[k].Skipped++
 			case migrate.StatusStarted:
 				if started < 0 && k < nslots-1 {
 					started = k
@@ -550,12 +599,19 @@ func certResults(d *Data, results []certify.Result, get func(string) *Device) {
 				dev.Model = r.Model
 			}
 			dev.Outcomes[ci], dev.CaseMS[ci] = r.Outcome, r.DurationMS
+			if r.Case == certify.CaseFailover || r.Case == certify.CaseFailback {
+				// A live outage's reasons name the primary stopped (or its command).
+				live := strings.Contains(r.Reason, " stopped;") || strings.Contains(r.Reason, "primary-down") || strings.Contains(r.Reason, " restarted;")
+				d.spans = append(d.spans, span{mac, r.Case, r.Started, r.DurationMS, r.Outcome, live})
+			}
 			cs := &d.CaseSums[ci]
 			switch r.Outcome {
 			case certify.Pass:
 				cs.Pass++
 			case certify.Fail:
 				cs.Fail++
+			case certify.Blocked:
+				cs.Blocked++
 			default:
 				cs.Skip++
 			}
@@ -643,6 +699,8 @@ func summarise(d *Data, plan *migrate.Plan) {
 				s.CasesFailed++
 			case certify.Skip:
 				s.CasesSkipped++
+			case certify.Blocked:
+				s.CasesBlocked++
 			}
 		}
 		switch dev.Cert {

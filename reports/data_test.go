@@ -225,11 +225,3 @@ func TestRemedyMapsKnownFailures(t *testing.T) {
 		}
 	}
 }
-
-func TestRedact(t *testing.T) {
-	for _, in := range []string{"password=" + plantedSecret, `"sipPassword": "` + plantedSecret + `"`, "Bearer " + plantedSecret, "client_secret=" + plantedSecret} {
-		if got := redact(in); strings.Contains(got, plantedSecret) || !strings.Contains(got, "[redacted]") {
-			t.Errorf("redact(%q) = %q", in, got)
-		}
-	}
-}

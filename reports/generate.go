@@ -58,6 +58,9 @@ func Generate(dir string, opts ...Option) (Paths, error) {
 	if err := WriteAll(dir, d, p); err != nil {
 		return Paths{}, err
 	}
+	if cfg.loaded != nil {
+		cfg.loaded(d)
+	}
 	return p, nil
 }
 

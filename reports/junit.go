@@ -138,7 +138,8 @@ func JUnit(d *Data) *JUnitSuites {
 			case certify.Fail:
 				f := fails[key{dev.MAC, name, SourceCertify}]
 				c.Failure = &JUnitFailure{Message: f.Reason, Type: name, Body: failureBody(f.Reason, f.Remedy, "")}
-			case certify.Skip:
+			case certify.Skip, certify.Blocked:
+				// A blocked case did not run: CI shows it skipped, with why.
 				c.Skipped = &JUnitSkipped{Message: dev.CaseReasons[ci]}
 			}
 			s.add(c)

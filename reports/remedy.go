@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/cutover-dev/cutover/certify"
+	secrets "github.com/cutover-dev/cutover/internal/redact"
 	"github.com/cutover-dev/cutover/migrate"
 )
 
@@ -17,19 +18,9 @@ const (
 	SourceCertify = "certify"
 )
 
-// secretPattern matches credentials that might have slipped into free text
-// (an event detail, a reason): a bearer token, or key=value / "key": "value"
-// where the key names a secret. Inputs are not supposed to hold any; reports
-// are handed to customers, so they are masked again here.
-var secretPattern = regexp.MustCompile(`(?i)(bearer\s+|(?:access_token|refresh_token|client_secret|clientsecret|sip_password|sippassword|password|passwd|token|secret)["']?\s*[:=]\s*["']?)([^\s"'&,;}]+)`)
-
-// redact masks anything that looks like a credential in s.
-func redact(s string) string {
-	if s == "" {
-		return s
-	}
-	return secretPattern.ReplaceAllString(s, "${1}[redacted]")
-}
+// redact masks the values that look like credentials in s: reports are
+// handed to customers.
+func redact(s string) string { return secrets.String(s) }
 
 // remedyRule maps a failure to advice: the first rule whose where and pattern
 // both match wins. An empty where matches any step or case.
@@ -171,23 +162,81 @@ func sourceRank(s string) int {
 	return 2
 }
 
+// groupFailures groups failures by cause: the same source and the same
+// remedy is the same fix on the same target (a certificate remedy names
+// its SBC), whichever case or step showed it. One expired SBC certificate
+// fails tls-chain, register and register-bad-password on every device: one
+// cause, not three. Groups are ranked by the devices they affect.
 func groupFailures(fs []Failure) []FailGroup {
-	type key struct{ s, w, r string }
-	idx := make(map[key]int)
-	var gs []FailGroup
+	type key struct{ s, r string }
+	type acc struct {
+		g     FailGroup
+		where []string
+		macs  map[string]bool
+	}
+	idx := make(map[key]*acc)
+	var order []*acc
 	for _, f := range fs {
-		k := key{f.Source, f.Where, f.Remedy}
-		i, ok := idx[k]
-		if !ok {
-			i = len(gs)
-			idx[k] = i
-			gs = append(gs, FailGroup{Source: f.Source, Where: f.Where, Remedy: f.Remedy, Example: f.MAC + ": " + f.Reason})
+		k := key{f.Source, f.Remedy}
+		a := idx[k]
+		if a == nil {
+			a = &acc{g: FailGroup{Source: f.Source, Remedy: f.Remedy, Example: f.MAC + ": " + f.Reason}, macs: map[string]bool{}}
+			idx[k] = a
+			order = append(order, a)
 		}
-		gs[i].Count++
+		a.g.Count++
+		if !slices.Contains(a.where, f.Where) {
+			a.where = append(a.where, f.Where)
+		}
+		if !a.macs[f.MAC] {
+			a.macs[f.MAC] = true
+			a.g.MACs = append(a.g.MACs, f.MAC) // failures come sorted by MAC
+		}
+	}
+	gs := make([]FailGroup, len(order))
+	for i, a := range order {
+		slices.SortStableFunc(a.where, func(x, y string) int { return cmp.Compare(whereRank(x), whereRank(y)) })
+		a.g.Where = strings.Join(a.where, ", ")
+		gs[i] = a.g
 	}
 	slices.SortStableFunc(gs, func(a, b FailGroup) int {
-		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(sourceRank(a.Source), sourceRank(b.Source)),
-			strings.Compare(a.Where, b.Where), strings.Compare(a.Remedy, b.Remedy))
+		return cmp.Or(cmp.Compare(b.Devices(), a.Devices()), cmp.Compare(b.Count, a.Count),
+			cmp.Compare(sourceRank(a.Source), sourceRank(b.Source)), strings.Compare(a.Where, b.Where), strings.Compare(a.Remedy, b.Remedy))
 	})
+	for i := range gs {
+		gs[i].Rank = i + 1
+	}
 	return gs
+}
+
+// whereRank orders steps and cases as they run: the pipeline, then the
+// certification plan; anything else last.
+func whereRank(w string) int {
+	if i := pipelineIndex(migrate.Step(w)); i >= 0 {
+		return i
+	}
+	if i := slices.Index(certify.AllCases, w); i >= 0 {
+		return len(Pipeline) + i
+	}
+	return len(Pipeline) + len(certify.AllCases)
+}
+
+// firstCauses gives every failing device its first failure (failures are
+// sorted plan, migrate, then certification in case order) and its group.
+func firstCauses(d *Data) {
+	rank := make(map[[2]string]int, len(d.Groups))
+	for _, g := range d.Groups {
+		rank[[2]string{g.Source, g.Remedy}] = g.Rank
+	}
+	j := 0
+	for i := range d.Devices {
+		dev := &d.Devices[i]
+		for j < len(d.Failures) && d.Failures[j].MAC < dev.MAC {
+			j++
+		}
+		if j < len(d.Failures) && d.Failures[j].MAC == dev.MAC {
+			f := &d.Failures[j]
+			dev.Cause, dev.CauseGroup = f.Reason, rank[[2]string{f.Source, f.Remedy}]
+		}
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -45,8 +46,8 @@ func TestHTMLGolden(t *testing.T) {
 	// Counts a reader (or a browser test) finds by data attribute.
 	s := d.Summary
 	for id, want := range map[string]int{
-		"planned": 60, "provisioned": s.Count(StatusProvisioned), "failed": s.Count(StatusFailed),
-		"conflicts": s.Count(StatusConflict), "certified": s.Certified,
+		"planned": 60, "provisioned": s.Count(StatusProvisioned),
+		"migration-problems": s.Count(StatusFailed) + s.Count(StatusConflict) + s.Count(StatusInvalid), "certified": s.CertPassed,
 	} {
 		needle := `data-count="` + id + `">` + strconv.Itoa(want) + `<`
 		if !strings.Contains(out, needle) {
@@ -57,7 +58,8 @@ func TestHTMLGolden(t *testing.T) {
 		t.Fatalf("the sample should have failures of every kind: %+v", s)
 	}
 	for _, id := range []string{`id="devices"`, `id="devices-total"`, `id="devices-data"`, `id="matrix"`, `id="matrix-data"`,
-		`id="failures"`, `id="chart-make"`, `id="chart-model"`, `id="chart-steps"`, `id="chart-timing-failover"`, `id="chart-timing-register"`, `id="groups"`, `data-count="pass-rate"`} {
+		`id="failures"`, `id="chart-cases"`, `id="chart-case-times"`, `id="chart-steps"`, `id="chart-timeline"`, `id="groups"`, `data-count="pass-rate"`,
+		`id="verdict"`, `id="progress-location"`, `id="progress-model"`} {
 		if !strings.Contains(out, id) {
 			t.Errorf("report lacks %s", id)
 		}
@@ -109,7 +111,7 @@ func TestHTMLDataBlobsRoundTrip(t *testing.T) {
 	if len(devs.Rows) != 500 || len(devs.Cols) != len(deviceCols) || len(devs.Rows[0]) != len(deviceCols) {
 		t.Fatalf("devices blob: %d rows, %d cols", len(devs.Rows), len(devs.Cols))
 	}
-	if devs.Rows[4][4] != plantedMarkup {
+	if devs.Rows[4][3] != plantedMarkup {
 		t.Errorf("owner of row 4 = %v: the blob must hold the text as is (the page sets textContent)", devs.Rows[4][4])
 	}
 	var mx matrixBlob
@@ -164,7 +166,7 @@ func TestCertificationOnlyRun(t *testing.T) {
 
 func TestHTMLEmptyRun(t *testing.T) {
 	out := renderHTML(t, Build(nil, nil, nil, fixedNow))
-	if !strings.Contains(out, `id="no-failures"`) || !strings.Contains(out, `data-count="pass-rate">n/a<`) {
+	if !strings.Contains(out, `id="no-failures"`) || !strings.Contains(out, `data-count="pass-rate">not certified<`) {
 		t.Error("an empty run should say nothing failed and show no pass rate")
 	}
 }
@@ -193,7 +195,7 @@ func workbookGrid(t testing.TB, b []byte) map[string][][]string {
 func gridJSON(t testing.TB, grid map[string][][]string) []byte {
 	var b bytes.Buffer
 	b.WriteString("{\n")
-	names := []string{SheetSummary, SheetDevices, SheetLines, SheetCertification, SheetErrors}
+	names := []string{SheetSummary, SheetCauses, SheetDevices, SheetLines, SheetCertification, SheetErrors}
 	for i, name := range names {
 		k, _ := json.Marshal(name)
 		fmt.Fprintf(&b, "%s: [\n", k)
@@ -237,7 +239,7 @@ func TestXLSXGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if got := strings.Join(f.GetSheetList(), ","); got != "Summary,Devices,Lines,Certification,Errors" {
+	if got := strings.Join(f.GetSheetList(), ","); got != "Summary,Causes,Devices,Lines,Certification,Errors" {
 		t.Fatalf("sheets %s", got)
 	}
 	goldenFile(t, "workbook.json", gridJSON(t, grid))
@@ -270,9 +272,9 @@ func TestXLSXGolden(t *testing.T) {
 		t.Fatalf("no %s in the workbook", name)
 		return ""
 	}
-	dev := xmlOf("xl/worksheets/sheet2.xml")
-	if !strings.Contains(dev, `<autoFilter ref="$A$1:$Q$61"`) {
-		t.Error("Devices has no autofilter over A1:Q61")
+	dev := xmlOf("xl/worksheets/sheet3.xml")
+	if !strings.Contains(dev, `<autoFilter ref="$A$1:$R$61"`) {
+		t.Error("Devices has no autofilter over A1:R61")
 	}
 	st, err := f.GetCellStyle(SheetDevices, "J2")
 	if err != nil || st == 0 {
@@ -282,7 +284,7 @@ func TestXLSXGolden(t *testing.T) {
 	if grid[SheetDevices][4][5] != plantedFormula {
 		t.Errorf("owner cell = %q, want the planted text as is", grid[SheetDevices][4][5])
 	}
-	for i := 1; i <= 5; i++ {
+	for i := 1; i <= 6; i++ {
 		x := xmlOf("xl/worksheets/sheet" + strconv.Itoa(i) + ".xml")
 		if strings.Contains(x, "<f>") || strings.Contains(x, "<f ") {
 			t.Errorf("sheet%d holds a formula", i)
@@ -290,6 +292,91 @@ func TestXLSXGolden(t *testing.T) {
 	}
 	if !regexp.MustCompile(`<c r="F5" s="\d+" t="inlineStr"><is><t>=HYPERLINK`).MatchString(dev) {
 		t.Error("F5 is not an inline string cell with the text style")
+	}
+	checkWorkbookForReaders(t, f, d, grid)
+}
+
+// checkWorkbookForReaders checks what the workbook owes a reader: a
+// coloured, numeric Summary listing every status and the org, a pass rate
+// that is a number formatted as a percentage, Skipped in the steps table,
+// the Webex device IDs the journal recorded, a reason for every failing
+// device and page setup for printing.
+func checkWorkbookForReaders(t *testing.T, f *excelize.File, d *Data, grid map[string][][]string) {
+	t.Helper()
+	label := map[string][]string{}
+	for _, row := range grid[SheetSummary] {
+		if len(row) > 1 && row[0] != "" {
+			label[row[0]] = row
+		}
+	}
+	for _, st := range AllStatuses {
+		row, ok := label["Devices "+string(st)]
+		if !ok || row[1] != strconv.Itoa(d.Summary.ByStatus[st]) {
+			t.Errorf("Summary row for %s = %v, want %d", st, row, d.Summary.ByStatus[st])
+		}
+	}
+	if row := label["Org"]; len(row) < 2 || row[1] == "" {
+		t.Errorf("Summary Org is blank: %v", row)
+	}
+	rate := label["Certification pass rate"]
+	if v, err := strconv.ParseFloat(rate[1], 64); err != nil || math.Abs(v-d.Summary.PassRate()) > 1e-9 {
+		t.Errorf("pass rate cell %q is not the number %v", rate[1], d.Summary.PassRate())
+	}
+	rows, err := f.GetRows(SheetSummary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, row := range rows {
+		switch {
+		case len(row) > 1 && row[0] == "Certification pass rate":
+			if !strings.HasSuffix(row[1], "%") {
+				t.Errorf("pass rate shows as %q, want a percentage", row[1])
+			}
+		case len(row) > 1 && row[0] == "Devices failed" && d.Summary.Count(StatusFailed) > 0:
+			if st, _ := f.GetCellStyle(SheetSummary, "A"+strconv.Itoa(i+1)); st == 0 {
+				t.Error("Summary's failed row is not coloured")
+			}
+		case len(row) > 3 && row[0] == "Step":
+			if row[3] != "Skipped" {
+				t.Errorf("steps table header %v lacks Skipped", row)
+			}
+		}
+	}
+	ids := 0
+	for i, dev := range d.Devices {
+		row := grid[SheetDevices][i+1]
+		if dev.DeviceID != "" && row[17] == dev.DeviceID {
+			ids++
+		}
+		if (dev.Status == StatusFailed || dev.Cert == certify.Fail || dev.Status == StatusConflict || dev.Status == StatusInvalid) && strings.TrimSpace(row[14]) == "" {
+			t.Errorf("Devices row %d (%s, %s/%s) has no reason", i+2, dev.MAC, dev.Status, dev.Cert)
+		}
+	}
+	if ids < d.Summary.Count(StatusProvisioned) {
+		t.Errorf("%d Webex device IDs in Devices, want one per provisioned device (%d)", ids, d.Summary.Count(StatusProvisioned))
+	}
+	for _, sh := range []string{SheetSummary, SheetCauses, SheetDevices, SheetLines, SheetCertification, SheetErrors} {
+		pl, err := f.GetPageLayout(sh)
+		if err != nil || pl.Orientation == nil || *pl.Orientation != "landscape" || pl.FitToWidth == nil || *pl.FitToWidth != 1 {
+			t.Errorf("%s page layout %+v (%v): want landscape, one page wide", sh, pl, err)
+		}
+		props, err := f.GetSheetProps(sh)
+		if err != nil || props.FitToPage == nil || !*props.FitToPage {
+			t.Errorf("%s does not fit to page (%v)", sh, err)
+		}
+	}
+	names := map[string]string{}
+	for _, dn := range f.GetDefinedName() {
+		if dn.Name == "_xlnm.Print_Titles" {
+			names[dn.Scope] = dn.RefersTo
+		}
+	}
+	if got := names[SheetDevices]; !strings.Contains(got, "$1:$1") {
+		t.Errorf("Devices prints no repeated header row (print titles %q)", got)
+	}
+	causes := grid[SheetCauses]
+	if len(causes) != len(d.Groups)+1 || len(d.Groups) == 0 || causes[1][1] != strconv.Itoa(d.Groups[0].Devices()) {
+		t.Errorf("Causes sheet: %d rows, want %d", len(causes), len(d.Groups)+1)
 	}
 }
 

@@ -20,11 +20,14 @@ const (
 	SheetLines         = "Lines"
 	SheetCertification = "Certification"
 	SheetErrors        = "Errors"
+	SheetCauses        = "Causes"
 )
 
 // styles are the workbook's cell style ids.
 type styles struct {
 	header, title, text int
+	percent             int            // a fraction shown as 66.7%
+	label               map[string]int // status or outcome -> fill, for a Summary label
 	status              map[string]int // status or outcome -> fill
 	// statusCells holds each status cell boxed once: a sheet of 100,000
 	// rows would otherwise allocate a Cell per status column and row.
@@ -38,10 +41,11 @@ var statusFills = map[string]string{
 	string(StatusUnknown): "FFF59D", string(StatusInProgress): "BBDEFB",
 	string(StatusPending): "EEEEEE", string(certify.Skip): "EEEEEE",
 	string(StatusRolledBack): "D7CCC8", string(StatusNotPlanned): "ECEFF1",
+	string(certify.Blocked): "E1BEE7", notCertified: "FFE0B2",
 }
 
 func newStyles(f *excelize.File) (*styles, error) {
-	s := &styles{status: make(map[string]int), statusCells: make(map[string]any)}
+	s := &styles{status: make(map[string]int), statusCells: make(map[string]any), label: make(map[string]int)}
 	var err error
 	border := []excelize.Border{{Type: "bottom", Color: "1F3864", Style: 1}}
 	if s.header, err = f.NewStyle(&excelize.Style{
@@ -53,6 +57,10 @@ func newStyles(f *excelize.File) (*styles, error) {
 		return nil, err
 	}
 	if s.title, err = f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true, Size: 13}}); err != nil {
+		return nil, err
+	}
+	// Number format 10 is "0.00%": the pass rate stays a number to sort and chart.
+	if s.percent, err = f.NewStyle(&excelize.Style{NumFmt: 10}); err != nil {
 		return nil, err
 	}
 	// Number format 49 is "@" (text): a cell keeps its text when edited.
@@ -72,6 +80,9 @@ func newStyles(f *excelize.File) (*styles, error) {
 		}
 		s.status[k] = id
 		s.statusCells[k] = excelize.Cell{StyleID: id, Value: k}
+		if s.label[k], err = f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{rgb}}}); err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
 }
@@ -114,9 +125,25 @@ func newSheet(f *excelize.File, st *styles, name string, header []string, widths
 			return nil, err
 		}
 	}
+	// Printed, a sheet is landscape, as wide as the page (as many pages
+	// long as it takes), with its header row on every page. The sheet
+	// properties go before the stream writer, which writes them first.
+	fit := true
+	if err := f.SetSheetProps(name, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
+		return nil, err
+	}
 	sw, err := f.NewStreamWriter(name)
 	if err != nil {
 		return nil, err
+	}
+	landscape, one, tall := "landscape", 1, 0
+	if err := f.SetPageLayout(name, &excelize.PageLayoutOptions{Orientation: &landscape, FitToWidth: &one, FitToHeight: &tall}); err != nil {
+		return nil, err
+	}
+	if header != nil {
+		if err := f.SetDefinedName(&excelize.DefinedName{Name: "_xlnm.Print_Titles", RefersTo: "'" + name + "'!$1:$1", Scope: name}); err != nil {
+			return nil, err
+		}
 	}
 	for i, w := range widths {
 		if err := sw.SetColWidth(i+1, i+1, w); err != nil {
@@ -184,7 +211,7 @@ func writeWorkbook(f *excelize.File, d *Data) error {
 		return err
 	}
 	for _, fn := range []func(*excelize.File, *styles, *Data) error{
-		writeSummarySheet, writeDevicesSheet, writeLinesSheet, writeCertSheet, writeErrorsSheet,
+		writeSummarySheet, writeCausesSheet, writeDevicesSheet, writeLinesSheet, writeCertSheet, writeErrorsSheet,
 	} {
 		if err := fn(f, st, d); err != nil {
 			return err
@@ -207,28 +234,45 @@ func writeSummarySheet(f *excelize.File, st *styles, d *Data) error {
 		return s.add(c...)
 	}
 	sm := d.Summary
-	rate := "n/a"
-	if pr := sm.PassRate(); !math.IsNaN(pr) {
-		rate = fmt.Sprintf("%.1f%%", math.Floor(pr*1000)/10)
+	v := d.Verdict()
+	var verdict any
+	if v.Ready {
+		verdict = excelize.Cell{StyleID: st.label[string(StatusProvisioned)], Value: v.Title}
+	} else {
+		verdict = excelize.Cell{StyleID: st.label[string(StatusFailed)], Value: v.Title}
+	}
+	org := d.OrgID
+	if org == "" && d.HasPlan {
+		org = "the token's own organisation"
 	}
 	rows := [][]any{
+		{"Verdict", verdict, st.textCell(v.Why)},
 		{"Run", st.textCell(d.Run)},
 		{"Generated (UTC)", d.Generated.UTC().Format("2006-01-02 15:04:05")},
 		{"Inventory", st.textCell(d.Inventory)},
-		{"Org", st.textCell(d.OrgID)},
+		{"Org", st.textCell(org)},
 		{"Devices planned", sm.Planned},
 	}
+	// Every status, zero included: a reader compares runs row by row.
 	for _, stt := range AllStatuses {
-		if n := sm.ByStatus[stt]; n > 0 || stt == StatusProvisioned || stt == StatusFailed || stt == StatusConflict {
-			rows = append(rows, []any{"Devices " + string(stt), st.statusCellN(string(stt), n)})
-		}
+		rows = append(rows, st.labelled("Devices "+string(stt), string(stt), sm.ByStatus[stt]))
+	}
+	rate := any(notCertified)
+	if pr := sm.PassRate(); !math.IsNaN(pr) {
+		rate = excelize.Cell{StyleID: st.percent, Value: pr}
 	}
 	rows = append(rows,
 		[]any{"Devices certified", sm.Certified},
-		[]any{"Certification passed", sm.CertPassed},
-		[]any{"Certification failed", sm.CertFailed},
+		st.labelled("Certification passed", string(certify.Pass), sm.CertPassed),
+		st.labelled("Certification failed", string(certify.Fail), sm.CertFailed),
+		st.labelled("Devices not certified", notCertified, len(d.Devices)-sm.Certified),
 		[]any{"Certification pass rate", rate},
+		st.labelled("Cases passed", string(certify.Pass), sm.CasesPassed),
+		st.labelled("Cases failed", string(certify.Fail), sm.CasesFailed),
+		st.labelled("Cases blocked (register failed)", string(certify.Blocked), sm.CasesBlocked),
+		st.labelled("Cases skipped", string(certify.Skip), sm.CasesSkipped),
 		[]any{"Failures listed", len(d.Failures)},
+		[]any{"Causes to fix", len(d.Groups)},
 	)
 	if err := title("Summary"); err != nil {
 		return err
@@ -243,11 +287,11 @@ func writeSummarySheet(f *excelize.File, st *styles, d *Data) error {
 		if err := title("Migration steps (ms)"); err != nil {
 			return err
 		}
-		if err := head("Step", "Done", "Failed", "p50", "p95", "max"); err != nil {
+		if err := head("Step", "Done", "Failed", "Skipped", "p50", "p95", "max"); err != nil {
 			return err
 		}
 		for _, x := range d.Steps {
-			if err := s.add(string(x.Step), x.Done, x.Failed, x.P50MS, x.P95MS, x.MaxMS); err != nil {
+			if err := s.add(string(x.Step), x.Done, st.statusCellN(string(StatusFailed), x.Failed), x.Skipped, x.P50MS, x.P95MS, x.MaxMS); err != nil {
 				return err
 			}
 		}
@@ -257,11 +301,12 @@ func writeSummarySheet(f *excelize.File, st *styles, d *Data) error {
 		if err := title("Certification cases"); err != nil {
 			return err
 		}
-		if err := head("Case", "Pass", "Fail", "Skip", "p50 ms", "p95 ms"); err != nil {
+		if err := head("Case", "Pass", "Fail", "Blocked", "Skip", "p50 ms", "p95 ms"); err != nil {
 			return err
 		}
 		for _, c := range d.CaseSums {
-			if err := s.add(c.Case, c.Pass, c.Fail, c.Skip, c.P50MS, c.P95MS); err != nil {
+			if err := s.add(c.Case, st.statusCellN(string(certify.Pass), c.Pass), st.statusCellN(string(certify.Fail), c.Fail),
+				st.statusCellN(string(certify.Blocked), c.Blocked), c.Skip, c.P50MS, c.P95MS); err != nil {
 				return err
 			}
 		}
@@ -283,6 +328,15 @@ func writeSummarySheet(f *excelize.File, st *styles, d *Data) error {
 	return s.sw.Flush()
 }
 
+// labelled is a Summary row whose label and count carry status's colour
+// when the count is not zero.
+func (s *styles) labelled(label, status string, n int) []any {
+	if id, ok := s.label[status]; ok && n > 0 {
+		return []any{excelize.Cell{StyleID: id, Value: label}, s.statusCellN(status, n)}
+	}
+	return []any{label, n}
+}
+
 func (s *styles) statusCellN(status string, n int) any {
 	if id, ok := s.status[status]; ok && n > 0 {
 		return excelize.Cell{StyleID: id, Value: n}
@@ -292,8 +346,8 @@ func (s *styles) statusCellN(status string, n int) any {
 
 func writeDevicesSheet(f *excelize.File, st *styles, d *Data) error {
 	header := []string{"MAC", "Type", "Make", "Model", "Vendor", "Owner", "Location", "Lines", "Plan",
-		"Status", "Step", "Attempts", "Time (s)", "Certification", "Reason", "Inventory position", "Webex device ID"}
-	widths := []float64{15, 9, 14, 16, 12, 30, 18, 7, 10, 13, 10, 9, 9, 13, 60, 30, 40}
+		"Status", "Step", "Attempts", "Time (s)", "Certification", "Reason", "Cause #", "Inventory position", "Webex device ID"}
+	widths := []float64{15, 9, 14, 16, 12, 30, 18, 7, 10, 13, 10, 9, 9, 13, 60, 8, 30, 40}
 	s, err := newSheet(f, st, SheetDevices, header, widths, len(d.Devices))
 	if err != nil {
 		return err
@@ -304,8 +358,19 @@ func writeDevicesSheet(f *excelize.File, st *styles, d *Data) error {
 		row[0], row[1], row[2], row[3] = st.textCell(dev.MAC), st.textCell(dev.Type), st.textCell(dev.Make), st.textCell(dev.Model)
 		row[4], row[5], row[6], row[7] = st.textCell(dev.Vendor), st.textCell(dev.Owner), st.textCell(dev.Location), dev.Lines
 		row[8], row[9], row[10], row[11] = st.textCell(dev.Action), st.statusCell(string(dev.Status)), st.textCell(string(dev.Step)), dev.Attempts
-		row[12], row[13], row[14] = float64(dev.DurationMS)/1000, st.statusCell(string(dev.Cert)), st.textCell(dev.Reason)
-		row[15], row[16] = st.textCell(dev.Pos), st.textCell(dev.DeviceID)
+		cert, reason := string(dev.Cert), dev.Reason
+		if cert == "" {
+			cert = notCertified
+		}
+		if reason == "" {
+			reason = dev.Cause // a certification failure's first reason
+		}
+		row[12], row[13], row[14] = float64(dev.DurationMS)/1000, st.statusCell(cert), st.textCell(reason)
+		row[15] = nil
+		if dev.CauseGroup > 0 {
+			row[15] = dev.CauseGroup
+		}
+		row[16], row[17] = st.textCell(dev.Pos), st.textCell(dev.DeviceID)
 		if err := s.add(row...); err != nil {
 			return err
 		}
@@ -359,11 +424,12 @@ func writeLinesSheet(f *excelize.File, st *styles, d *Data) error {
 }
 
 func writeCertSheet(f *excelize.File, st *styles, d *Data) error {
-	header := append([]string{"MAC", "Make", "Model", "Verdict"}, d.Cases...)
+	header := append(append([]string{"MAC", "Make", "Model", "Verdict"}, d.Cases...), "First failure")
 	widths := []float64{15, 14, 16, 10}
 	for range d.Cases {
 		widths = append(widths, 12)
 	}
+	widths = append(widths, 80)
 	n := 0
 	for i := range d.Devices {
 		if d.Devices[i].Outcomes != nil {
@@ -388,6 +454,10 @@ func writeCertSheet(f *excelize.File, st *styles, d *Data) error {
 				row[4+j] = st.statusCell(string(o))
 			}
 		}
+		row[len(row)-1] = nil
+		if dev.Cert == certify.Fail {
+			row[len(row)-1] = st.textCell(dev.Cause)
+		}
 		if err := s.add(row...); err != nil {
 			return err
 		}
@@ -409,4 +479,33 @@ func writeErrorsSheet(f *excelize.File, st *styles, d *Data) error {
 		}
 	}
 	return s.sw.Flush()
+}
+
+// writeCausesSheet lists the causes to fix, ranked by the devices they
+// affect, each with every affected MAC.
+func writeCausesSheet(f *excelize.File, st *styles, d *Data) error {
+	header := []string{"Cause #", "Devices", "Failures", "Source", "Where", "What to do", "Example", "MACs"}
+	widths := []float64{8, 9, 9, 9, 30, 70, 70, 60}
+	s, err := newSheet(f, st, SheetCauses, header, widths, len(d.Groups))
+	if err != nil {
+		return err
+	}
+	for _, g := range d.Groups {
+		if err := s.add(g.Rank, st.statusCellN(string(StatusFailed), g.Devices()), g.Count, g.Source, st.textCell(g.Where),
+			st.textCell(g.Remedy), st.textCell(g.Example), st.textCell(macList(g.MACs))); err != nil {
+			return err
+		}
+	}
+	return s.sw.Flush()
+}
+
+// macsPerCell keeps a MAC list within a cell's 32,767 characters; the
+// Devices sheet's Cause # column lists every device of a larger cause.
+const macsPerCell = 2000
+
+func macList(macs []string) string {
+	if len(macs) <= macsPerCell {
+		return strings.Join(macs, ", ")
+	}
+	return strings.Join(macs[:macsPerCell], ", ") + fmt.Sprintf(" and %d more (filter Devices on Cause #)", len(macs)-macsPerCell)
 }

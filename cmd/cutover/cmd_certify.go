@@ -18,6 +18,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/cutover-dev/cutover/certify"
+	"github.com/cutover-dev/cutover/reports"
 	"github.com/cutover-dev/cutover/simulator/device"
 )
 
@@ -47,7 +48,7 @@ const (
 	certFlagPrimaryUp     = "primary-up"
 	certDefaultOut        = "certify-results"
 	certResultsFile       = "certify.jsonl"
-	certMaxFailuresShown  = 20
+	certMaxCausesShown    = 10
 )
 
 type certifyOptions struct {
@@ -272,36 +273,18 @@ func shellCommand(cmd string) func(context.Context) error {
 	}
 }
 
-// printCertifySummary prints one line per case and the failures with their
-// reasons and remedies.
+// printCertifySummary prints one line per case, then the verdict and the
+// causes to fix, ranked, as the reports group them.
 func printCertifySummary(w io.Writer, results []certify.Result, path string) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "CASE\tPASS\tFAIL\tSKIP")
+	fmt.Fprintln(tw, "CASE\tPASS\tFAIL\tBLOCKED\tSKIP")
 	for _, s := range certify.Summarize(results) {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\n", s.Case, s.Passed, s.Failed, s.Skipped)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\n", s.Case, s.Passed, s.Failed, s.Blocked, s.Skipped)
 	}
 	tw.Flush()
-	shown := 0
-	failed := 0
-	for _, r := range results {
-		if r.Outcome != certify.Fail {
-			continue
-		}
-		failed++
-		if shown == certMaxFailuresShown {
-			continue
-		}
-		if shown == 0 {
-			fmt.Fprintln(w, "\nFailures:")
-		}
-		shown++
-		fmt.Fprintf(w, "  %s %s: %s\n", r.MAC, r.Case, r.Reason)
-		if r.Remedy != "" {
-			fmt.Fprintf(w, "      remedy: %s\n", r.Remedy)
-		}
-	}
-	if failed > shown {
-		fmt.Fprintf(w, "  ... and %d more\n", failed-shown)
+	fmt.Fprintln(w)
+	for _, l := range reports.CauseLines(reports.Build(nil, nil, results, time.Now()), certMaxCausesShown) {
+		fmt.Fprintln(w, l)
 	}
 	fmt.Fprintf(w, "\nresults appended to %s\n", path)
 }

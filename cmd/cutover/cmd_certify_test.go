@@ -80,7 +80,7 @@ func TestCertifyFailureExitsOne(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("exit %d, want 1\n%s", code, stdout)
 	}
-	if !strings.Contains(stdout, "tls-chain") || !strings.Contains(stdout, "expired") || !strings.Contains(stdout, "remedy: renew") {
+	if !strings.Contains(stdout, "tls-chain") || !strings.Contains(stdout, "expired") || !strings.Contains(stdout, "renew the SBC certificate") {
 		t.Fatalf("summary does not explain the failure:\n%s", stdout)
 	}
 }
@@ -223,7 +223,7 @@ func TestCertifyRunFollowsEachConfig(t *testing.T) {
 	}
 	code, stdout, _ = runCertifyCLI(t, "certify", "--run", dir, "--dns", l.DNS.Addr(), "--ca", ca,
 		"--cases", "register", "-q")
-	if code != 1 || !strings.Contains(stdout, "001122C00003 register: register: no usable config: no config published") {
+	if code != 1 || !strings.Contains(stdout, "001122C00003: register: no usable config: no config published") {
 		t.Fatalf("exit %d, want 1 naming the device without config:\n%s", code, stdout)
 	}
 	if code, _, stderr := runCertifyCLI(t, "certify", "--run", dir, "--only", "001122C0FFFF", "-q"); code != 2 || !strings.Contains(stderr, "001122C0FFFF") {

@@ -51,7 +51,8 @@ func newReportCommand() *cli.Command {
 }
 
 func runReport(c *cli.Context, o reportOptions) error {
-	p, err := reports.Generate(o.dir,
+	var d *reports.Data
+	p, err := reports.Generate(o.dir, reports.WithLoaded(func(x *reports.Data) { d = x }),
 		reports.WithHTML(o.paths.HTML), reports.WithXLSX(o.paths.XLSX), reports.WithJUnit(o.paths.JUnit))
 	switch {
 	case errors.Is(err, reports.ErrNoRunData), errors.Is(err, fs.ErrNotExist):
@@ -62,6 +63,9 @@ func runReport(c *cli.Context, o reportOptions) error {
 		return withCode(exitUsage, err) // a malformed plan, journal or results file
 	}
 	w := c.App.Writer
+	for _, l := range reports.CauseLines(d, certMaxCausesShown) {
+		fmt.Fprintln(w, l)
+	}
 	fmt.Fprintf(w, "wrote %s\nwrote %s\nwrote %s\n", p.HTML, p.XLSX, p.JUnit)
 	return nil
 }

@@ -70,6 +70,9 @@ func TestReportWritesTheThreeReports(t *testing.T) {
 			t.Errorf("output does not say where %s went:\n%s", f, out.String())
 		}
 	}
+	if !strings.HasPrefix(out.String(), "Not ready: ") || !strings.Contains(out.String(), "causes to fix") && !strings.Contains(out.String(), "cause to fix") {
+		t.Errorf("report does not print the verdict and the causes:\n%s", out.String())
+	}
 	h, _ := os.ReadFile(filepath.Join(dir, "report.html"))
 	if !strings.Contains(string(h), `data-count="failed">1<`) || !strings.Contains(string(h), "Release the MAC") {
 		t.Error("the HTML report does not show the failed device and its remedy")

@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	secrets "github.com/cutover-dev/cutover/internal/redact"
 )
 
 // Exit codes (DESIGN.md).
@@ -74,11 +75,6 @@ func exitCode(ctx context.Context, err error) int {
 	return exitFatal
 }
 
-// secretPattern matches credentials in text that might reach the terminal: a
-// bearer token, or a key=value / "key": "value" pair whose key names a secret.
-var secretPattern = regexp.MustCompile(`(?i)(bearer\s+|(?:access_token|refresh_token|client_secret|clientsecret|password|sippassword|token|secret)["']?\s*[:=]\s*["']?)([^\s"'&,}]+)`)
-
-// redact masks anything that looks like a credential in s.
-func redact(s string) string {
-	return secretPattern.ReplaceAllString(s, "${1}[redacted]")
-}
+// redact masks the values that look like credentials in text that might
+// reach the terminal (internal/redact, shared with the reports).
+func redact(s string) string { return secrets.String(s) }

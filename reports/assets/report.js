@@ -102,6 +102,7 @@
           if (cols[c].type === 'num') td.classList.add('num');
           tr.appendChild(td);
         }
+        if (cfg.onRow) cfg.onRow(tr, view[i]);
         body.appendChild(tr);
       }
       var old = table.tBodies[0];
@@ -157,14 +158,61 @@
     return p;
   }
 
-  function cls(prefix) { return function (v) { return v ? prefix + v : ''; }; }
+  function cls(prefix) { return function (v) { return v ? prefix + String(v).replace(/ /g, '-') : ''; }; }
+  function msText(v) { return typeof v !== 'number' ? '' : v < 1000 ? v + ' ms' : (v / 1000).toFixed(2) + ' s'; }
   function secs(v) { return typeof v === 'number' ? (v / 1000).toFixed(1) : ''; }
-  var outcomeMark = { pass: '✓', fail: '✗', skip: '–' };
+  var outcomeMark = { pass: '✓', fail: '✗', skip: '–', blocked: '⊘' };
+  var full = { p: 'pass', f: 'fail', s: 'skip', b: 'blocked', '-': '' };
+  var mx = blob('matrix-data');
+
+  // caseList is what a click on a device row opens: every case it ran,
+  // its outcome, time and, for what did not pass, the reason.
+  function caseList(c, cases) {
+    var t = document.createElement('table'), head = t.createTHead().insertRow();
+    ['Case', 'Outcome', 'Time', 'Reason'].forEach(function (h) { var th = document.createElement('th'); th.textContent = h; head.appendChild(th); });
+    var b = t.createTBody();
+    for (var i = 0; i < c.o.length; i++) {
+      var o = full[c.o.charAt(i)];
+      if (!o) continue;
+      var tr = b.insertRow();
+      [cases[i], o, c.ms ? msText(c.ms[i]) : '', (c.r && c.r[i]) || ''].forEach(function (v, k) {
+        var td = tr.insertCell(); td.textContent = v;
+        if (k === 1) td.className = 'o-' + o;
+      });
+    }
+    return t;
+  }
 
   var dev = blob('devices-data');
   if (dev) {
     grid({
       id: 'devices', rows: dev.rows, pageSize: 100, initial: hashParams(),
+      onRow: function (tr, r) {
+        tr.className = 'dev';
+        tr.tabIndex = 0;
+        tr.setAttribute('data-row', String(r));
+        function toggle() {
+          var nx = tr.nextSibling;
+          if (nx && nx.className === 'detail') { nx.parentNode.removeChild(nx); tr.removeAttribute('aria-expanded'); return; }
+          var d = document.createElement('tr'), cell = document.createElement('td'), td = document.createElement('div');
+          // The box is 0 wide to the table's sizing and as wide as the row
+          // when drawn: the case list never widens the table.
+          td.className = 'detail-box';
+          cell.appendChild(td);
+          d.className = 'detail';
+          cell.colSpan = dev.cols.length;
+          var c = dev.cases && dev.cases[r];
+          if (c && c.o && mx) td.appendChild(caseList(c, mx.cases));
+          else { var p = document.createElement('p'); p.textContent = 'Not certified.'; td.appendChild(p); }
+          var cause = dev.rows[r][dev.cols.length - 1];
+          if (cause) { var q = document.createElement('p'); q.textContent = 'First cause: ' + cause; td.insertBefore(q, td.firstChild); }
+          d.appendChild(cell);
+          tr.parentNode.insertBefore(d, tr.nextSibling);
+          tr.setAttribute('aria-expanded', 'true');
+        }
+        tr.addEventListener('click', toggle);
+        tr.addEventListener('keydown', function (e) { if (e.key === 'Enter') { e.preventDefault(); toggle(); } });
+      },
       cols: dev.cols.map(function (c) {
         var col = { name: c.name, type: c.type };
         if (c.name === 'Status') col.cls = cls('st-');
@@ -177,12 +225,10 @@
     });
   }
 
-  var mx = blob('matrix-data');
   if (mx) {
     var mcols = [{ name: 'MAC', type: 'str' }, { name: 'Model', type: 'str' }, { name: 'Verdict', type: 'str', cls: cls('o-') }];
     // Each row arrives as [mac, model, verdict, 'pfs-...'] (one letter per
     // case, to keep the page small) and is widened here once.
-    var full = { p: 'pass', f: 'fail', s: 'skip', '-': '' };
     mx.rows = mx.rows.map(function (r) {
       var out = [r[0], r[1], r[2]];
       for (var i = 0; i < r[3].length; i++) out.push(full[r[3].charAt(i)]);
