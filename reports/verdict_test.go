@@ -67,6 +67,16 @@ func TestNeverCertifiedIsNotGreen(t *testing.T) {
 	if v := ok.Verdict(); !v.Ready || !strings.HasPrefix(v.Why, "All 20 planned devices") {
 		t.Errorf("verdict %+v, want ready", v)
 	}
+	if v := ok.Verdict(); v.Title != "Ready" || strings.Contains(v.Why, "proven") {
+		t.Errorf("verdict %+v: a run without skips is plainly ready", v)
+	}
+	// A check the config could not prove is never shown as a clean pass.
+	skipped := append([]certify.Result(nil), results...)
+	skipped[0].Outcome, skipped[0].Reason = certify.Skip, "tls-chain: not certifiable from the config"
+	if v := Build(plan, events, skipped, fixedNow).Verdict(); !v.Ready || v.Title != "Ready, with unproven checks" ||
+		!strings.Contains(v.Why, "1 check could not be proven") || strings.Contains(v.Why, "passed every case.") {
+		t.Errorf("verdict %+v, want ready with one unproven check", v)
+	}
 	// One failed step makes it not ready again, naming the step's cause.
 	events[len(events)-1].Status, events[len(events)-1].Detail = migrate.StatusFailed, "PUT: 503 Service Unavailable"
 	bad := Build(plan, events, results, fixedNow)
