@@ -36,7 +36,7 @@ var specFiles = []string{"webex-device.subset.json", "webex-admin.subset.json"}
 // path the specs do not know fails the test.
 var unspecified = map[string]string{
 	// In the cloud-calling spec, which is not part of the subset.
-	"GET /telephony/config/locations/{locationId}":                                 "cloud-calling spec",
+	"GET /telephony/config/locations/{locationId}":                                  "cloud-calling spec",
 	"POST /telephony/config/locations/{locationId}/actions/generatePassword/invoke": "cloud-calling spec",
 	// OAuth, not in the specs.
 	"POST /access_token": "OAuth",

@@ -52,7 +52,7 @@ var deviceColumns = map[string]string{
 	"sippassword": keySIPPassword,
 	"template":    keyTemplate,
 	"sipuser":     keySIPUser, "domain": keyDomain,
-	"webexmodel":  keyWebexModel,
+	"webexmodel": keyWebexModel,
 }
 
 var lineColumns = map[string]string{

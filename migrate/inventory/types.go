@@ -95,6 +95,6 @@ type Model struct {
 	Model      string `json:"model"`
 	Type       Kind   `json:"type"`
 	WebexModel string `json:"webexModel,omitempty"` // optional: pins the Webex model (else matched against the live catalog)
-	Vendor     string `json:"vendor"`     // template family: yealink, poly, grandstream, audiocodes, generic
-	MaxLines   int    `json:"maxLines"`   // the model's numberOfLinePorts
+	Vendor     string `json:"vendor"`               // template family: yealink, poly, grandstream, audiocodes, generic
+	MaxLines   int    `json:"maxLines"`             // the model's numberOfLinePorts
 }
