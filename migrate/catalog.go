@@ -1,8 +1,10 @@
 package migrate
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -239,4 +241,100 @@ func ReadCatalog(dir string) (*WebexCatalog, error) {
 		return nil, fmt.Errorf("reading catalog: %s: %w", path, err)
 	}
 	return NewWebexCatalog(c.Devices), nil
+}
+
+// ModelReport is the org's catalog and how each inventory make/model maps
+// to it (`cutover models`).
+type ModelReport struct {
+	Catalog  *WebexCatalog
+	Mappings []ModelMapping
+}
+
+// ModelMapping is one distinct make, model and webex_model of an inventory.
+type ModelMapping struct {
+	Make, Model, Override string
+	// Pos is the model cell of the first row naming it.
+	Pos     inventory.Pos
+	Devices int
+	Match   ModelMatch
+}
+
+// MapModels reads the org's supported devices with api (or, when api is
+// nil, the catalog a plan cached in dir) and maps every distinct make/model
+// of devs to it, as MakePlan does.
+func MapModels(ctx context.Context, api API, dir string, devs []inventory.Device) (*ModelReport, error) {
+	var cat *WebexCatalog
+	if api == nil {
+		c, err := ReadCatalog(dir)
+		if err != nil {
+			return nil, err
+		}
+		cat = c
+	} else {
+		sup, err := api.SupportedDevices(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("mapping models: listing supported devices: %w", err)
+		}
+		cat = NewWebexCatalog(sup)
+	}
+	p := &planner{catalog: cat, opts: PlanOptions{Catalog: defaultCatalog()}}
+	r := &ModelReport{Catalog: cat}
+	index := map[[3]string]int{}
+	for i := range devs {
+		d := &devs[i]
+		k := [3]string{normModel(d.Make), normModel(d.Model), strings.ToLower(strings.TrimSpace(d.WebexModel))}
+		if j, ok := index[k]; ok {
+			r.Mappings[j].Devices++
+			continue
+		}
+		m, _ := p.webexModel(d)
+		pos := d.ModelCell
+		if pos.Row == 0 {
+			pos = d.Pos
+		}
+		index[k] = len(r.Mappings)
+		r.Mappings = append(r.Mappings, ModelMapping{Make: d.Make, Model: d.Model, Override: d.WebexModel, Pos: pos, Devices: 1, Match: m})
+	}
+	return r, nil
+}
+
+// Unmatched counts the mappings that found no Webex model.
+func (r *ModelReport) Unmatched() int {
+	n := 0
+	for _, m := range r.Mappings {
+		if !m.Match.Found {
+			n++
+		}
+	}
+	return n
+}
+
+// WriteTable prints the catalog, then each mapping (with the closest
+// entries of an unmatched one).
+func (r *ModelReport) WriteTable(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-40s %-32s %-12s %-12s %-9s %5s %s\n", "MODEL", "DISPLAY NAME", "TYPE", "MANUFACTURER", "MANAGED", "PORTS", "FOR")
+	for _, d := range r.Catalog.Devices {
+		fmt.Fprintf(&b, "%-40s %-32s %-12s %-12s %-9s %5d %s\n", d.Model, d.DisplayName, d.Type, d.Manufacturer, d.ManagedBy,
+			d.NumberOfLinePorts, strings.Join(d.SupportedFor, ","))
+	}
+	if len(r.Mappings) > 0 {
+		fmt.Fprintf(&b, "\n%-32s %7s  %s\n", "INVENTORY MODEL", "DEVICES", "WEBEX MODEL")
+		for _, m := range r.Mappings {
+			name := m.Make + " " + m.Model
+			if m.Override != "" {
+				name += " [webex_model " + m.Override + "]"
+			}
+			switch mm := m.Match; {
+			case mm.Found:
+				fmt.Fprintf(&b, "%-32s %7d  %s\n", name, m.Devices, mm.Device.Model)
+			case len(mm.Ambiguous) > 0:
+				fmt.Fprintf(&b, "%-32s %7d  ambiguous (%s): %s; name one in the webex_model column\n", name, m.Devices, m.Pos, names(mm.Ambiguous))
+			default:
+				fmt.Fprintf(&b, "%-32s %7d  no match (%s); closest: %s; name one in the webex_model column\n", name, m.Devices, m.Pos, names(mm.Closest))
+			}
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }

@@ -14,7 +14,7 @@ func newEmulateWebexCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "webex",
 		Usage:     "run the Webex REST emulator (stateful, enforces the documented rules, fault injection)",
-		UsageText: "cutover emulate webex [--listen ADDR] [--token T | --token-file F] [--seed FILE] [--inventory FILE] [--faults SPEC] [--tls-cert F --tls-key F]",
+		UsageText: "cutover emulate webex [--listen ADDR] [--token T | --token-file F] [--read-token T] [--seed FILE] [--inventory FILE] [--faults SPEC] [--tls-cert F --tls-key F]",
 		Description: "Serves the Webex calls cutover makes under /v1 (people, workspaces, locations, supported devices,\n" +
 			"validateMacs, devices, telephony device settings and members, apply changes, password generation,\n" +
 			"tokens) with a read-only admin view at /_emulator/state and /_emulator/requests.\n" +
@@ -26,6 +26,7 @@ func newEmulateWebexCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:8443", Usage: "listen `ADDR` (host:port; port 0 picks one)"},
 			&cli.StringFlag{Name: "token", Usage: "full-admin `TOKEN` clients will send (default: generated)"},
+			&cli.StringFlag{Name: "read-token", Usage: "also accept `TOKEN` with the read-only scopes (plan works, migrate is refused)"},
 			&cli.StringFlag{Name: "token-file", Usage: "`FILE` to write a generated token to, mode 0600 (default: a new temporary file)"},
 			&cli.StringFlag{Name: "seed", Usage: "JSON seed `FILE` (default: a small built-in org)"},
 			&cli.StringFlag{Name: "inventory", Usage: "inventory `FILE` (.xlsx or .csv) whose owners and locations are seeded"},
@@ -51,6 +52,7 @@ func newEmulateWebexCommand() *cli.Command {
 				Listen:        c.String("listen"),
 				Token:         c.String("token"),
 				TokenFile:     c.String("token-file"),
+				ReadToken:     c.String("read-token"),
 				SeedFile:      c.String("seed"),
 				InventoryFile: c.String("inventory"),
 				Faults:        c.String("faults"),

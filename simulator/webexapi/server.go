@@ -276,6 +276,15 @@ func (s *Server) SetAdminToken(tok string) {
 	s.tokens[tok] = &accessToken{scopes: scopeSet(append(AdminScopes(), ScopeApplicationsToken)), issued: now, expires: now.Add(s.accessTTL)}
 }
 
+// SetToken makes tok an access token carrying exactly scopes (for
+// `--read-token T`: a read-only admin, as a planner's token may be).
+func (s *Server) SetToken(tok string, scopes ...string) {
+	s.authMu.Lock()
+	defer s.authMu.Unlock()
+	now := s.now()
+	s.tokens[tok] = &accessToken{scopes: scopeSet(scopes), issued: now, expires: now.Add(s.accessTTL)}
+}
+
 // IssueToken returns a new access token for the org carrying exactly scopes.
 func (s *Server) IssueToken(scopes ...string) string {
 	s.authMu.Lock()
