@@ -89,8 +89,9 @@ func specDevices() []inventory.Device {
 	}
 }
 
-// runSpecFlow plans, migrates, re-runs (adopt) and rolls back devs with c.
-func runSpecFlow(t *testing.T, c *webex.Client, devs []inventory.Device) {
+// runSpecFlow plans, migrates, re-runs (adopt) and rolls back devs with c;
+// after the migration, emu holds each device exactly once.
+func runSpecFlow(t *testing.T, emu *webexapi.Server, c *webex.Client, devs []inventory.Device) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
@@ -104,6 +105,15 @@ func runSpecFlow(t *testing.T, c *webex.Client, devs []inventory.Device) {
 			var sum bytes.Buffer
 			_ = plan.WriteSummary(&sum)
 			t.Fatalf("round %d: %d of %d done\n%s", round, res.Done, len(devs), sum.String())
+		}
+	}
+	seen := map[string]int{}
+	for _, d := range emu.Snapshot().Devices {
+		seen[d.MAC]++
+	}
+	for _, d := range devs {
+		if seen[d.MAC] != 1 {
+			t.Errorf("%s: %d devices in Webex after migrate, want 1", d.MAC, seen[d.MAC])
 		}
 	}
 	if _, err := migrate.Rollback(ctx, c, dir, migrate.RollbackOptions{}); err != nil {
@@ -153,7 +163,7 @@ func TestSpecContract(t *testing.T) {
 			devs := specDevices()
 			emu, base, v := specEmulator(t, devs, webexapi.WithFaults(f), webexapi.WithRandSeed(13))
 			all = append(all, v)
-			runSpecFlow(t, specClient(t, base, v, emu.AdminToken()), devs)
+			runSpecFlow(t, emu, specClient(t, base, v, emu.AdminToken()), devs)
 			v.check(t)
 		})
 	}
@@ -231,5 +241,36 @@ func TestSpecContractFails(t *testing.T) {
 			}
 			t.Log(fmt.Sprint(vs[0]))
 		})
+	}
+}
+
+// Webex answers some creates 200 with an empty body: the client finds the
+// device by MAC and owner, and never creates it again.
+func TestCreateEmptyBodyResolvedByMAC(t *testing.T) {
+	emu, base := newEmulator(t, webexapi.WithFaults(webexapi.Faults{CreateEmptyBody: 1}))
+	c, err := webex.New(base, webex.StaticToken(emu.AdminToken()), webex.WithRate(rate.Inf, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	people, err := c.FindPeopleByEmail(t.Context(), defaultEmail)
+	if err != nil || len(people) != 1 {
+		t.Fatalf("people %v %v", people, err)
+	}
+	dev, err := c.CreateDevice(t.Context(), webex.CreateDeviceRequest{MAC: "0004F2A1B2C3", Model: "Yealink T57W Partner Managed",
+		PersonID: people[0].ID, Password: "Gr8!secret-x"})
+	if err != nil || dev.ID == "" || dev.MAC != "0004F2A1B2C3" {
+		t.Fatalf("create = %+v, %v", dev, err)
+	}
+	creates, empty := 0, 0
+	for _, r := range emu.Requests() {
+		if r.Route == "POST /v1/devices" {
+			creates++
+			if r.Fault == "create-empty-body" {
+				empty++
+			}
+		}
+	}
+	if creates != 1 || empty != 1 {
+		t.Errorf("%d creates (%d answered without a body), want 1 and 1", creates, empty)
 	}
 }

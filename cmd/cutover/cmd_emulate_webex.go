@@ -21,7 +21,7 @@ func newEmulateWebexCommand() *cli.Command {
 			"--seed loads an org from JSON (see simulator/webexapi/testdata/seed.json); --inventory adds every\n" +
 			"owner, line owner and location the inventory names. Without --token a full-admin token is generated\n" +
 			"and written to --token-file (0600), never printed.\n" +
-			"--faults: rate=50,burst=10,error=0.3,latency=5ms-200ms,drop=0.05,commit-then-fail=0.1,token-ttl=30s\n\n" +
+			"--faults: rate=50,burst=10,error=0.3,latency=5ms-200ms,drop=0.05,commit-then-fail=0.1,create-empty-body=0.1,token-ttl=30s\n\n" +
 			"Example:\n   cutover emulate webex --listen 127.0.0.1:8443 --token lab-admin --inventory fixtures/inventory.xlsx --faults rate=50,error=0.05",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:8443", Usage: "listen `ADDR` (host:port; port 0 picks one)"},

@@ -258,8 +258,13 @@ func TestValidateMACs(t *testing.T) {
 			t.Errorf("macStatus[%d] = %+v, want %s", i, st, want[i])
 		}
 	}
-	if v.MACStatus[0].ErrorCode != 5675 {
-		t.Errorf("unavailable errorCode = %d, want 5675", v.MACStatus[0].ErrorCode)
+	// Webex's codes and message form: 5675 in use, 5676 duplicated in the
+	// list (the first copy stays AVAILABLE), 25220 invalid.
+	for i, code := range []int{5675, 0, 5676, 25220} {
+		st := v.MACStatus[i]
+		if st.ErrorCode != code || (code != 0 && !strings.HasPrefix(st.Message, fmt.Sprintf("[Error %d] ", code))) {
+			t.Errorf("macStatus[%d] = %+v, want errorCode %d", i, st, code)
+		}
 	}
 	r = h.call("POST", "/v1/telephony/config/devices/actions/validateMacs/invoke", webex.ValidateMACsRequest{MACs: []string{"0004F2000009"}})
 	r.decode(t, &v)

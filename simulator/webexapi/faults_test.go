@@ -24,6 +24,7 @@ func TestParseFaults(t *testing.T) {
 		}},
 		{" rate = 2.5 , burst=4 ", Faults{Rate: 2.5, Burst: 4}},
 		{"latency=20ms", Faults{LatencyMin: 20 * time.Millisecond, LatencyMax: 20 * time.Millisecond}},
+		{"create-empty-body=0.5", Faults{CreateEmptyBody: 0.5}},
 	}
 	for _, tc := range good {
 		got, err := ParseFaults(tc.spec)
