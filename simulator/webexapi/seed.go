@@ -23,7 +23,7 @@ import (
 //	                  "extension": "1001", "phoneNumber": "+14085550101", "location": "Headquarters"}],
 //	  "workspaces": [{"name": "Lobby", "location": "Headquarters", "extension": "1901"}],
 //	  "models":     [ ...webex.SupportedDevice objects; empty means DefaultModels()... ],
-//	  "devices":    [{"mac": "0004F2A1B2C3", "model": "Yealink T57W", "owner": "ada@acme.example",
+//	  "devices":    [{"mac": "0004F2A1B2C3", "model": "Yealink T57W Partner Managed", "owner": "ada@acme.example",
 //	                  "ownerType": "person", "password": "..."}]
 //	}
 //
