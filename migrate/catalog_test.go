@@ -93,7 +93,8 @@ func TestPlanWorkspaceEligibility(t *testing.T) {
 	dev := func(ws string) inventory.Device {
 		return inventory.Device{Pos: inventory.Pos{File: "inv.csv", Row: 2}, MAC: "805EC0000001", Type: inventory.Phone,
 			Make: "Yealink", Model: "T54W", Owner: ws, OwnerType: inventory.Workspace, Location: "Headquarters",
-			Lines: []inventory.Line{{Port: 1, Owner: ws, OwnerType: inventory.Workspace}}}
+			OwnerCell: inventory.Pos{File: "inv.csv", Row: 2, Column: "E", Header: "owner"},
+			Lines:     []inventory.Line{{Port: 1, Owner: ws, OwnerType: inventory.Workspace}}}
 	}
 	for _, tc := range []struct {
 		calling, supports, want string
@@ -118,7 +119,7 @@ func TestPlanWorkspaceEligibility(t *testing.T) {
 			}
 			continue
 		}
-		if pd.Action != ActionInvalid || !strings.Contains(pd.Reason, tc.want) || pd.Pos.Row != 2 {
+		if pd.Action != ActionInvalid || !strings.Contains(pd.Reason, tc.want) || pd.Pos.String() != "inv.csv::2:E" {
 			t.Errorf("%s/%s: %s %s: %s", tc.calling, tc.supports, pd.Action, pd.Pos, pd.Reason)
 		}
 	}

@@ -440,6 +440,9 @@ func (p *planner) resolve(ctx context.Context, d *inventory.Device) (PlannedDevi
 		return pd, nil
 	}
 	if why := o.takesPhones(); why != "" {
+		if d.OwnerCell.Row > 0 {
+			pd.Pos = d.OwnerCell
+		}
 		pd.invalid("owner %s: %s", d.Owner, why)
 		return pd, nil
 	}

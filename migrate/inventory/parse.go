@@ -436,7 +436,7 @@ func (p *parser) deviceRow(row int, cells []string) {
 	// owner
 	owner, ownerPos, _ := p.get(cells, row, keyOwner)
 	ot, otPos, _ := p.get(cells, row, keyOwnerType)
-	dev.Owner, dev.OwnerType = owner, Person
+	dev.Owner, dev.OwnerType, dev.OwnerCell = owner, Person, ownerPos
 	switch OwnerType(strings.ToLower(ot)) {
 	case "", Person:
 	case Workspace:

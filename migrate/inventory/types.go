@@ -69,6 +69,9 @@ type Device struct {
 	// ModelCell locates the cell that names the model (webex_model when
 	// given, else model), for plan-time errors about it.
 	ModelCell Pos `json:"-"`
+	// OwnerCell locates the owner cell, for plan-time errors about the owner
+	// (a workspace that cannot take phones).
+	OwnerCell Pos `json:"-"`
 	// SIPUser and Domain are read from lab inventories (certify --inventory).
 	SIPUser string `json:"sipUser,omitempty"`
 	Domain  string `json:"domain,omitempty"`
