@@ -108,7 +108,7 @@ func checkProvisioned(t *testing.T, org *testOrg, dir string, devs []inventory.D
 	if err != nil {
 		t.Fatal(err)
 	}
-	cat := inventory.DefaultCatalog()
+	cat := NewWebexCatalog(webexapi.DefaultModels())
 	bad := 0
 	for _, dev := range devs {
 		got := byMAC[dev.MAC]
@@ -118,8 +118,8 @@ func checkProvisioned(t *testing.T, org *testOrg, dir string, devs []inventory.D
 			continue
 		}
 		d := got[0]
-		m, _ := cat.Lookup(dev.Make, dev.Model)
-		if d.Model != m.WebexModel || d.OwnerName == "" {
+		m := cat.Match(dev.Make, dev.Model, dev.WebexModel)
+		if !m.Found || d.Model != m.Device.Model || d.OwnerName == "" {
 			t.Errorf("%s: model %q owner %q", dev.MAC, d.Model, d.OwnerName)
 		}
 		if len(d.Members) != len(dev.Lines) {

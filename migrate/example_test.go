@@ -44,5 +44,5 @@ func ExampleMigrate() {
 	// Output:
 	// plan map[create:1]: 1 done, 1 created now
 	// plan map[adopt:1]: 1 done, 0 created now
-	// Yealink T57W sip.cutover.test 1 line
+	// Yealink T57W Partner Managed sip.cutover.test 1 line
 }

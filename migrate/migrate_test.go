@@ -146,8 +146,8 @@ func TestPlanHalfDoneOrg(t *testing.T) {
 	if update.MAC == "" || conflict.MAC == "" {
 		t.Fatal("generator changed: no device to update or conflict with")
 	}
-	cat := inventory.DefaultCatalog()
-	wm := func(d inventory.Device) string { m, _ := cat.Lookup(d.Make, d.Model); return m.WebexModel }
+	cat := NewWebexCatalog(webexapi.DefaultModels())
+	wm := func(d inventory.Device) string { return cat.Match(d.Make, d.Model, "").Device.Model }
 	invalid := inventory.Device{MAC: "0004F2FFFFFF", Type: inventory.Phone, Make: "Acme", Model: "Brick",
 		Owner: "user00001@acme.example", OwnerType: inventory.Person,
 		Lines: []inventory.Line{{Port: 1, Owner: "user00001@acme.example"}}}

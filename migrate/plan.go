@@ -26,6 +26,9 @@ type Plan struct {
 	OrgID     string          `json:"orgId,omitempty"`
 	Devices   []PlannedDevice `json:"devices"`
 	Summary   map[Action]int  `json:"summary"`
+	// Catalog is the org's supported-devices list the plan matched models
+	// against; WritePlan caches it as catalog.json beside plan.json.
+	Catalog *WebexCatalog `json:"-"`
 }
 
 // PlannedDevice is one device of a Plan.

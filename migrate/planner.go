@@ -22,8 +22,10 @@ import (
 // PlanFile is the plan's name inside a run directory.
 const PlanFile = "plan.json"
 
-// Catalog maps an inventory make and model to the Webex model it is
-// provisioned as; *inventory.Catalog satisfies it.
+// Catalog maps an inventory make and model to cutover's knowledge of it
+// (template family, line limit, an optional pinned Webex model);
+// *inventory.Catalog satisfies it. The Webex model itself comes from the
+// org's live supported-devices list (WebexCatalog).
 type Catalog interface {
 	Lookup(make, model string) (inventory.Model, bool)
 }
@@ -52,11 +54,14 @@ type PlanOptions struct {
 
 // MakePlan resolves every device of devs against Webex without changing anything
 // and decides an Action for each: owners (people by e-mail, workspaces by
-// name), line owners and locations are looked up once each; make/model is
-// mapped through the catalog to a partner-managed model of S1 whose
-// numberOfLinePorts holds the device's lines; MACs are validated (M1) and
-// every MAC in use is looked up (D2) to tell adopt and update (same owner and
-// model) from conflict.
+// name), line owners and locations are looked up once each; make/model (or
+// the webex_model column) is matched against the org's supported devices
+// (S1, see WebexCatalog), whose entry must serve the owner type, onboard by
+// MAC and hold the device's lines; workspaces must have Webex Calling and
+// take phones; MACs are validated (M1; with a read-only token, which M1
+// refuses, each MAC is looked up with D2 instead) and every MAC in use is
+// looked up (D2) to tell adopt and update (same owner and model) from
+// conflict.
 //
 // A lookup that fails for one device makes that device invalid with the
 // reason; MakePlan returns an error only when the context ends or an error is
@@ -125,7 +130,7 @@ type planner struct {
 	opts PlanOptions
 	log  *slog.Logger
 
-	models    map[string]webex.SupportedDevice
+	catalog   *WebexCatalog
 	people    memo[*webex.Person]
 	spaces    memo[*webex.Workspace]
 	locations memo[*webex.Location]
@@ -137,6 +142,24 @@ type owner struct {
 	locationID string
 	extension  string
 	memberType string
+	// workspace only: calling type and the devices it takes.
+	calling, supports string
+}
+
+// takesPhones says why a device cannot be created for o, or "": Webex puts
+// phones only into workspaces with Webex Calling whose supportedDevices is
+// phones (collaborationDevices, Webex's default, refuses them).
+func (o owner) takesPhones() string {
+	if o.memberType != webex.MemberPlace {
+		return ""
+	}
+	if o.calling != webex.CallingWebex {
+		return fmt.Sprintf("workspace has calling type %q; phones need %q", o.calling, webex.CallingWebex)
+	}
+	if o.supports != webex.WorkspaceTakesPhones {
+		return fmt.Sprintf("workspace supports %q; phones need supportedDevices %q", o.supports, webex.WorkspaceTakesPhones)
+	}
+	return ""
 }
 
 func (p *planner) plan(ctx context.Context, devs []inventory.Device) (*Plan, error) {
@@ -157,10 +180,7 @@ func (p *planner) plan(ctx context.Context, devs []inventory.Device) (*Plan, err
 		if err != nil {
 			return fmt.Errorf("planning: listing supported devices: %w", err)
 		}
-		p.models = make(map[string]webex.SupportedDevice, len(sup))
-		for _, m := range sup {
-			p.models[m.Model] = m
-		}
+		p.catalog = NewWebexCatalog(sup)
 		p.warm(pctx, devs)
 		return nil
 	})
@@ -171,7 +191,7 @@ func (p *planner) plan(ctx context.Context, devs []inventory.Device) (*Plan, err
 	}
 	plan := &Plan{
 		Created: p.opts.Now().UTC(), Inventory: p.opts.Source, OrgID: p.opts.OrgID,
-		Devices: make([]PlannedDevice, len(devs)), Summary: map[Action]int{},
+		Devices: make([]PlannedDevice, len(devs)), Summary: map[Action]int{}, Catalog: p.catalog,
 	}
 	// Resolve owners, lines, locations and models.
 	g, gctx := errgroup.WithContext(ctx)
@@ -190,6 +210,14 @@ func (p *planner) plan(ctx context.Context, devs []inventory.Device) (*Plan, err
 	}
 	state := map[string]webex.MACStatus{}
 	failed := map[string]error{}
+	for i := range vs {
+		if v := &vs[i]; errors.Is(v.err, webex.ErrForbidden) {
+			// validateMacs needs spark-admin:telephony_config_write even
+			// though it changes nothing: a read-only token (plan) looks the
+			// MACs up instead.
+			v.st, v.err = p.lookupMACs(ctx, v.macs)
+		}
+	}
 	for _, v := range vs {
 		if v.err != nil {
 			if fatal(ctx, v.err) {
@@ -270,6 +298,37 @@ func (p *planner) validate(ctx context.Context, devs []inventory.Device) []valid
 	return out
 }
 
+// lookupMACs stands in for M1 when the token may not call it: each MAC is
+// looked up with D2 (spark-admin:devices_read); a MAC found is reported
+// UNAVAILABLE (in use; existing then tells adopt from conflict), one not
+// found AVAILABLE. A MAC held in another org is invisible to D2, so such a
+// device shows as create and its create fails at migrate time (with M1's
+// scope, the plan reports it as a conflict).
+func (p *planner) lookupMACs(ctx context.Context, macs []string) ([]webex.MACStatus, error) {
+	out := make([]webex.MACStatus, len(macs))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(p.opts.Jobs)
+	for i, mac := range macs {
+		g.Go(func() error {
+			found, err := p.api.ListDevices(gctx, webex.DeviceQuery{MAC: mac})
+			if err != nil {
+				return fmt.Errorf("looking up MAC %s (validateMacs was forbidden): %w", mac, err)
+			}
+			out[i] = webex.MACStatus{MAC: mac, State: webex.MACAvailable}
+			for _, d := range found {
+				if NormalizeMAC(d.MAC) == NormalizeMAC(mac) {
+					out[i].State, out[i].Message = webex.MACUnavailable, "in use (found by MAC lookup)"
+				}
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // warm looks up, through the caches resolve reads, the workspaces and
 // locations named by the devices whose model can be planned, so that they
 // are fetched while the people are listed. It reports nothing: resolve
@@ -278,11 +337,7 @@ func (p *planner) warm(ctx context.Context, devs []inventory.Device) {
 	spaces, locs := map[string]string{}, map[string]string{}
 	for i := range devs {
 		d := &devs[i]
-		m, ok := p.opts.Catalog.Lookup(d.Make, d.Model)
-		if !ok {
-			continue
-		}
-		if sd, ok := p.models[m.WebexModel]; !ok || sd.ManagedBy != "PARTNER" {
+		if _, ok := p.webexModel(d); !ok {
 			continue
 		}
 		if d.OwnerType == inventory.Workspace {
@@ -337,14 +392,29 @@ func (p *planner) resolve(ctx context.Context, d *inventory.Device) (PlannedDevi
 		pd.invalid("model %s %s: not in the model catalog", d.Make, d.Model)
 		return pd, nil
 	}
-	pd.WebexModel, pd.Vendor = m.WebexModel, m.Vendor
-	sd, ok := p.models[m.WebexModel]
-	switch {
-	case !ok:
-		pd.invalid("model %s: not among Webex supported devices", m.WebexModel)
+	pd.Vendor = m.Vendor
+	match, _ := p.webexModel(d)
+	if !match.Found {
+		// The error points at the cell that named the model.
+		if d.ModelCell.Row > 0 {
+			pd.Pos = d.ModelCell
+		}
+		switch {
+		case len(match.Ambiguous) > 0:
+			pd.invalid("model %s %s matches several Webex models: %s; name one in the webex_model column",
+				d.Make, d.Model, names(match.Ambiguous))
+		case d.WebexModel != "":
+			pd.invalid("webex_model %q is not in the org's supported devices (closest: %s)", d.WebexModel, names(match.Closest))
+		default:
+			pd.invalid("model %s %s matches no Webex model in the org's supported devices (closest: %s); name one in the webex_model column",
+				d.Make, d.Model, names(match.Closest))
+		}
 		return pd, nil
-	case sd.ManagedBy != "PARTNER":
-		pd.invalid("model %s: managed by %s in Webex, not PARTNER", m.WebexModel, sd.ManagedBy)
+	}
+	sd := match.Device
+	pd.WebexModel = sd.Model
+	if why := eligible(sd, d.OwnerType); why != "" {
+		pd.invalid("%s", why)
 		return pd, nil
 	}
 	lines := max(len(d.Lines), 1)
@@ -369,6 +439,13 @@ func (p *planner) resolve(ctx context.Context, d *inventory.Device) (PlannedDevi
 		pd.invalid("owner %s: %v", d.Owner, err)
 		return pd, nil
 	}
+	if why := o.takesPhones(); why != "" {
+		if d.OwnerCell.Row > 0 {
+			pd.Pos = d.OwnerCell
+		}
+		pd.invalid("owner %s: %s", d.Owner, why)
+		return pd, nil
+	}
 	pd.OwnerID, pd.OwnerExtension = o.id, o.extension
 	pd.LocationID = o.locationID
 	if d.Location != "" {
@@ -391,7 +468,11 @@ func (p *planner) resolve(ctx context.Context, d *inventory.Device) (PlannedDevi
 	// every further appearance or port as the inventory orders it.
 	members := make([]webex.MemberPut, 0, lines)
 	if len(d.Lines) == 0 {
-		members = append(members, webex.MemberPut{Port: 1, ID: o.id, PrimaryOwner: true, LineType: webex.LinePrimary, LineWeight: 1, AllowCallDeclineEnabled: true})
+		mp := webex.MemberPut{Port: 1, ID: o.id, PrimaryOwner: true, LineType: webex.LinePrimary, LineWeight: 1, AllowCallDeclineEnabled: true}
+		if sd.Type == "ATA" {
+			mp.T38FaxCompressionEnabled = new(false)
+		}
+		members = append(members, mp)
 	}
 	for i, l := range d.Lines {
 		lo := o
@@ -411,6 +492,11 @@ func (p *planner) resolve(ctx context.Context, d *inventory.Device) (PlannedDevi
 		}
 		// Call decline stays allowed, as Webex sets it for a new device's owner.
 		mp := webex.MemberPut{Port: port, ID: lo.id, PrimaryOwner: i == 0, LineType: webex.LinePrimary, LineWeight: 1, AllowCallDeclineEnabled: true}
+		if sd.Type == "ATA" {
+			// Gateway ports carry the T.38 flag (the spec: ATA devices
+			// only); off, so the owner's own fax setting applies.
+			mp.T38FaxCompressionEnabled = new(false)
+		}
 		if l.Shared {
 			mp.LineType = webex.LineShared
 		}
@@ -421,6 +507,20 @@ func (p *planner) resolve(ctx context.Context, d *inventory.Device) (PlannedDevi
 	}
 	pd.Members = members
 	return pd, nil
+}
+
+// webexModel matches d to the org's catalog: the webex_model column, else
+// a model pinned by cutover's catalog, else make and model by name. ok is
+// whether it matched.
+func (p *planner) webexModel(d *inventory.Device) (ModelMatch, bool) {
+	override := d.WebexModel
+	if override == "" {
+		if m, ok := p.opts.Catalog.Lookup(d.Make, d.Model); ok {
+			override = m.WebexModel
+		}
+	}
+	mm := p.catalog.Match(d.Make, d.Model, override)
+	return mm, mm.Found
 }
 
 func sameOwner(a, b string) bool {
@@ -553,7 +653,11 @@ func (p *planner) owner(ctx context.Context, name string, typ inventory.OwnerTyp
 		if err != nil {
 			return owner{}, err
 		}
-		return owner{id: w.ID, locationID: w.LocationID, memberType: webex.MemberPlace}, nil
+		o := owner{id: w.ID, locationID: w.LocationID, memberType: webex.MemberPlace, supports: w.SupportedDevices}
+		if w.Calling != nil {
+			o.calling = w.Calling.Type
+		}
+		return o, nil
 	}
 	pe, err := p.people.get(ctx, strings.ToLower(name), func(ctx context.Context) (*webex.Person, error) {
 		items, err := p.api.FindPeopleByEmail(ctx, name)
@@ -716,6 +820,9 @@ func WritePlan(dir string, p *Plan) error {
 	}
 	if err := writeFileAtomic(filepath.Join(dir, PlanFile), append(b, '\n'), 0o644); err != nil {
 		return fmt.Errorf("writing plan: %w", err)
+	}
+	if p.Catalog != nil {
+		return WriteCatalog(dir, p.Catalog)
 	}
 	return nil
 }

@@ -33,7 +33,7 @@ func BenchmarkClientCall(b *testing.B) {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
-	d, err := c.CreateDevice(ctx, webex.CreateDeviceRequest{MAC: "0004F2BE0001", Model: "Yealink T57W",
+	d, err := c.CreateDevice(ctx, webex.CreateDeviceRequest{MAC: "0004F2BE0001", Model: "Yealink T57W Partner Managed",
 		PersonID: mustPerson(b, c, defaultEmail), Password: "Bench!mark9x"})
 	if err != nil {
 		b.Fatal(err)

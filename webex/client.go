@@ -137,6 +137,8 @@ type request struct {
 	next   string     // absolute URL of a next page, used as given
 	body   any        // JSON-encoded when non-nil
 	out    any        // JSON-decoded from a 200 answer when non-nil
+	// emptyOK accepts a 200 answer without a body (out stays zero).
+	emptyOK bool
 	// secrets sent in the body, masked in any error text.
 	secrets []string
 	// unsafe marks a non-idempotent call that the transport must not replay
@@ -186,7 +188,7 @@ func (c *Client) do(ctx context.Context, r request) (http.Header, error) {
 		return nil, ae
 	}
 	if r.out != nil && resp.StatusCode != http.StatusNoContent {
-		if err := json.NewDecoder(resp.Body).Decode(r.out); err != nil {
+		if err := json.NewDecoder(resp.Body).Decode(r.out); err != nil && !(r.emptyOK && errors.Is(err, io.EOF)) {
 			return nil, fmt.Errorf("%s %s: decoding response: %w", r.method, display, err)
 		}
 	}

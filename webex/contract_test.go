@@ -345,7 +345,7 @@ func newEmulator(t testing.TB, opts ...webexapi.Option) (*webexapi.Server, strin
 var defaultEmail = strings.ToLower("ada.lovelace@acme.example")
 
 func emulatorConfig() contractConfig {
-	return contractConfig{Email: defaultEmail, Workspace: "Lobby", Writes: true, Strict: true, Model: "Yealink T57W",
+	return contractConfig{Email: defaultEmail, Workspace: "Lobby", Writes: true, Strict: true, Model: "Yealink T57W Partner Managed",
 		Opts: []webex.Option{webex.WithBackoff(5*time.Millisecond, 50*time.Millisecond), webex.WithRate(500, 50)}}
 }
 
@@ -445,7 +445,7 @@ func TestEmulatorAuthErrors(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = c.CreateDevice(ctx, webex.CreateDeviceRequest{MAC: "0004F2AAAA01", Model: "Yealink T57W", PersonID: "x", Password: "Xy7!kLm9#qRt"})
+			_, err = c.CreateDevice(ctx, webex.CreateDeviceRequest{MAC: "0004F2AAAA01", Model: "Yealink T57W Partner Managed", PersonID: "x", Password: "Xy7!kLm9#qRt"})
 			if !errors.Is(err, tc.sentinel) || !webex.IsFatal(err) {
 				t.Fatalf("err %v, want fatal %v", err, tc.sentinel)
 			}

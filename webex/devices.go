@@ -20,6 +20,10 @@ import (
 // budget. A "MAC in use" answer (409, or 400 with error 5675) after an unknown
 // outcome is resolved the same way. A MAC held by another owner stays an
 // *APIError matching ErrConflict and ErrMACInUse.
+//
+// Webex answers some creates 200 with an empty body (wxc_sdk, wxcadm): the
+// device exists but its id is unknown, so it is looked up by MAC and owner,
+// never created again.
 func (c *Client) CreateDevice(ctx context.Context, req CreateDeviceRequest) (*Device, error) {
 	owner := "person/" + req.PersonID
 	if req.PersonID == "" {
@@ -37,7 +41,18 @@ func (c *Client) CreateDevice(ctx context.Context, req CreateDeviceRequest) (*De
 	for {
 		var dev Device
 		_, err := c.do(ctx, request{method: http.MethodPost, path: "/devices", body: req, out: &dev,
-			secrets: []string{req.Password}, unsafe: true})
+			secrets: []string{req.Password}, unsafe: true, emptyOK: true})
+		if err == nil && dev.ID == "" {
+			found, lerr := c.findCreated(ctx, req)
+			switch {
+			case lerr != nil:
+				return nil, fmt.Errorf("POST /devices: answered without a device; looking the MAC up: %w", lerr)
+			case found == nil:
+				return nil, fmt.Errorf("POST /devices: answered without a device, and no device with MAC %s and this owner exists", normMAC(req.MAC))
+			}
+			c.stats.recovered.Add(1)
+			return found, nil
+		}
 		if err == nil {
 			return &dev, nil
 		}

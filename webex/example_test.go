@@ -41,7 +41,7 @@ func ExampleClient_CreateDevice() {
 	c, _ := webex.New(srv.URL+"/v1", webex.StaticToken(emu.AdminToken()))
 	people, _ := c.FindPeopleByEmail(ctx, "ada.lovelace@acme.example")
 
-	req := webex.CreateDeviceRequest{MAC: "00:04:f2:a1:b2:c3", Model: "Yealink T57W", PersonID: people[0].ID, Password: "Xy7!kLm9#qRt"}
+	req := webex.CreateDeviceRequest{MAC: "00:04:f2:a1:b2:c3", Model: "Yealink T57W Partner Managed", PersonID: people[0].ID, Password: "Xy7!kLm9#qRt"}
 	dev, err := c.CreateDevice(ctx, req)
 	if err != nil {
 		fmt.Println(err)
@@ -53,6 +53,6 @@ func ExampleClient_CreateDevice() {
 	err = fmt.Errorf("creating device %s: %w", req.MAC, err)
 	fmt.Println(errors.Is(err, webex.ErrMACInUse), webex.IsFatal(err))
 	// Output:
-	// created 0004F2A1B2C3 Yealink T57W
+	// created 0004F2A1B2C3 Yealink T57W Partner Managed
 	// true false
 }

@@ -24,7 +24,7 @@ func faultSeed(extra int) *webexapi.Seed {
 			Extension: fmt.Sprint(7000 + i), Location: "Headquarters",
 		})
 	}
-	seed.Devices = append(seed.Devices, webexapi.SeedDevice{MAC: takenMAC, Model: "Yealink T57W", Owner: defaultEmail, Password: "Pre!Seeded9x"})
+	seed.Devices = append(seed.Devices, webexapi.SeedDevice{MAC: takenMAC, Model: "Yealink T57W Partner Managed", Owner: defaultEmail, Password: "Pre!Seeded9x"})
 	return seed
 }
 
@@ -114,7 +114,7 @@ func TestThousandCallsUnderFaults(t *testing.T) {
 		other := ownerOf(i + 1)
 		s := []op{
 			{"create", nil, func(ctx context.Context) error {
-				d, err := c.CreateDevice(ctx, webex.CreateDeviceRequest{MAC: macOf(i), Model: "Yealink T57W", PersonID: owner.ID, Password: "Cut!" + letters(i) + "Q9z"})
+				d, err := c.CreateDevice(ctx, webex.CreateDeviceRequest{MAC: macOf(i), Model: "Yealink T57W Partner Managed", PersonID: owner.ID, Password: "Cut!" + letters(i) + "Q9z"})
 				if err == nil {
 					if d.MAC != macOf(i) || d.PersonID != owner.ID {
 						return fmt.Errorf("created %+v", d)
@@ -174,7 +174,7 @@ func TestThousandCallsUnderFaults(t *testing.T) {
 		{"location calling", nil, func(ctx context.Context) error { _, err := c.GetLocationCalling(ctx, locs[0].ID); return err }},
 		{"missing device", webex.ErrNotFound, func(ctx context.Context) error { _, err := c.GetDevice(ctx, "no-such-device"); return err }},
 		{"MAC of another owner", webex.ErrMACInUse, func(ctx context.Context) error {
-			_, err := c.CreateDevice(ctx, webex.CreateDeviceRequest{MAC: takenMAC, Model: "Yealink T57W", PersonID: owners[0].ID, Password: "Oth!erPw9x"})
+			_, err := c.CreateDevice(ctx, webex.CreateDeviceRequest{MAC: takenMAC, Model: "Yealink T57W Partner Managed", PersonID: owners[0].ID, Password: "Oth!erPw9x"})
 			return err
 		}},
 		{"weak password", webex.ErrInvalid, func(ctx context.Context) error { return c.SetSIPPassword(ctx, seeded[0].ID, "weak") }},

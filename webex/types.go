@@ -66,8 +66,18 @@ type Workspace struct {
 	DisplayName string            `json:"displayName"`
 	LocationID  string            `json:"locationId,omitempty"`
 	Calling     *WorkspaceCalling `json:"calling,omitempty"`
-	OrgID       string            `json:"orgId,omitempty"`
+	// SupportedDevices is "collaborationDevices" (Webex's default) or
+	// "phones"; only the latter take phones.
+	SupportedDevices string `json:"supportedDevices,omitempty"`
+	OrgID            string `json:"orgId,omitempty"`
 }
+
+// Workspace calling types and device kinds that take a phone.
+const (
+	CallingWebex          = "webexCalling"
+	WorkspaceTakesPhones  = "phones"
+	WorkspaceTakesCollabs = "collaborationDevices"
+)
 
 // WorkspaceCalling says how a workspace is calling-enabled ("webexCalling", "freeCalling", ...).
 type WorkspaceCalling struct {
@@ -90,22 +100,53 @@ type LocationCalling struct {
 
 // SupportedDevicesResponse is GET /telephony/config/supportedDevices (S1).
 type SupportedDevicesResponse struct {
-	Devices []SupportedDevice `json:"devices"`
+	Devices            []SupportedDevice `json:"devices"`
+	UpgradeChannelList []string          `json:"upgradeChannelList"`
 }
 
-// SupportedDevice is one model Webex Calling supports.
+// SupportedDevice is one model Webex Calling supports (the spec's
+// DeviceObject; the fields it requires are always sent).
 type SupportedDevice struct {
-	Model                        string   `json:"model"`
-	DisplayName                  string   `json:"displayName"`
-	Type                         string   `json:"type"`         // MPP, ATA, GENERIC_SIP, ...
-	Manufacturer                 string   `json:"manufacturer"` // CISCO, THIRD_PARTY
-	ManagedBy                    string   `json:"managedBy"`    // CISCO, CUSTOMER, PARTNER
-	SupportedFor                 []string `json:"supportedFor,omitempty"`
-	OnboardingMethod             []string `json:"onboardingMethod,omitempty"`
-	NumberOfLinePorts            int      `json:"numberOfLinePorts"`
-	SupportsApplyChangesEnabled  bool     `json:"supportsApplyChangesEnabled"`
-	CustomizableLineLabelEnabled bool     `json:"customizableLineLabelEnabled"`
+	Model             string   `json:"model"`
+	DisplayName       string   `json:"displayName"`
+	FamilyDisplayName string   `json:"familyDisplayName,omitempty"`
+	Type              string   `json:"type"`         // MPP, ATA, GENERIC_SIP, ESIM, DESK_PHONE
+	Manufacturer      string   `json:"manufacturer"` // CISCO, THIRD_PARTY
+	ManagedBy         string   `json:"managedBy"`    // CISCO, CUSTOMER (spec); PARTNER (wxc_sdk): depend on none
+	SupportedFor      []string `json:"supportedFor"` // PEOPLE, PLACE
+	OnboardingMethod  []string `json:"onboardingMethod"`
+	NumberOfLinePorts int      `json:"numberOfLinePorts"`
+
+	SupportsApplyChangesEnabled  bool `json:"supportsApplyChangesEnabled"`
+	CustomizableLineLabelEnabled bool `json:"customizableLineLabelEnabled"`
+	T38Enabled                   bool `json:"t38Enabled"`
+
+	AllowConfigureLayoutEnabled             bool `json:"allowConfigureLayoutEnabled"`
+	AllowConfigureLinesEnabled              bool `json:"allowConfigureLinesEnabled"`
+	AllowConfigurePhoneSettingsEnabled      bool `json:"allowConfigurePhoneSettingsEnabled"`
+	AllowConfigurePortsEnabled              bool `json:"allowConfigurePortsEnabled"`
+	AllowHotelingHostEnabled                bool `json:"allowHotelingHostEnabled"`
+	AdditionalPrimaryLineAppearancesEnabled bool `json:"additionalPrimaryLineAppearancesEnabled"`
+	BasicEmergencyNomadicEnabled            bool `json:"basicEmergencyNomadicEnabled"`
+	CallDeclinedEnabled                     bool `json:"callDeclinedEnabled"`
+	CustomizedBehaviorsEnabled              bool `json:"customizedBehaviorsEnabled"`
+	KEMSupportEnabled                       bool `json:"kemSupportEnabled"`
+	KEMLinesSupportEnabled                  bool `json:"kemLinesSupportEnabled"`
+	NumberOfLineKeyButtons                  int  `json:"numberOfLineKeyButtons"`
+	PortNumberSupportEnabled                bool `json:"portNumberSupportEnabled"`
+	SupportsHotlineEnabled                  bool `json:"supportsHotlineEnabled"`
+	SupportsLinePortReorderingEnabled       bool `json:"supportsLinePortReorderingEnabled"`
+	TouchScreenPhone                        bool `json:"touchScreenPhone"`
+	UpgradeChannelEnabled                   bool `json:"upgradeChannelEnabled"`
 }
+
+// Owner types of SupportedDevice.SupportedFor and onboarding methods of
+// SupportedDevice.OnboardingMethod.
+const (
+	SupportedForPeople = "PEOPLE"
+	SupportedForPlace  = "PLACE"
+	OnboardingMAC      = "MAC_ADDRESS"
+)
 
 // ValidateMACsRequest is the body of M1.
 type ValidateMACsRequest struct {
@@ -175,7 +216,7 @@ type TelephonyDevice struct {
 	Model                 string      `json:"model"`
 	Manufacturer          string      `json:"manufacturer"`
 	ManagedBy             string      `json:"managedBy"`
-	IP                    string      `json:"ip,omitempty"`
+	IP                    string      `json:"ip"` // required by the spec, empty until the device registers
 	Owner                 DeviceOwner `json:"owner"`
 	Proxy                 DeviceProxy `json:"proxy"`
 	UpgradeChannelEnabled bool        `json:"upgradeChannelEnabled"`
@@ -227,15 +268,17 @@ type Member struct {
 	LineWeight              int             `json:"lineWeight"`
 	LinePort                string          `json:"linePort"`
 	MemberType              string          `json:"memberType"`
-	FirstName               string          `json:"firstName,omitempty"`
-	LastName                string          `json:"lastName,omitempty"`
+	FirstName               string          `json:"firstName"`
+	LastName                string          `json:"lastName"`
 	Extension               string          `json:"extension,omitempty"`
 	PhoneNumber             string          `json:"phoneNumber,omitempty"`
 	HotlineEnabled          bool            `json:"hotlineEnabled"`
-	HotlineDestination      string          `json:"hotlineDestination,omitempty"`
+	HotlineDestination      string          `json:"hotlineDestination"`
 	AllowCallDeclineEnabled bool            `json:"allowCallDeclineEnabled"`
 	LineLabel               string          `json:"lineLabel,omitempty"`
 	Location                *MemberLocation `json:"location,omitempty"`
+	// T38FaxCompressionEnabled is reported for ATA/gateway ports only.
+	T38FaxCompressionEnabled *bool `json:"t38FaxCompressionEnabled,omitempty"`
 }
 
 // MemberLocation names a member's location.
@@ -257,9 +300,12 @@ type MemberPut struct {
 	LineType                string `json:"lineType"`
 	LineWeight              int    `json:"lineWeight"`
 	HotlineEnabled          bool   `json:"hotlineEnabled"`
-	HotlineDestination      string `json:"hotlineDestination,omitempty"`
+	HotlineDestination      string `json:"hotlineDestination"` // required by the spec, even empty
 	AllowCallDeclineEnabled bool   `json:"allowCallDeclineEnabled"`
 	LineLabel               string `json:"lineLabel,omitempty"`
+	// T38FaxCompressionEnabled is sent for the ports of ATA/gateway models
+	// only (the spec: "available only for ATA Devices").
+	T38FaxCompressionEnabled *bool `json:"t38FaxCompressionEnabled,omitempty"`
 }
 
 // GeneratePasswordRequest is the body of P1.

@@ -14,18 +14,19 @@ func newEmulateWebexCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "webex",
 		Usage:     "run the Webex REST emulator (stateful, enforces the documented rules, fault injection)",
-		UsageText: "cutover emulate webex [--listen ADDR] [--token T | --token-file F] [--seed FILE] [--inventory FILE] [--faults SPEC] [--tls-cert F --tls-key F]",
+		UsageText: "cutover emulate webex [--listen ADDR] [--token T | --token-file F] [--read-token T] [--seed FILE] [--inventory FILE] [--faults SPEC] [--tls-cert F --tls-key F]",
 		Description: "Serves the Webex calls cutover makes under /v1 (people, workspaces, locations, supported devices,\n" +
 			"validateMacs, devices, telephony device settings and members, apply changes, password generation,\n" +
 			"tokens) with a read-only admin view at /_emulator/state and /_emulator/requests.\n" +
 			"--seed loads an org from JSON (see simulator/webexapi/testdata/seed.json); --inventory adds every\n" +
 			"owner, line owner and location the inventory names. Without --token a full-admin token is generated\n" +
 			"and written to --token-file (0600), never printed.\n" +
-			"--faults: rate=50,burst=10,error=0.3,latency=5ms-200ms,drop=0.05,commit-then-fail=0.1,token-ttl=30s\n\n" +
+			"--faults: rate=50,burst=10,error=0.3,latency=5ms-200ms,drop=0.05,commit-then-fail=0.1,create-empty-body=0.1,token-ttl=30s\n\n" +
 			"Example:\n   cutover emulate webex --listen 127.0.0.1:8443 --token lab-admin --inventory fixtures/inventory.xlsx --faults rate=50,error=0.05",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:8443", Usage: "listen `ADDR` (host:port; port 0 picks one)"},
 			&cli.StringFlag{Name: "token", Usage: "full-admin `TOKEN` clients will send (default: generated)"},
+			&cli.StringFlag{Name: "read-token", Usage: "also accept `TOKEN` with the read-only scopes (plan works, migrate is refused)"},
 			&cli.StringFlag{Name: "token-file", Usage: "`FILE` to write a generated token to, mode 0600 (default: a new temporary file)"},
 			&cli.StringFlag{Name: "seed", Usage: "JSON seed `FILE` (default: a small built-in org)"},
 			&cli.StringFlag{Name: "inventory", Usage: "inventory `FILE` (.xlsx or .csv) whose owners and locations are seeded"},
@@ -51,6 +52,7 @@ func newEmulateWebexCommand() *cli.Command {
 				Listen:        c.String("listen"),
 				Token:         c.String("token"),
 				TokenFile:     c.String("token-file"),
+				ReadToken:     c.String("read-token"),
 				SeedFile:      c.String("seed"),
 				InventoryFile: c.String("inventory"),
 				Faults:        c.String("faults"),

@@ -12,16 +12,19 @@ import (
 )
 
 // Catalog is the set of device models cutover knows how to migrate: each
-// inventory make/model maps to a Webex model name, a template family and a
-// line limit. It is read-only once loaded and safe for concurrent use.
+// inventory make/model maps to a template family (vendor) and a line limit.
+// The Webex model is not here: the plan matches make and model against the
+// org's live supported-devices list (migrate), because Webex's model names
+// differ between orgs and are not public for partner-managed devices; an
+// optional webexModel pins one. It is read-only once loaded and safe for concurrent use.
 type Catalog struct {
 	models []Model
 	byKey  map[string]int
 }
 
 // LoadCatalog reads a catalog: a JSON array of Model objects. Every entry
-// needs a make, a model, a type (phone or gateway), a Webex model, a vendor
-// and a positive maxLines; a make/model may appear once.
+// needs a make, a model, a type (phone or gateway), a vendor and a positive
+// maxLines (webexModel is optional); a make/model may appear once.
 func LoadCatalog(r io.Reader) (*Catalog, error) {
 	var models []Model
 	dec := json.NewDecoder(r)
@@ -36,8 +39,8 @@ func LoadCatalog(r io.Reader) (*Catalog, error) {
 			return nil, fmt.Errorf("reading model catalog: entry %d: make and model are required", i+1)
 		case m.Type != Phone && m.Type != Gateway:
 			return nil, fmt.Errorf("reading model catalog: %s %s: type %q (expected phone or gateway)", m.Make, m.Model, m.Type)
-		case m.WebexModel == "" || m.Vendor == "":
-			return nil, fmt.Errorf("reading model catalog: %s %s: webexModel and vendor are required", m.Make, m.Model)
+		case m.Vendor == "":
+			return nil, fmt.Errorf("reading model catalog: %s %s: vendor is required", m.Make, m.Model)
 		case m.MaxLines < 1:
 			return nil, fmt.Errorf("reading model catalog: %s %s: maxLines %d (expected at least 1)", m.Make, m.Model, m.MaxLines)
 		}

@@ -20,7 +20,7 @@ func TestDefaultCatalog(t *testing.T) {
 		{"Generic", "SIP Phone", "Generic SIP Phone"},
 	} {
 		m, ok := c.Lookup(tc.make, tc.model)
-		if !ok || m.WebexModel != tc.webex {
+		if !ok || m.Make+" "+m.Model != tc.webex {
 			t.Errorf("Lookup(%q, %q) = %+v, %v; want %s", tc.make, tc.model, m, ok, tc.webex)
 		}
 	}

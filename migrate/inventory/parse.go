@@ -36,6 +36,7 @@ const (
 	keyPort        = "port"
 	keyLineType    = "linetype"
 	keyLabel       = "label"
+	keyWebexModel  = "webexmodel"
 )
 
 // deviceColumns maps the normalised headers the Devices sheet understands
@@ -51,6 +52,7 @@ var deviceColumns = map[string]string{
 	"sippassword": keySIPPassword,
 	"template":    keyTemplate,
 	"sipuser":     keySIPUser, "domain": keyDomain,
+	"webexmodel": keyWebexModel,
 }
 
 var lineColumns = map[string]string{
@@ -63,7 +65,7 @@ var spelled = map[string]string{
 	keyMAC: "mac", keyType: "type", keyMake: "make", keyModel: "model", keyOwner: "owner",
 	keyOwnerType: "owner_type", keyLocation: "location", keyLines: "lines", keySIPPassword: "sip_password",
 	keyTemplate: "template", keySIPUser: "sip_user", keyDomain: "domain", keyPort: "port",
-	keyLineType: "line_type", keyLabel: "label",
+	keyLineType: "line_type", keyLabel: "label", keyWebexModel: "webex_model",
 }
 
 const macExpected = "the 12 hex digits of a unicast MAC, e.g. 00:04:F2:A1:B2:C3, 00-04-f2-a1-b2-c3, 0004.f2a1.b2c3 or 0004F2A1B2C3"
@@ -434,7 +436,7 @@ func (p *parser) deviceRow(row int, cells []string) {
 	// owner
 	owner, ownerPos, _ := p.get(cells, row, keyOwner)
 	ot, otPos, _ := p.get(cells, row, keyOwnerType)
-	dev.Owner, dev.OwnerType = owner, Person
+	dev.Owner, dev.OwnerType, dev.OwnerCell = owner, Person, ownerPos
 	switch OwnerType(strings.ToLower(ot)) {
 	case "", Person:
 	case Workspace:
@@ -513,6 +515,13 @@ func (p *parser) deviceRow(row int, cells []string) {
 	dev.Location = p.intern(loc)
 	tmpl, _, _ := p.get(cells, row, keyTemplate)
 	dev.Template = p.intern(tmpl)
+	// The Webex model is matched against the org's live catalog at plan
+	// time; a webex_model cell overrides the match, and errors point at the
+	// cell that named the model.
+	dev.ModelCell = mdPos
+	if wm, wmPos, _ := p.get(cells, row, keyWebexModel); wm != "" {
+		dev.WebexModel, dev.ModelCell = p.intern(wm), wmPos
+	}
 	dev.Vars = p.vars(cells)
 }
 

@@ -63,6 +63,15 @@ type Device struct {
 	// SIPPassword is the sheet's password; empty means "generate one".
 	SIPPassword string `json:"-"`
 	Template    string `json:"template,omitempty"`
+	// WebexModel is the webex_model column: the Webex model (S1 model or
+	// display name) to provision, overriding the match of make and model.
+	WebexModel string `json:"webexModel,omitempty"`
+	// ModelCell locates the cell that names the model (webex_model when
+	// given, else model), for plan-time errors about it.
+	ModelCell Pos `json:"-"`
+	// OwnerCell locates the owner cell, for plan-time errors about the owner
+	// (a workspace that cannot take phones).
+	OwnerCell Pos `json:"-"`
 	// SIPUser and Domain are read from lab inventories (certify --inventory).
 	SIPUser string `json:"sipUser,omitempty"`
 	Domain  string `json:"domain,omitempty"`
@@ -88,7 +97,7 @@ type Model struct {
 	Make       string `json:"make"`
 	Model      string `json:"model"`
 	Type       Kind   `json:"type"`
-	WebexModel string `json:"webexModel"` // the supportedDevices model name
-	Vendor     string `json:"vendor"`     // template family: yealink, poly, grandstream, audiocodes, generic
-	MaxLines   int    `json:"maxLines"`   // the model's numberOfLinePorts
+	WebexModel string `json:"webexModel,omitempty"` // optional: pins the Webex model (else matched against the live catalog)
+	Vendor     string `json:"vendor"`               // template family: yealink, poly, grandstream, audiocodes, generic
+	MaxLines   int    `json:"maxLines"`             // the model's numberOfLinePorts
 }

@@ -14,8 +14,13 @@ import (
 	"github.com/cutover-dev/cutover/webex"
 )
 
-// errMACInUse is the Webex error code of a MAC already in use (WEBEX-API.md).
-const errMACInUse = 5675
+// Webex's error codes for MACs (WEBEX-API.md, the spec's examples): in use,
+// duplicated in a validateMacs list, invalid.
+const (
+	errMACInUse     = 5675
+	errMACDuplicate = 5676
+	errMACInvalid   = 25220
+)
 
 // noAuth marks a route that takes no bearer token.
 const noAuth = "-"
@@ -52,7 +57,8 @@ func (s *Server) routes() {
 	handle("GET /v1/locations", ScopeLocationsRead, s.listLocations)
 	handle("GET /v1/telephony/config/locations/{id}", ScopeTelephonyConfigRead, s.getCallingLocation)
 	handle("GET /v1/telephony/config/supportedDevices", ScopeTelephonyConfigRead, s.supportedDevices)
-	handle("POST /v1/telephony/config/devices/actions/validateMacs/invoke", ScopeTelephonyConfigRead, s.validateMACs)
+	// validateMacs changes nothing but needs the write scope, as in Webex's spec.
+	handle("POST /v1/telephony/config/devices/actions/validateMacs/invoke", ScopeTelephonyConfigWrite, s.validateMACs)
 	handle("POST /v1/devices", ScopeDevicesWrite, s.createDevice)
 	handle("GET /v1/devices", ScopeDevicesRead, s.listDevices)
 	handle("GET /v1/devices/{id}", ScopeDevicesRead, s.getDevice)
@@ -207,7 +213,7 @@ func (s *Server) listWorkspaces(w http.ResponseWriter, r *http.Request) {
 	items, ok := pageItems(s, w, r, found, capMax, func(ws *owner) webex.Workspace {
 		return webex.Workspace{
 			ID: ws.id, DisplayName: ws.name, LocationID: ws.loc.id,
-			Calling: &webex.WorkspaceCalling{Type: ws.callingType}, OrgID: s.orgID,
+			Calling: &webex.WorkspaceCalling{Type: ws.callingType}, SupportedDevices: ws.supportedDevices, OrgID: s.orgID,
 		}
 	})
 	s.mu.Unlock()
@@ -256,6 +262,9 @@ func (s *Server) getCallingLocation(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, webex.LocationCalling{ID: l.id, Name: l.name, DefaultDomain: l.domain})
 }
 
+// upgradeChannels is S1's upgradeChannelList (the spec's example).
+var upgradeChannels = []string{"STABLE", "STABLE_DELAY", "PREVIEW", "BETA", "TESTING"}
+
 // supportedDevices serves S1; it pages only when max is given (Webex answers
 // the whole catalog at once).
 func (s *Server) supportedDevices(w http.ResponseWriter, r *http.Request) {
@@ -279,7 +288,7 @@ func (s *Server) supportedDevices(w http.ResponseWriter, r *http.Request) {
 	if found == nil {
 		found = []webex.SupportedDevice{}
 	}
-	writeJSON(w, http.StatusOK, webex.SupportedDevicesResponse{Devices: found})
+	writeJSON(w, http.StatusOK, webex.SupportedDevicesResponse{Devices: found, UpgradeChannelList: upgradeChannels})
 }
 
 // validateMACs serves M1.
@@ -300,11 +309,14 @@ func (s *Server) validateMACs(w http.ResponseWriter, r *http.Request) {
 		mac, ok := normalizeMAC(in)
 		switch {
 		case !ok:
-			st.State, st.Message = webex.MACInvalid, "Invalid MAC address."
+			st.State, st.ErrorCode = webex.MACInvalid, errMACInvalid
+			st.Message = fmt.Sprintf("[Error %d] MAC Address is invalid.", errMACInvalid)
 		case seen[mac]:
-			st.State, st.Message = webex.MACDuplicateInList, "MAC address appears more than once in the list."
+			st.State, st.ErrorCode = webex.MACDuplicateInList, errMACDuplicate
+			st.Message = fmt.Sprintf("[Error %d] MAC Address is duplicated in the list.", errMACDuplicate)
 		case s.org.byMAC[mac] != nil:
-			st.State, st.ErrorCode, st.Message = webex.MACUnavailable, errMACInUse, "MAC address is already in use."
+			st.State, st.ErrorCode = webex.MACUnavailable, errMACInUse
+			st.Message = fmt.Sprintf("[Error %d] MAC Address is in use.", errMACInUse)
 		}
 		if ok {
 			seen[mac] = true
@@ -328,7 +340,7 @@ func (s *Server) createDevice(w http.ResponseWriter, r *http.Request) {
 	}
 	mac, ok := normalizeMAC(req.MAC)
 	if !ok {
-		s.fail(w, http.StatusBadRequest, 0, "Invalid MAC address %q: expected 12 hexadecimal digits.", req.MAC)
+		s.fail(w, http.StatusBadRequest, errMACInvalid, "[Error %d] Invalid MAC address %q: expected 12 hexadecimal digits.", errMACInvalid, req.MAC)
 		return
 	}
 	if (req.PersonID == "") == (req.WorkspaceID == "") {
@@ -356,9 +368,15 @@ func (s *Server) createDevice(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, http.StatusNotFound, 0, "Owner %s not found.", req.PersonID+req.WorkspaceID)
 		return
 	}
+	if ow.kind == webex.MemberPlace && (ow.callingType != webex.CallingWebex || ow.supportedDevices != webex.WorkspaceTakesPhones) {
+		s.mu.Unlock()
+		s.fail(w, http.StatusBadRequest, 0, "Workspace %s cannot take a phone: it needs Webex Calling and supportedDevices phones (calling %s, supportedDevices %s).",
+			ow.name, ow.callingType, ow.supportedDevices)
+		return
+	}
 	if o.byMAC[mac] != nil || o.reservedMAC(mac) {
 		s.mu.Unlock()
-		s.fail(w, http.StatusConflict, errMACInUse, "MAC address %s is already in use (error %d).", mac, errMACInUse)
+		s.fail(w, http.StatusConflict, errMACInUse, "[Error %d] MAC Address %s is in use.", errMACInUse, mac)
 		return
 	}
 	sipUser := s.newSIPUser()
@@ -403,7 +421,7 @@ func (s *Server) createDevice(w http.ResponseWriter, r *http.Request) {
 	d := s.storeDevice(mac, m, ow, password, sipUser)
 	out := s.deviceJSON(d)
 	s.mu.Unlock()
-	if s.commitFault(w) {
+	if s.commitFault(w) || s.emptyCreate(w) {
 		return
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -646,7 +664,7 @@ func (s *Server) getMembers(w http.ResponseWriter, r *http.Request) {
 			ID: ow.id, Port: m.port, PrimaryOwner: m.primary, LineType: m.lineType, LineWeight: m.weight,
 			LinePort: ow.linePort(), MemberType: ow.kind, FirstName: ow.first, LastName: ow.last,
 			Extension: ow.ext, PhoneNumber: ow.phone, HotlineEnabled: m.hotline, HotlineDestination: m.hotlineDest,
-			AllowCallDeclineEnabled: m.allowDecline, LineLabel: m.label,
+			AllowCallDeclineEnabled: m.allowDecline, LineLabel: m.label, T38FaxCompressionEnabled: m.t38,
 			Location: &webex.MemberLocation{ID: ow.loc.id, Name: ow.loc.name},
 		})
 	}
@@ -707,6 +725,8 @@ func (s *Server) checkMembers(d *device, in []webex.MemberPut) ([]member, string
 			return nil, fmt.Sprintf("members[%d]: lineLabel is not customizable on model %s", i, d.model.Model)
 		case mp.HotlineEnabled && mp.HotlineDestination == "":
 			return nil, fmt.Sprintf("members[%d]: hotlineDestination is required when hotlineEnabled is true", i)
+		case mp.T38FaxCompressionEnabled != nil && d.model.Type != "ATA":
+			return nil, fmt.Sprintf("members[%d]: t38FaxCompressionEnabled is available only for ATA devices; %s is %s", i, d.model.Model, d.model.Type)
 		}
 		if mp.PrimaryOwner {
 			if ow != d.owner {
@@ -723,7 +743,7 @@ func (s *Server) checkMembers(d *device, in []webex.MemberPut) ([]member, string
 		out = append(out, member{
 			owner: ow, port: mp.Port, weight: weight, primary: mp.PrimaryOwner, lineType: mp.LineType,
 			hotline: mp.HotlineEnabled, hotlineDest: mp.HotlineDestination,
-			allowDecline: mp.AllowCallDeclineEnabled, label: mp.LineLabel,
+			allowDecline: mp.AllowCallDeclineEnabled, label: mp.LineLabel, t38: mp.T38FaxCompressionEnabled,
 		})
 	}
 	if primaries != 1 {

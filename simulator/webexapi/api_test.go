@@ -27,7 +27,7 @@ func TestIDFormat(t *testing.T) {
 	checkID(t, "location", p.LocationID, "LOCATION")
 	checkID(t, "org", p.OrgID, "ORGANIZATION")
 	checkID(t, "workspace", h.workspace("Lobby").ID, "PLACES")
-	d := h.create("0004F2A1B2C3", "Yealink T57W", ada)
+	d := h.create("0004F2A1B2C3", "Yealink T57W Partner Managed", ada)
 	checkID(t, "device", d.ID, "DEVICE")
 	checkID(t, "calling device", d.CallingDeviceID, "CALLING_DEVICE")
 	if _, u1, _ := DecodeID(d.ID); true {
@@ -112,9 +112,9 @@ func TestSupportedDevices(t *testing.T) {
 		byModel[d.Model] = d
 	}
 	want := map[string]int{
-		"Yealink T54W": 16, "Yealink T57W": 16, "Yealink T46U": 16, "Poly VVX 450": 12, "Poly Edge E350": 8,
-		"Grandstream GRP2614": 4, "AudioCodes MP-114": 4, "AudioCodes MP-118": 8, "AudioCodes MP-1288": 288,
-		"Generic SIP Phone": 24,
+		"Yealink T54W Partner Managed": 16, "Yealink T57W Partner Managed": 16, "Yealink T46U Partner Managed": 16, "Polycom VVX450 Partner Managed": 12, "Poly Edge E350 Partner Managed": 8,
+		"Grandstream GRP2614 Customer Managed": 4, "AudioCodes MP-114 Partner Managed": 4, "AudioCodes MP-118 Partner Managed": 8, "AudioCodes MP-1288 Partner Managed": 288,
+		"Generic IPPhone Customer Managed": 10,
 	}
 	for m, ports := range want {
 		d, ok := byModel[m]
@@ -122,7 +122,12 @@ func TestSupportedDevices(t *testing.T) {
 			t.Errorf("model %s missing", m)
 			continue
 		}
-		if d.NumberOfLinePorts != ports || d.ManagedBy != "PARTNER" || d.Manufacturer != "THIRD_PARTY" {
+		// managedBy varies on purpose (CUSTOMER for "... Customer Managed").
+		wantBy := "PARTNER"
+		if strings.HasSuffix(m, "Customer Managed") {
+			wantBy = "CUSTOMER"
+		}
+		if d.NumberOfLinePorts != ports || d.ManagedBy != wantBy || d.Manufacturer != "THIRD_PARTY" {
 			t.Errorf("model %s = %+v", m, d)
 		}
 		wantType := "GENERIC_SIP"
@@ -149,8 +154,8 @@ func TestCreateDevice(t *testing.T) {
 	h := newHarness(t)
 	p := h.person(ada)
 	ws := h.workspace("Lobby")
-	d := h.create("00:04:f2:a1:b2:c3", "Yealink T57W", ada)
-	if d.MAC != "0004F2A1B2C3" || d.PersonID != p.ID || d.Product != "Yealink T57W" || d.ManagedBy != "PARTNER" ||
+	d := h.create("00:04:f2:a1:b2:c3", "Yealink T57W Partner Managed", ada)
+	if d.MAC != "0004F2A1B2C3" || d.PersonID != p.ID || d.Product != "Yealink T57W Partner Managed" || d.ManagedBy != "PARTNER" ||
 		d.OrgID != h.s.OrgID() || d.Created.IsZero() || d.ConnectionStatus == "" {
 		t.Errorf("device = %+v", d)
 	}
@@ -160,19 +165,19 @@ func TestCreateDevice(t *testing.T) {
 		status int
 		msg    string
 	}{
-		{"bad mac", webex.CreateDeviceRequest{MAC: "0004F2A1B2", Model: "Yealink T57W", PersonID: p.ID, Password: goodPassword}, 400, "MAC"},
-		{"non-hex mac", webex.CreateDeviceRequest{MAC: "0004F2A1B2GG", Model: "Yealink T57W", PersonID: p.ID, Password: goodPassword}, 400, "MAC"},
-		{"both owners", webex.CreateDeviceRequest{MAC: "0004F2000001", Model: "Yealink T57W", PersonID: p.ID, WorkspaceID: ws.ID, Password: goodPassword}, 400, "Exactly one"},
-		{"no owner", webex.CreateDeviceRequest{MAC: "0004F2000001", Model: "Yealink T57W", Password: goodPassword}, 400, "Exactly one"},
+		{"bad mac", webex.CreateDeviceRequest{MAC: "0004F2A1B2", Model: "Yealink T57W Partner Managed", PersonID: p.ID, Password: goodPassword}, 400, "MAC"},
+		{"non-hex mac", webex.CreateDeviceRequest{MAC: "0004F2A1B2GG", Model: "Yealink T57W Partner Managed", PersonID: p.ID, Password: goodPassword}, 400, "MAC"},
+		{"both owners", webex.CreateDeviceRequest{MAC: "0004F2000001", Model: "Yealink T57W Partner Managed", PersonID: p.ID, WorkspaceID: ws.ID, Password: goodPassword}, 400, "Exactly one"},
+		{"no owner", webex.CreateDeviceRequest{MAC: "0004F2000001", Model: "Yealink T57W Partner Managed", Password: goodPassword}, 400, "Exactly one"},
 		{"unknown model", webex.CreateDeviceRequest{MAC: "0004F2000001", Model: "Yealink T99", PersonID: p.ID, Password: goodPassword}, 400, "model"},
-		{"unknown person", webex.CreateDeviceRequest{MAC: "0004F2000001", Model: "Yealink T57W", PersonID: EncodeID("PEOPLE", "nobody"), Password: goodPassword}, 404, "not found"},
-		{"workspace as person", webex.CreateDeviceRequest{MAC: "0004F2000001", Model: "Yealink T57W", PersonID: ws.ID, Password: goodPassword}, 404, "not found"},
-		{"no password", webex.CreateDeviceRequest{MAC: "0004F2000001", Model: "Yealink T57W", PersonID: p.ID}, 400, "password is required"},
-		{"short password", webex.CreateDeviceRequest{MAC: "0004F2000001", Model: "Yealink T57W", PersonID: p.ID, Password: "Ab1!x"}, 400, "8 characters"},
-		{"no special", webex.CreateDeviceRequest{MAC: "0004F2000001", Model: "Yealink T57W", PersonID: p.ID, Password: "Abcdefg123"}, 400, "special"},
-		{"no upper", webex.CreateDeviceRequest{MAC: "0004F2000001", Model: "Yealink T57W", PersonID: p.ID, Password: "abcdefg12!"}, 400, "upper-case"},
-		{"extension", webex.CreateDeviceRequest{MAC: "0004F2000001", Model: "Yealink T57W", PersonID: p.ID, Password: "Secret1001!"}, 400, "extension"},
-		{"mac in use", webex.CreateDeviceRequest{MAC: "0004-f2a1-b2c3", Model: "Poly VVX 450", PersonID: p.ID, Password: goodPassword}, 409, "5675"},
+		{"unknown person", webex.CreateDeviceRequest{MAC: "0004F2000001", Model: "Yealink T57W Partner Managed", PersonID: EncodeID("PEOPLE", "nobody"), Password: goodPassword}, 404, "not found"},
+		{"workspace as person", webex.CreateDeviceRequest{MAC: "0004F2000001", Model: "Yealink T57W Partner Managed", PersonID: ws.ID, Password: goodPassword}, 404, "not found"},
+		{"no password", webex.CreateDeviceRequest{MAC: "0004F2000001", Model: "Yealink T57W Partner Managed", PersonID: p.ID}, 400, "password is required"},
+		{"short password", webex.CreateDeviceRequest{MAC: "0004F2000001", Model: "Yealink T57W Partner Managed", PersonID: p.ID, Password: "Ab1!x"}, 400, "8 characters"},
+		{"no special", webex.CreateDeviceRequest{MAC: "0004F2000001", Model: "Yealink T57W Partner Managed", PersonID: p.ID, Password: "Abcdefg123"}, 400, "special"},
+		{"no upper", webex.CreateDeviceRequest{MAC: "0004F2000001", Model: "Yealink T57W Partner Managed", PersonID: p.ID, Password: "abcdefg12!"}, 400, "upper-case"},
+		{"extension", webex.CreateDeviceRequest{MAC: "0004F2000001", Model: "Yealink T57W Partner Managed", PersonID: p.ID, Password: "Secret1001!"}, 400, "extension"},
+		{"mac in use", webex.CreateDeviceRequest{MAC: "0004-f2a1-b2c3", Model: "Polycom VVX450 Partner Managed", PersonID: p.ID, Password: goodPassword}, 409, "5675"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -187,7 +192,7 @@ func TestCreateDevice(t *testing.T) {
 			}
 		})
 	}
-	r := h.call("POST", "/v1/devices", webex.CreateDeviceRequest{MAC: "0004F2A1B2C3", Model: "Yealink T57W", PersonID: p.ID, Password: goodPassword})
+	r := h.call("POST", "/v1/devices", webex.CreateDeviceRequest{MAC: "0004F2A1B2C3", Model: "Yealink T57W Partner Managed", PersonID: p.ID, Password: goodPassword})
 	if e := r.errorBody(t); len(e.Errors) != 1 || e.Errors[0].ErrorCode != 5675 {
 		t.Errorf("mac in use: errors = %+v, want errorCode 5675", e.Errors)
 	}
@@ -217,28 +222,28 @@ func TestCreateOneAtATimePerOwner(t *testing.T) {
 	h.s.mu.Unlock()
 	first := make(chan reply)
 	go func() {
-		r, _ := h.try(h.token, "POST", "/v1/devices", webex.CreateDeviceRequest{MAC: "0004F2000001", Model: "Yealink T57W", PersonID: p.ID, Password: goodPassword})
+		r, _ := h.try(h.token, "POST", "/v1/devices", webex.CreateDeviceRequest{MAC: "0004F2000001", Model: "Yealink T57W Partner Managed", PersonID: p.ID, Password: goodPassword})
 		first <- r
 	}()
 	<-g.entered
 	// Same owner, different MAC, while the first create is in flight.
-	r := h.call("POST", "/v1/devices", webex.CreateDeviceRequest{MAC: "0004F2000002", Model: "Yealink T57W", PersonID: p.ID, Password: goodPassword})
+	r := h.call("POST", "/v1/devices", webex.CreateDeviceRequest{MAC: "0004F2000002", Model: "Yealink T57W Partner Managed", PersonID: p.ID, Password: goodPassword})
 	h.expect(r, http.StatusConflict)
 	// Another owner, the first create's MAC: the MAC is held too.
 	q := h.person(alan)
-	r = h.call("POST", "/v1/devices", webex.CreateDeviceRequest{MAC: "0004F2000001", Model: "Yealink T57W", PersonID: q.ID, Password: goodPassword})
+	r = h.call("POST", "/v1/devices", webex.CreateDeviceRequest{MAC: "0004F2000001", Model: "Yealink T57W Partner Managed", PersonID: q.ID, Password: goodPassword})
 	h.expect(r, http.StatusConflict)
 	// Another owner, another MAC: fine.
-	h.expect(h.call("POST", "/v1/devices", webex.CreateDeviceRequest{MAC: "0004F2000003", Model: "Yealink T57W", PersonID: q.ID, Password: goodPassword}), 200)
+	h.expect(h.call("POST", "/v1/devices", webex.CreateDeviceRequest{MAC: "0004F2000003", Model: "Yealink T57W Partner Managed", PersonID: q.ID, Password: goodPassword}), 200)
 	g.open()
 	h.expect(<-first, 200)
 	// Once the first is stored, the owner takes a second device.
-	h.expect(h.call("POST", "/v1/devices", webex.CreateDeviceRequest{MAC: "0004F2000002", Model: "Yealink T57W", PersonID: p.ID, Password: goodPassword}), 200)
+	h.expect(h.call("POST", "/v1/devices", webex.CreateDeviceRequest{MAC: "0004F2000002", Model: "Yealink T57W Partner Managed", PersonID: p.ID, Password: goodPassword}), 200)
 }
 
 func TestValidateMACs(t *testing.T) {
 	h := newHarness(t)
-	h.create("0004F2A1B2C3", "Yealink T57W", ada)
+	h.create("0004F2A1B2C3", "Yealink T57W Partner Managed", ada)
 	r := h.call("POST", "/v1/telephony/config/devices/actions/validateMacs/invoke",
 		webex.ValidateMACsRequest{MACs: []string{"0004F2A1B2C3", "0004F2000001", "0004F2000001", "XYZ"}})
 	h.expect(r, 200)
@@ -253,8 +258,13 @@ func TestValidateMACs(t *testing.T) {
 			t.Errorf("macStatus[%d] = %+v, want %s", i, st, want[i])
 		}
 	}
-	if v.MACStatus[0].ErrorCode != 5675 {
-		t.Errorf("unavailable errorCode = %d, want 5675", v.MACStatus[0].ErrorCode)
+	// Webex's codes and message form: 5675 in use, 5676 duplicated in the
+	// list (the first copy stays AVAILABLE), 25220 invalid.
+	for i, code := range []int{5675, 0, 5676, 25220} {
+		st := v.MACStatus[i]
+		if st.ErrorCode != code || (code != 0 && !strings.HasPrefix(st.Message, fmt.Sprintf("[Error %d] ", code))) {
+			t.Errorf("macStatus[%d] = %+v, want errorCode %d", i, st, code)
+		}
 	}
 	r = h.call("POST", "/v1/telephony/config/devices/actions/validateMacs/invoke", webex.ValidateMACsRequest{MACs: []string{"0004F2000009"}})
 	r.decode(t, &v)
@@ -270,15 +280,16 @@ func TestValidateMACs(t *testing.T) {
 
 func TestTelephonyDevice(t *testing.T) {
 	h := newHarness(t)
-	d := h.create("0004F2A1B2C3", "Yealink T57W", ada)
+	d := h.create("0004F2A1B2C3", "Yealink T57W Partner Managed", ada)
 	for _, id := range []string{d.ID, d.CallingDeviceID} {
 		r := h.call("GET", "/v1/telephony/config/devices/"+id, nil)
 		h.expect(r, 200)
 		var td webex.TelephonyDevice
 		r.decode(t, &td)
-		if td.MAC != d.MAC || td.Model != "Yealink T57W" || td.Manufacturer != "THIRD_PARTY" || td.ManagedBy != "PARTNER" ||
-			td.Owner.LinePort != "1001@headquarters.sip.example.test" || td.Proxy.OutboundProxy != DefaultOutboundProxy ||
-			!regexp.MustCompile(`^[a-z][a-z0-9]{9}$`).MatchString(td.Owner.SIPUserName) || td.Owner.Type != "PEOPLE" {
+		if td.MAC != d.MAC || td.Model != "Yealink T57W Partner Managed" || td.Manufacturer != "THIRD_PARTY" || td.ManagedBy != "PARTNER" ||
+			!regexp.MustCompile(`^[a-z][a-z0-9]{9}@headquarters\.sip\.example\.test$`).MatchString(td.Owner.LinePort) ||
+			td.Proxy.OutboundProxy != DefaultOutboundProxy ||
+			!regexp.MustCompile(`^[1-9][0-9]{7}$`).MatchString(td.Owner.SIPUserName) || td.Owner.Type != "PEOPLE" {
 			t.Errorf("telephony device = %+v", td)
 		}
 	}
@@ -313,13 +324,13 @@ func TestTelephonyDevice(t *testing.T) {
 func TestPasswordRulesConfigurable(t *testing.T) {
 	h := newHarness(t, WithPasswordRules())
 	p := h.person(ada)
-	r := h.call("POST", "/v1/devices", webex.CreateDeviceRequest{MAC: "0004F2000001", Model: "Yealink T57W", PersonID: p.ID, Password: "Secret1001!"})
+	r := h.call("POST", "/v1/devices", webex.CreateDeviceRequest{MAC: "0004F2000001", Model: "Yealink T57W Partner Managed", PersonID: p.ID, Password: "Secret1001!"})
 	h.expect(r, 200)
 }
 
 func TestMembers(t *testing.T) {
 	h := newHarness(t)
-	d := h.create("0004F2A1B2C3", "Yealink T57W", ada)
+	d := h.create("0004F2A1B2C3", "Yealink T57W Partner Managed", ada)
 	owner := h.person(ada)
 	shared := h.person(ed)
 	lobby := h.workspace("Lobby")
@@ -328,13 +339,13 @@ func TestMembers(t *testing.T) {
 	h.expect(r, 200)
 	var m webex.Members
 	r.decode(t, &m)
-	if m.MaxLineCount != 16 || m.Model != "Yealink T57W" || len(m.Members) != 1 {
+	if m.MaxLineCount != 16 || m.Model != "Yealink T57W Partner Managed" || len(m.Members) != 1 {
 		t.Fatalf("members = %+v", m)
 	}
 	first := m.Members[0]
 	if first.ID != owner.ID || first.Port != 1 || !first.PrimaryOwner || first.LineType != webex.LinePrimary ||
 		first.LineWeight != 1 || first.MemberType != webex.MemberPeople || first.Extension != "1001" ||
-		first.LinePort != "1001@headquarters.sip.example.test" || first.Location == nil || first.Location.Name != "Headquarters" {
+		!strings.HasSuffix(first.LinePort, "@headquarters.sip.example.test") || first.Location == nil || first.Location.Name != "Headquarters" {
 		t.Errorf("owner member = %+v", first)
 	}
 
@@ -346,7 +357,7 @@ func TestMembers(t *testing.T) {
 	r = h.call("GET", "/v1/telephony/config/devices/"+d.ID+"/members", nil)
 	r.decode(t, &m)
 	if len(m.Members) != 3 || m.Members[0].LineWeight != 2 || m.Members[1].Port != 3 || m.Members[1].LineLabel != "Edsger" ||
-		m.Members[2].MemberType != webex.MemberPlace || m.Members[2].LinePort != "1901@headquarters.sip.example.test" {
+		m.Members[2].MemberType != webex.MemberPlace || !strings.HasSuffix(m.Members[2].LinePort, "@headquarters.sip.example.test") || m.Members[2].LinePort == m.Members[0].LinePort {
 		t.Errorf("members after PUT = %+v", m.Members)
 	}
 
@@ -393,11 +404,11 @@ func TestMemberLimitsPerModel(t *testing.T) {
 		maxLines int
 		label    bool
 	}{
-		{"Generic SIP Phone", 20, false}, // 24 ports, but a phone takes 20 lines
-		{"AudioCodes MP-1288", 100, false},
-		{"AudioCodes MP-118", 8, false},
-		{"Grandstream GRP2614", 4, false},
-		{"Yealink T54W", 16, true},
+		{"2N Customer Managed", 20, false},
+		{"AudioCodes MP-1288 Partner Managed", 100, false},
+		{"AudioCodes MP-118 Partner Managed", 8, false},
+		{"Grandstream GRP2614 Customer Managed", 4, false},
+		{"Yealink T54W Partner Managed", 16, true},
 	}
 	for i, tc := range tests {
 		t.Run(tc.model, func(t *testing.T) {
@@ -425,8 +436,8 @@ func TestMemberLimitsPerModel(t *testing.T) {
 
 func TestApplyChanges(t *testing.T) {
 	h := newHarness(t)
-	yea := h.create("0004F2000001", "Yealink T57W", ada)
-	gs := h.create("000B82000001", "Grandstream GRP2614", alan)
+	yea := h.create("0004F2000001", "Yealink T57W Partner Managed", ada)
+	gs := h.create("000B82000001", "Grandstream GRP2614 Customer Managed", alan)
 	h.expect(h.call("POST", "/v1/telephony/config/devices/"+yea.CallingDeviceID+"/actions/applyChanges/invoke", nil), 204)
 	r := h.call("POST", "/v1/telephony/config/devices/"+gs.ID+"/actions/applyChanges/invoke", nil)
 	h.expect(r, 400)
@@ -440,7 +451,7 @@ func TestApplyChanges(t *testing.T) {
 
 func TestGeneratePassword(t *testing.T) {
 	h := newHarness(t)
-	d := h.create("0004F2000001", "Yealink T57W", ada)
+	d := h.create("0004F2000001", "Yealink T57W Partner Managed", ada)
 	p := h.person(ada)
 	path := "/v1/telephony/config/locations/" + p.LocationID + "/actions/generatePassword/invoke"
 	seen := map[string]bool{}
@@ -462,8 +473,8 @@ func TestGeneratePassword(t *testing.T) {
 
 func TestListAndDeleteDevices(t *testing.T) {
 	h := newHarness(t)
-	a := h.create("0004F2000001", "Yealink T57W", ada)
-	b := h.create("0004F2000002", "Poly VVX 450", alan)
+	a := h.create("0004F2000001", "Yealink T57W Partner Managed", ada)
+	b := h.create("0004F2000002", "Polycom VVX450 Partner Managed", alan)
 	var l webex.ListResponse[webex.Device]
 	h.call("GET", "/v1/devices?mac=00:04:f2:00:00:02", nil).decode(t, &l)
 	if len(l.Items) != 1 || l.Items[0].ID != b.ID {
@@ -473,7 +484,7 @@ func TestListAndDeleteDevices(t *testing.T) {
 	if len(l.Items) != 1 || l.Items[0].ID != a.ID {
 		t.Errorf("by person = %+v", l.Items)
 	}
-	h.call("GET", "/v1/devices?product=Poly%20VVX%20450", nil).decode(t, &l)
+	h.call("GET", "/v1/devices?product=Polycom%20VVX450%20Partner%20Managed", nil).decode(t, &l)
 	if len(l.Items) != 1 || l.Items[0].ID != b.ID {
 		t.Errorf("by product = %+v", l.Items)
 	}
@@ -491,7 +502,7 @@ func TestListAndDeleteDevices(t *testing.T) {
 	h.expect(h.call("GET", "/v1/telephony/config/devices/"+a.CallingDeviceID, nil), 404)
 	h.expect(h.call("DELETE", "/v1/devices/"+a.ID, nil), 404)
 	// The MAC is free again.
-	h.create("0004F2000001", "Yealink T57W", ada)
+	h.create("0004F2000001", "Yealink T57W Partner Managed", ada)
 }
 
 func TestPaging(t *testing.T) {
@@ -554,7 +565,7 @@ func TestPaging(t *testing.T) {
 
 	// Devices page too, with start as an offset.
 	for i := range 7 {
-		h.create(fmt.Sprintf("0004F20000%02X", i), "Yealink T57W", fmt.Sprintf("user%03d@acme.example", i))
+		h.create(fmt.Sprintf("0004F20000%02X", i), "Yealink T57W Partner Managed", fmt.Sprintf("user%03d@acme.example", i))
 	}
 	var dl webex.ListResponse[webex.Device]
 	r = h.call("GET", "/v1/devices?max=3&start=6", nil)
@@ -594,7 +605,7 @@ func TestTrackingID(t *testing.T) {
 
 func TestAdminView(t *testing.T) {
 	h := newHarness(t)
-	d := h.create("0004F2000001", "Yealink T57W", ada)
+	d := h.create("0004F2000001", "Yealink T57W Partner Managed", ada)
 	h.expect(h.call("PUT", "/v1/telephony/config/devices/"+d.ID, webex.SIPPasswordRequest{SIPPassword: "Unique-Pw77"}), 204)
 	r, err := h.try("", "GET", "/_emulator/state", nil)
 	if err != nil {

@@ -29,7 +29,7 @@ func TestAuthMissingAndUnknownToken(t *testing.T) {
 // every scope but that one gets 403, and one carrying it does not.
 func TestAuthScopes(t *testing.T) {
 	h := newHarness(t)
-	d := h.create("0004F2000001", "Yealink T57W", ada)
+	d := h.create("0004F2000001", "Yealink T57W Partner Managed", ada)
 	loc := h.person(ada).LocationID
 	calls := []struct {
 		method, path, scope string
@@ -39,7 +39,7 @@ func TestAuthScopes(t *testing.T) {
 		{"GET", "/v1/locations", ScopeLocationsRead},
 		{"GET", "/v1/telephony/config/locations/" + loc, ScopeTelephonyConfigRead},
 		{"GET", "/v1/telephony/config/supportedDevices", ScopeTelephonyConfigRead},
-		{"POST", "/v1/telephony/config/devices/actions/validateMacs/invoke", ScopeTelephonyConfigRead},
+		{"POST", "/v1/telephony/config/devices/actions/validateMacs/invoke", ScopeTelephonyConfigWrite},
 		{"POST", "/v1/devices", ScopeDevicesWrite},
 		{"GET", "/v1/devices", ScopeDevicesRead},
 		{"GET", "/v1/devices/" + d.ID, ScopeDevicesRead},

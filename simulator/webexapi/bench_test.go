@@ -105,7 +105,7 @@ func BenchmarkEmulatorCreate(b *testing.B) {
 		start := time.Now()
 		runWorkers(b, benchDevices, 16, func(i int) error {
 			status, err := benchCall(hc, token, "POST", ts.URL+"/v1/devices", webex.CreateDeviceRequest{
-				MAC: fmt.Sprintf("0004F2%06X", i), Model: "Yealink T57W", PersonID: ids[i], Password: goodPassword,
+				MAC: fmt.Sprintf("0004F2%06X", i), Model: "Yealink T57W Partner Managed", PersonID: ids[i], Password: goodPassword,
 			}, nil)
 			if err == nil && status != 200 {
 				err = fmt.Errorf("create %d: status %d", i, status)
@@ -144,7 +144,7 @@ func BenchmarkEmulatorMigrationFlow(b *testing.B) {
 				return err
 			}
 			var d webex.Device
-			if err := step("POST", "/v1/devices", webex.CreateDeviceRequest{MAC: mac, Model: "Yealink T57W", PersonID: ids[i], Password: goodPassword}, &d, 200); err != nil {
+			if err := step("POST", "/v1/devices", webex.CreateDeviceRequest{MAC: mac, Model: "Yealink T57W Partner Managed", PersonID: ids[i], Password: goodPassword}, &d, 200); err != nil {
 				return err
 			}
 			if err := step("PUT", "/v1/telephony/config/devices/"+d.CallingDeviceID, webex.SIPPasswordRequest{SIPPassword: "Bench-Pw7!"}, nil, 204); err != nil {

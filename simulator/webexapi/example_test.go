@@ -38,7 +38,7 @@ func Example() {
 
 	var dev webex.Device
 	status := call("POST", "/v1/devices",
-		`{"mac":"00:04:f2:a1:b2:c3","model":"Yealink T57W","personId":"`+ada.ID+`","password":"Pass-word9!"}`, &dev)
+		`{"mac":"00:04:f2:a1:b2:c3","model":"Yealink T57W Partner Managed","personId":"`+ada.ID+`","password":"Pass-word9!"}`, &dev)
 	fmt.Println("create:", status, dev.MAC, dev.Product)
 
 	var td webex.TelephonyDevice
@@ -47,12 +47,12 @@ func Example() {
 	fmt.Println("outbound proxy:", td.Proxy.OutboundProxy)
 
 	status = call("POST", "/v1/devices",
-		`{"mac":"0004F2A1B2C3","model":"Yealink T57W","personId":"`+ada.ID+`","password":"Pass-word9!"}`, nil)
+		`{"mac":"0004F2A1B2C3","model":"Yealink T57W Partner Managed","personId":"`+ada.ID+`","password":"Pass-word9!"}`, nil)
 	fmt.Println("same MAC again:", status)
 	fmt.Println("devices:", emu.Snapshot().Counts.Devices)
 	// Output:
-	// create: 200 0004F2A1B2C3 Yealink T57W
-	// line port: 1001@headquarters.sip.example.test
+	// create: 200 0004F2A1B2C3 Yealink T57W Partner Managed
+	// line port: k177nnhvum@headquarters.sip.example.test
 	// outbound proxy: sip.cutover.test
 	// same MAC again: 409
 	// devices: 1

@@ -29,6 +29,11 @@ type Faults struct {
 	// PUT settings, PUT members) that are stored but answered with a 502 or a
 	// dropped connection.
 	CommitThenFail float64
+	// CreateEmptyBody is the ratio of successful creates (POST /devices)
+	// answered 200 with an empty body, as Webex does for some models
+	// (reported by wxc_sdk and wxcadm): the device exists but the caller
+	// does not learn its id.
+	CreateEmptyBody float64
 	// TokenTTL, when set, makes every access token expire TokenTTL after it
 	// was issued, including tokens issued before the fault was set.
 	TokenTTL time.Duration
@@ -42,6 +47,7 @@ type Faults struct {
 //	latency=5ms-200ms     uniform delay (or one duration: latency=20ms)
 //	drop=0.05             ratio of connections closed without an answer
 //	commit-then-fail=0.1  ratio of creates/updates stored but answered 502 or reset
+//	create-empty-body=0.5 ratio of creates stored and answered 200 with an empty body
 //	token-ttl=30s         access tokens expire this long after issue
 //
 // "" and "none" mean no faults. Errors name the item and what was expected.
@@ -89,6 +95,8 @@ func ParseFaults(spec string) (Faults, error) {
 			err = ratio(&f.DropRatio)
 		case "commit-then-fail":
 			err = ratio(&f.CommitThenFail)
+		case "create-empty-body":
+			err = ratio(&f.CreateEmptyBody)
 		case "latency":
 			lo, hi, found := strings.Cut(val, "-")
 			if !found {
@@ -107,7 +115,7 @@ func ParseFaults(spec string) (Faults, error) {
 			}
 			f.TokenTTL = d
 		default:
-			return f, bad("one of rate, burst, error, latency, drop, commit-then-fail, token-ttl")
+			return f, bad("one of rate, burst, error, latency, drop, commit-then-fail, create-empty-body, token-ttl")
 		}
 		if err != nil {
 			return f, err
@@ -136,6 +144,9 @@ func (f Faults) String() string {
 	}
 	if f.CommitThenFail > 0 {
 		items = append(items, "commit-then-fail="+strconv.FormatFloat(f.CommitThenFail, 'g', -1, 64))
+	}
+	if f.CreateEmptyBody > 0 {
+		items = append(items, "create-empty-body="+strconv.FormatFloat(f.CreateEmptyBody, 'g', -1, 64))
 	}
 	if f.TokenTTL > 0 {
 		items = append(items, "token-ttl="+f.TokenTTL.String())

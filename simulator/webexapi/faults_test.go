@@ -24,6 +24,7 @@ func TestParseFaults(t *testing.T) {
 		}},
 		{" rate = 2.5 , burst=4 ", Faults{Rate: 2.5, Burst: 4}},
 		{"latency=20ms", Faults{LatencyMin: 20 * time.Millisecond, LatencyMax: 20 * time.Millisecond}},
+		{"create-empty-body=0.5", Faults{CreateEmptyBody: 0.5}},
 	}
 	for _, tc := range good {
 		got, err := ParseFaults(tc.spec)
@@ -179,7 +180,7 @@ func TestCommitThenFailFault(t *testing.T) {
 	for i := range 12 {
 		mac := "0004F20000" + string("0123456789AB"[i]) + "0"
 		// Creates for one owner, one at a time, as the client does.
-		r, err := h.try(h.token, "POST", "/v1/devices", webex.CreateDeviceRequest{MAC: mac, Model: "Yealink T57W", PersonID: p.ID, Password: goodPassword})
+		r, err := h.try(h.token, "POST", "/v1/devices", webex.CreateDeviceRequest{MAC: mac, Model: "Yealink T57W Partner Managed", PersonID: p.ID, Password: goodPassword})
 		switch {
 		case err != nil:
 			sawReset = true
@@ -227,7 +228,7 @@ func TestLatencyFaultWidensOwnerRace(t *testing.T) {
 	h.s.hooks.inCreate = func(string) { close(entered) }
 	h.s.mu.Unlock()
 	done := make(chan error, 1)
-	req, _ := http.NewRequest("POST", h.ts.URL+"/v1/devices", strings.NewReader(`{"mac":"0004F2000001","model":"Yealink T57W","personId":"`+person.ID+`","password":"`+goodPassword+`"}`))
+	req, _ := http.NewRequest("POST", h.ts.URL+"/v1/devices", strings.NewReader(`{"mac":"0004F2000001","model":"Yealink T57W Partner Managed","personId":"`+person.ID+`","password":"`+goodPassword+`"}`))
 	req.Header.Set("Authorization", "Bearer "+h.token)
 	go func() {
 		resp, err := h.ts.Client().Do(req)
@@ -238,7 +239,7 @@ func TestLatencyFaultWidensOwnerRace(t *testing.T) {
 	}()
 	<-entered
 	h.s.SetFaults(Faults{})
-	h.expect(h.call("POST", "/v1/devices", webex.CreateDeviceRequest{MAC: "0004F2000002", Model: "Yealink T57W", PersonID: person.ID, Password: goodPassword}), 409)
+	h.expect(h.call("POST", "/v1/devices", webex.CreateDeviceRequest{MAC: "0004F2000002", Model: "Yealink T57W Partner Managed", PersonID: person.ID, Password: goodPassword}), 409)
 	// Closing the client connection cancels the slow create; nothing is stored.
 	h.ts.CloseClientConnections()
 	<-done
@@ -251,7 +252,7 @@ func TestLatencyFaultWidensOwnerRace(t *testing.T) {
 	if n := h.s.Snapshot().Counts.Devices; n != 0 {
 		t.Errorf("devices = %d after a cancelled create, want 0", n)
 	}
-	h.expect(h.call("POST", "/v1/devices", webex.CreateDeviceRequest{MAC: "0004F2000001", Model: "Yealink T57W", PersonID: person.ID, Password: goodPassword}), 200)
+	h.expect(h.call("POST", "/v1/devices", webex.CreateDeviceRequest{MAC: "0004F2000001", Model: "Yealink T57W Partner Managed", PersonID: person.ID, Password: goodPassword}), 200)
 }
 
 // ownerBusy reports whether a create for the owner is in flight.
@@ -264,7 +265,7 @@ func (s *Server) ownerBusy(ownerID string) bool {
 
 func TestConcurrentWriteToOneDeviceIsLocked(t *testing.T) {
 	h := newHarness(t)
-	d := h.create("0004F2000001", "Yealink T57W", ada)
+	d := h.create("0004F2000001", "Yealink T57W Partner Managed", ada)
 	g, first := h.heldPasswordWrite(d, "First-Pw1!")
 	for _, c := range []struct {
 		method, path string
@@ -291,7 +292,7 @@ func TestConcurrentWriteToOneDeviceIsLocked(t *testing.T) {
 
 func TestDeleteDuringWrite(t *testing.T) {
 	h := newHarness(t)
-	d := h.create("0004F2000001", "Yealink T57W", ada)
+	d := h.create("0004F2000001", "Yealink T57W Partner Managed", ada)
 	g, first := h.heldPasswordWrite(d, "First-Pw1!")
 	h.expect(h.call("DELETE", "/v1/devices/"+d.ID, nil), 204)
 	g.open()

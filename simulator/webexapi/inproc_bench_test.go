@@ -44,7 +44,7 @@ func BenchmarkEmulatorHandlerFlow(b *testing.B) {
 			mac := fmt.Sprintf("0004F2%06X", i)
 			serve("POST", "/v1/telephony/config/devices/actions/validateMacs/invoke", webex.ValidateMACsRequest{MACs: []string{mac}}, 200, nil)
 			var d webex.Device
-			serve("POST", "/v1/devices", webex.CreateDeviceRequest{MAC: mac, Model: "Yealink T57W", PersonID: ids[i], Password: goodPassword}, 200, &d)
+			serve("POST", "/v1/devices", webex.CreateDeviceRequest{MAC: mac, Model: "Yealink T57W Partner Managed", PersonID: ids[i], Password: goodPassword}, 200, &d)
 			serve("PUT", "/v1/telephony/config/devices/"+d.CallingDeviceID, webex.SIPPasswordRequest{SIPPassword: "Bench-Pw7!"}, 204, nil)
 			serve("PUT", "/v1/telephony/config/devices/"+d.CallingDeviceID+"/members", webex.PutMembersRequest{Members: []webex.MemberPut{
 				{Port: 1, ID: ids[i], PrimaryOwner: true, LineType: webex.LinePrimary, LineWeight: 1},

@@ -2,6 +2,7 @@ package webexapi
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -46,7 +47,9 @@ type owner struct {
 	phone       string
 	loc         *location
 	callingType string
-	userPart    string // line port user part
+	// supportedDevices is a workspace's "phones" or "collaborationDevices".
+	supportedDevices string
+	userPart         string // line port user part
 }
 
 func (o *owner) linePort() string { return o.userPart + "@" + o.loc.domain }
@@ -64,6 +67,7 @@ type device struct {
 }
 
 type member struct {
+	t38          *bool // gateway (ATA) ports only
 	owner        *owner
 	port, weight int
 	primary      bool
@@ -121,7 +125,7 @@ func (s *Server) load(seed *Seed) error {
 			kind: webex.MemberPeople, email: email, first: first, last: last,
 			name: strings.TrimSpace(first + " " + last), ext: p.Extension, phone: p.PhoneNumber, loc: loc(p.Location),
 		}
-		ow.userPart = userPart(ow.ext, email)
+		ow.userPart = userPart(typePeople, email)
 		o.owners[ow.id] = ow
 		o.byEmail[strings.ToLower(email)] = ow
 		o.people = append(o.people, ow)
@@ -130,13 +134,18 @@ func (s *Server) load(seed *Seed) error {
 		name := strings.TrimSpace(w.Name)
 		ct := w.CallingType
 		if ct == "" {
-			ct = "webexCalling"
+			ct = webex.CallingWebex
+		}
+		sd := w.SupportedDevices
+		if sd == "" {
+			sd = webex.WorkspaceTakesPhones
 		}
 		ow := &owner{
 			id:   EncodeID(typePlaces, nameUUID(typePlaces, name)),
 			kind: webex.MemberPlace, name: name, first: name, ext: w.Extension, loc: loc(w.Location), callingType: ct,
+			supportedDevices: sd,
 		}
-		ow.userPart = userPart(ow.ext, name)
+		ow.userPart = userPart(typePlaces, name)
 		o.owners[ow.id] = ow
 		o.wsByName[strings.ToLower(name)] = ow
 		o.workspaces = append(o.workspaces, ow)
@@ -176,14 +185,30 @@ func (s *Server) load(seed *Seed) error {
 	return nil
 }
 
-// userPart is the line port's user part: the extension, else a slug of the
-// e-mail's local part or the workspace name.
-func userPart(ext, key string) string {
-	if ext != "" {
-		return ext
+// userPart is the line port's user part. Webex generates it (the spec's
+// example: evypzco5ds@55552222.int10.bcld.webex.com): ten lower-case
+// letters and digits, starting with a letter. It is derived from the owner's
+// natural key (kind and e-mail or name) so a seed always gives the same.
+func userPart(kind, key string) string {
+	u := nameUUID(kind+"/lineport", strings.ToLower(key))
+	h := strings.ReplaceAll(u, "-", "")
+	b := make([]byte, 10)
+	for i := range b {
+		v := hexVal(h[2*i])<<4 | hexVal(h[2*i+1])
+		if i == 0 {
+			b[i] = sipUserAlphabet[int(v)%26]
+		} else {
+			b[i] = sipUserAlphabet[int(v)%len(sipUserAlphabet)]
+		}
 	}
-	local, _, _ := strings.Cut(key, "@")
-	return slug(local)
+	return string(b)
+}
+
+func hexVal(c byte) byte {
+	if c >= 'a' {
+		return c - 'a' + 10
+	}
+	return c - '0'
 }
 
 func (s *Server) addLocation(name, domain string) *location {
@@ -252,17 +277,13 @@ func (s *Server) removeDevice(d *device) {
 
 const sipUserAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
 
-// newSIPUser draws a random-looking SIP user name as Webex generates them
-// (ten lower-case letters and digits, starting with a letter); callers hold s.mu.
+// newSIPUser draws a SIP user name: digits, as the spec's example
+// ("392829") shows them; callers hold s.mu.
 func (s *Server) newSIPUser() string {
 	for {
-		b := make([]byte, 10)
-		b[0] = sipUserAlphabet[s.rnd.IntN(26)]
-		for i := 1; i < len(b); i++ {
-			b[i] = sipUserAlphabet[s.rnd.IntN(len(sipUserAlphabet))]
-		}
-		if s.org.bySIPUser[string(b)] == nil {
-			return string(b)
+		u := strconv.Itoa(10_000_000 + s.rnd.IntN(90_000_000))
+		if s.org.bySIPUser[u] == nil {
+			return u
 		}
 	}
 }

@@ -23,7 +23,7 @@ import (
 //	                  "extension": "1001", "phoneNumber": "+14085550101", "location": "Headquarters"}],
 //	  "workspaces": [{"name": "Lobby", "location": "Headquarters", "extension": "1901"}],
 //	  "models":     [ ...webex.SupportedDevice objects; empty means DefaultModels()... ],
-//	  "devices":    [{"mac": "0004F2A1B2C3", "model": "Yealink T57W", "owner": "ada@acme.example",
+//	  "devices":    [{"mac": "0004F2A1B2C3", "model": "Yealink T57W Partner Managed", "owner": "ada@acme.example",
 //	                  "ownerType": "person", "password": "..."}]
 //	}
 //
@@ -68,6 +68,10 @@ type SeedWorkspace struct {
 	Extension string `json:"extension,omitempty"`
 	// CallingType is the workspace's calling{type}; default "webexCalling".
 	CallingType string `json:"callingType,omitempty"`
+	// SupportedDevices is "phones" (the emulator's default, since a seed's
+	// workspaces are there to take phones) or "collaborationDevices"
+	// (Webex's default, which refuses phones).
+	SupportedDevices string `json:"supportedDevices,omitempty"`
 }
 
 // SeedDevice is a device that already exists in the org.
@@ -226,39 +230,61 @@ func slug(s string) string {
 	return b.String()
 }
 
-// DefaultModels is the supported-devices catalog of DefaultSeed: every
-// webexModel of fixtures/models.json as a partner-managed third-party device,
-// plus a few Cisco MPP phones and a Cisco ATA.
+// DefaultModels is the supported-devices catalog of DefaultSeed, named as
+// Webex names models: the spec's examples ("DMS Polycom EE400", "2N
+// Customer Managed"), "Generic IPPhone Customer Managed", Cisco MPP phones
+// and an ATA as "DMS Cisco <model>", and third-party phones and gateways as
+// "<make> <model> Partner Managed" or "... Customer Managed" (partner-managed
+// names are not public; the planner matches them by normalised name, not by
+// this list). managedBy varies (CISCO, CUSTOMER and wxc_sdk's PARTNER) so
+// that nothing depends on one value.
 func DefaultModels() []webex.SupportedDevice {
-	third := func(model string, typ string, ports int, apply, label bool) webex.SupportedDevice {
+	model := func(model, display, family, typ, manufacturer, managedBy string, ports int) webex.SupportedDevice {
 		return webex.SupportedDevice{
-			Model: model, DisplayName: model, Type: typ, Manufacturer: "THIRD_PARTY", ManagedBy: "PARTNER",
-			SupportedFor: []string{"PEOPLE", "PLACE"}, OnboardingMethod: []string{"MAC_ADDRESS"},
-			NumberOfLinePorts: ports, SupportsApplyChangesEnabled: apply, CustomizableLineLabelEnabled: label,
+			Model: model, DisplayName: display, FamilyDisplayName: family, Type: typ,
+			Manufacturer: manufacturer, ManagedBy: managedBy,
+			SupportedFor: []string{webex.SupportedForPeople, webex.SupportedForPlace}, OnboardingMethod: []string{webex.OnboardingMAC},
+			NumberOfLinePorts: ports, AllowConfigureLinesEnabled: true, CallDeclinedEnabled: true,
+			T38Enabled: typ == "ATA", AllowConfigurePortsEnabled: typ == "ATA",
 		}
 	}
-	cisco := func(model, display, typ string, ports int, label bool) webex.SupportedDevice {
-		return webex.SupportedDevice{
-			Model: model, DisplayName: display, Type: typ, Manufacturer: "CISCO", ManagedBy: "CISCO",
-			SupportedFor: []string{"PEOPLE", "PLACE"}, OnboardingMethod: []string{"MAC_ADDRESS", "ACTIVATION_CODE"},
-			NumberOfLinePorts: ports, SupportsApplyChangesEnabled: true, CustomizableLineLabelEnabled: label,
+	third := func(name, family, typ, managedBy string, ports int, apply, label bool) webex.SupportedDevice {
+		suffix := " Partner Managed"
+		if managedBy == "CUSTOMER" {
+			suffix = " Customer Managed"
 		}
+		m := model(name+suffix, name+suffix, family, typ, "THIRD_PARTY", managedBy, ports)
+		m.SupportsApplyChangesEnabled, m.CustomizableLineLabelEnabled = apply, label
+		return m
 	}
+	cisco := func(num, typ string, ports int, label bool) webex.SupportedDevice {
+		m := model("DMS Cisco "+num, "Cisco "+num, "Cisco", typ, "CISCO", "CISCO", ports)
+		m.OnboardingMethod = []string{webex.OnboardingMAC, "ACTIVATION_CODE"}
+		m.SupportsApplyChangesEnabled, m.CustomizableLineLabelEnabled = true, label
+		m.SupportsHotlineEnabled, m.AllowConfigurePhoneSettingsEnabled, m.UpgradeChannelEnabled = true, true, typ == "MPP"
+		m.KEMSupportEnabled, m.AllowConfigureLayoutEnabled = typ == "MPP", typ == "MPP"
+		return m
+	}
+	ee400 := model("DMS Polycom EE400", "Polycom EE400", "Poly", "GENERIC_SIP", "THIRD_PARTY", "CISCO", 14)
+	ee400.SupportsApplyChangesEnabled, ee400.SupportsHotlineEnabled, ee400.AllowHotelingHostEnabled = true, true, true
+	ee400.AdditionalPrimaryLineAppearancesEnabled, ee400.SupportsLinePortReorderingEnabled = true, true
 	return []webex.SupportedDevice{
-		third("Yealink T54W", "GENERIC_SIP", 16, true, true),
-		third("Yealink T57W", "GENERIC_SIP", 16, true, true),
-		third("Yealink T46U", "GENERIC_SIP", 16, true, true),
-		third("Poly VVX 450", "GENERIC_SIP", 12, true, false),
-		third("Poly Edge E350", "GENERIC_SIP", 8, true, true),
-		third("Grandstream GRP2614", "GENERIC_SIP", 4, false, false),
-		third("AudioCodes MP-114", "ATA", 4, false, false),
-		third("AudioCodes MP-118", "ATA", 8, true, false),
-		third("AudioCodes MP-1288", "ATA", 288, false, false),
-		third("Generic SIP Phone", "GENERIC_SIP", 24, false, false),
-		cisco("DMS Cisco 8851", "Cisco 8851", "MPP", 10, true),
-		cisco("DMS Cisco 8845", "Cisco 8845", "MPP", 10, true),
-		cisco("DMS Cisco 6841", "Cisco 6841", "MPP", 4, false),
-		cisco("DMS Cisco 192", "Cisco 192", "ATA", 2, false),
+		model("2N Customer Managed", "2N Customer Managed", "", "GENERIC_SIP", "THIRD_PARTY", "CUSTOMER", 20),
+		ee400,
+		model("Generic IPPhone Customer Managed", "Generic IPPhone Customer Managed", "", "GENERIC_SIP", "THIRD_PARTY", "CUSTOMER", 10),
+		third("Yealink T54W", "Yealink", "GENERIC_SIP", "PARTNER", 16, true, true),
+		third("Yealink T57W", "Yealink", "GENERIC_SIP", "PARTNER", 16, true, true),
+		third("Yealink T46U", "Yealink", "GENERIC_SIP", "PARTNER", 16, true, true),
+		third("Polycom VVX450", "Poly", "GENERIC_SIP", "PARTNER", 12, true, false),
+		third("Poly Edge E350", "Poly", "GENERIC_SIP", "PARTNER", 8, true, true),
+		third("Grandstream GRP2614", "Grandstream", "GENERIC_SIP", "CUSTOMER", 4, false, false),
+		third("AudioCodes MP-114", "AudioCodes", "ATA", "PARTNER", 4, false, false),
+		third("AudioCodes MP-118", "AudioCodes", "ATA", "PARTNER", 8, true, false),
+		third("AudioCodes MP-1288", "AudioCodes", "ATA", "PARTNER", 288, false, false),
+		cisco("8851", "MPP", 10, true),
+		cisco("8865", "MPP", 10, true),
+		cisco("6841", "MPP", 4, false),
+		cisco("192", "ATA", 2, false),
 	}
 }
 

@@ -53,7 +53,7 @@ func TestLoadSeed(t *testing.T) {
 	}
 	var td webex.TelephonyDevice
 	h.call("GET", "/v1/telephony/config/devices/"+l.Items[0].ID, nil).decode(t, &td)
-	if td.Proxy.OutboundProxy != "sip.lab.cutover.test" || td.Owner.LinePort != "7001@springfield.lab.example.test" {
+	if td.Proxy.OutboundProxy != "sip.lab.cutover.test" || !strings.HasSuffix(td.Owner.LinePort, "@springfield.lab.example.test") {
 		t.Errorf("seeded telephony device = %+v", td)
 	}
 	if pw, ok := h.s.DevicePassword(td.Owner.SIPUserName); !ok || pw != "Donut#Time42" {
@@ -77,9 +77,9 @@ func TestLoadSeedErrors(t *testing.T) {
 		{`{"people": [{"email": "a@b.example"}, {"email": "A@b.example"}]}`, "people[1]: duplicate email"},
 		{`{"people": [{"email": "not-an-email"}]}`, "people[0]"},
 		{`{"locations": [{"name": ""}]}`, "locations[0]: name is empty"},
-		{`{"devices": [{"mac": "xyz", "model": "Yealink T57W", "owner": "a@b.example"}]}`, "devices[0]: mac"},
+		{`{"devices": [{"mac": "xyz", "model": "Yealink T57W Partner Managed", "owner": "a@b.example"}]}`, "devices[0]: mac"},
 		{`{"people": [{"email": "a@b.example"}], "devices": [{"mac": "0004F2000001", "model": "Nokia 3310", "owner": "a@b.example"}]}`, "not in the catalog"},
-		{`{"devices": [{"mac": "0004F2000001", "model": "Yealink T57W", "owner": "who@b.example"}]}`, "not one of the seed's people"},
+		{`{"devices": [{"mac": "0004F2000001", "model": "Yealink T57W Partner Managed", "owner": "who@b.example"}]}`, "not one of the seed's people"},
 		{`{"models": [{"model": "X"}]}`, "numberOfLinePorts"},
 		{`{} {}`, "unexpected data after the seed object"},
 	}
@@ -149,7 +149,7 @@ func TestAddInventory(t *testing.T) {
 		t.Errorf("workspace without location should go to the first location")
 	}
 	// The owners take devices and members.
-	d := h.create("0004F2000001", "Yealink T57W", "new.person@acme.example")
+	d := h.create("0004F2000001", "Yealink T57W Partner Managed", "new.person@acme.example")
 	members := []webex.MemberPut{
 		{Port: 1, ID: np.ID, PrimaryOwner: true, LineType: webex.LinePrimary},
 		{Port: 2, ID: h.person(ada).ID, LineType: webex.LineShared},
@@ -191,7 +191,7 @@ func FuzzLoadSeed(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(string(raw))
-	f.Add(`{"people":[{"email":"a@b"}],"workspaces":[{"name":"W"}],"devices":[{"mac":"000000000000","model":"Yealink T57W","owner":"W","ownerType":"workspace"}]}`)
+	f.Add(`{"people":[{"email":"a@b"}],"workspaces":[{"name":"W"}],"devices":[{"mac":"000000000000","model":"Yealink T57W Partner Managed","owner":"W","ownerType":"workspace"}]}`)
 	f.Add(`{"locations":[{"name":"A"},{"name":"a "}]}`)
 	f.Fuzz(func(t *testing.T, in string) {
 		seed, err := LoadSeed(strings.NewReader(in))

@@ -42,6 +42,16 @@ func AdminScopes() []string {
 	}
 }
 
+// ReadScopes are the read-only scopes of the flow: enough for `plan`
+// (validateMacs, which needs telephony_config_write, is then forbidden and
+// the planner looks MACs up with GET /devices instead).
+func ReadScopes() []string {
+	return []string{
+		ScopeDevicesRead, ScopeDevicesConfigRead, ScopeTelephonyConfigRead,
+		ScopePeopleRead, ScopeWorkspacesRead, ScopeLocationsRead,
+	}
+}
+
 // PasswordRule is one of the SIP password rules Webex does not publish
 // (WEBEX-API.md); the emulator's choices are switchable.
 type PasswordRule string
@@ -266,6 +276,15 @@ func (s *Server) SetAdminToken(tok string) {
 	s.tokens[tok] = &accessToken{scopes: scopeSet(append(AdminScopes(), ScopeApplicationsToken)), issued: now, expires: now.Add(s.accessTTL)}
 }
 
+// SetToken makes tok an access token carrying exactly scopes (for
+// `--read-token T`: a read-only admin, as a planner's token may be).
+func (s *Server) SetToken(tok string, scopes ...string) {
+	s.authMu.Lock()
+	defer s.authMu.Unlock()
+	now := s.now()
+	s.tokens[tok] = &accessToken{scopes: scopeSet(scopes), issued: now, expires: now.Add(s.accessTTL)}
+}
+
 // IssueToken returns a new access token for the org carrying exactly scopes.
 func (s *Server) IssueToken(scopes ...string) string {
 	s.authMu.Lock()
@@ -465,6 +484,22 @@ func (s *Server) commitFault(w http.ResponseWriter) bool {
 		return true
 	}
 	s.fail(w, http.StatusBadGateway, 0, "Bad gateway (injected fault after commit).")
+	return true
+}
+
+// emptyCreate reports whether a stored create must be answered 200 with an
+// empty body, and answers it.
+func (s *Server) emptyCreate(w http.ResponseWriter) bool {
+	s.faultMu.Lock()
+	hit := s.faults.CreateEmptyBody > 0 && s.frnd.Float64() < s.faults.CreateEmptyBody
+	s.faultMu.Unlock()
+	if !hit {
+		return false
+	}
+	if rec, ok := w.(*recorder); ok {
+		rec.fault = "create-empty-body"
+	}
+	w.WriteHeader(http.StatusOK)
 	return true
 }
 

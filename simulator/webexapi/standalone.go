@@ -22,7 +22,10 @@ type StandaloneOptions struct {
 	Token string
 	// TokenFile receives a generated token (mode 0600); empty means a new
 	// file in the OS temporary directory.
-	TokenFile     string
+	TokenFile string
+	// ReadToken, when set, is also accepted, carrying ReadScopes only (a
+	// read-only admin: enough for plan, not for migrate).
+	ReadToken     string
 	SeedFile      string // JSON seed (LoadSeed); empty means DefaultSeed
 	InventoryFile string // .xlsx or .csv inventory whose owners and locations are added to the seed
 	Faults        string // ParseFaults syntax
@@ -91,6 +94,9 @@ func RunStandalone(ctx context.Context, opts StandaloneOptions) error {
 	ln, err := net.Listen("tcp", opts.Listen)
 	if err != nil {
 		return err
+	}
+	if opts.ReadToken != "" {
+		s.SetToken(opts.ReadToken, ReadScopes()...)
 	}
 	tokenFile := ""
 	if opts.Token != "" {
