@@ -158,8 +158,8 @@ func TestFinishedRunReplansWhenTheInventoryChanged(t *testing.T) {
 		t.Fatalf("%+v, %v", res, err)
 	}
 	for name, change := range map[string]func([]inventory.Device) []inventory.Device{
-		"a device added": func(d []inventory.Device) []inventory.Device { return append(d, genDevices(7, 3)[6]) },
-		"a model changed": func(d []inventory.Device) []inventory.Device { d[2].Model = "T57W"; return d },
+		"a device added":   func(d []inventory.Device) []inventory.Device { return append(d, genDevices(7, 3)[6]) },
+		"a model changed":  func(d []inventory.Device) []inventory.Device { d[2].Model = "T57W"; return d },
 		"a device dropped": func(d []inventory.Device) []inventory.Device { return d[1:] },
 	} {
 		changed := change(append([]inventory.Device(nil), devs...))
