@@ -82,7 +82,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		ExitErrHandler:         func(*cli.Context, error) {},
 		OnUsageError:           onUsageError,
 		UseShortOptionHandling: false,
-		Metadata:               map[string]any{},
+		Metadata:               map[string]any{metadataLogSink: &logSink{w: stderr}},
 		Before: func(c *cli.Context) error {
 			// run reads the URL back to say what to check when Webex
 			// cannot be reached or answers 404 from outside the API.
@@ -176,7 +176,8 @@ func logger(c *cli.Context) *slog.Logger {
 	if c.Bool(flagQuiet) {
 		opts.Level = slog.LevelWarn
 	}
-	w := c.App.ErrWriter
+	// Through the sink, so that log lines print above progress bars.
+	w := logSinkOf(c)
 	if c.String(flagLogFormat) == logFormatJSON {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}

@@ -97,7 +97,9 @@ func runMigrate(c *cli.Context, o migrateOptions) error {
 	}
 	start := time.Now()
 	w := c.App.Writer
+	prog := newProgress(c, progressOptions{name: "migrate", stats: client, rate: c.Float64(flagRate)})
 	ready := func(p *migrate.Plan) {
+		prog.planEnd()
 		if o.dryRun || !c.Bool(flagQuiet) {
 			_ = p.WriteSummary(w)
 		}
@@ -105,7 +107,13 @@ func runMigrate(c *cli.Context, o migrateOptions) error {
 	_, res, err := migrate.Migrate(c.Context, client, devs,
 		migrate.PlanOptions{Only: o.only, Wave: o.wave, Source: o.inventory, OrgID: c.String(flagOrgID), Ready: ready},
 		migrate.RunOptions{Dir: o.dir, Jobs: o.jobs, DryRun: o.dryRun, ExtraSteps: extra,
-			Progress: newProgress(c), Logger: logger(c)})
+			Progress: prog.progress(), Logger: logger(c)})
+	prog.close()
+	if res != nil && res.Finished {
+		fmt.Fprintf(w, "all %d devices already done: the journal in %s shows every step of each; nothing to do "+
+			"(cutover plan compares them with Webex as it is now)\n", res.Devices, o.dir)
+		return nil
+	}
 	if res != nil {
 		if o.dryRun {
 			printPending(w, res)
@@ -143,6 +151,8 @@ func printMigrateSummary(w io.Writer, res *migrate.Result, took time.Duration, d
 			res.Devices, res.Done, len(res.Pending), res.Conflict, res.Invalid)
 		return
 	}
-	fmt.Fprintf(w, "%d devices: %d done (%d created now), %d failed, %d conflict, %d invalid, %d interrupted in %s\n",
-		res.Devices, res.Done, res.Created, res.Failed, res.Conflict, res.Invalid, res.Interrupted, took.Round(time.Millisecond))
+	// Created is its own sentence: devices created now may have failed or
+	// been interrupted at a later step, so it is no part of done.
+	fmt.Fprintf(w, "%d devices: %d done, %d failed, %d conflict, %d invalid, %d interrupted; %d created in Webex by this command; took %s\n",
+		res.Devices, res.Done, res.Failed, res.Conflict, res.Invalid, res.Interrupted, res.Created, took.Round(time.Millisecond))
 }

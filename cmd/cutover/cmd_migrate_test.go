@@ -101,7 +101,8 @@ func TestMigrateCommandInProcess(t *testing.T) {
 	}
 	out.Reset()
 	code = run(t.Context(), e.args("migrate", e.inv, "--run", e.dir, "--jobs", "4"), &out, &errb)
-	if code != 0 || !strings.Contains(out.String(), "30 done (30 created now), 0 failed") {
+	if code != 0 || !strings.Contains(out.String(), "30 done, 0 failed") ||
+		!strings.Contains(out.String(), "30 created in Webex by this command") {
 		t.Fatalf("migrate exit %d\n%s\n%s", code, out.String(), errb.String())
 	}
 	e.checkExactlyOnce(t)

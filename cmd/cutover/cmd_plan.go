@@ -156,9 +156,12 @@ func runPlan(c *cli.Context, o planOptions) error {
 	if err != nil {
 		return err
 	}
+	prog := newProgress(c, progressOptions{name: "plan", stats: client, rate: c.Float64(flagRate)})
 	plan, err := migrate.MakePlan(c.Context, client, devs, migrate.PlanOptions{
 		Jobs: o.jobs, Only: o.only, Wave: o.wave, Source: o.inventory, OrgID: c.String(flagOrgID), Logger: logger(c),
+		Progress: prog.planProgress(),
 	})
+	prog.close()
 	if err != nil {
 		return withCode(exitFatal, err)
 	}
