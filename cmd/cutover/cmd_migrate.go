@@ -16,8 +16,9 @@ import (
 func init() { register(newMigrateCommand) }
 
 const (
-	flagRate   = "rate"
-	flagDryRun = "dry-run"
+	flagRate        = "rate"
+	flagDryRun      = "dry-run"
+	flagSkipInvalid = "skip-invalid"
 )
 
 // migrateStepFactories build extra pipeline steps (render, publish) from the
@@ -56,7 +57,9 @@ func parseRate(c *cli.Context) ([]webex.Option, error) {
 func newMigrateCommand() *cli.Command {
 	flags := []cli.Flag{
 		runDirFlag(), jobsFlag(), onlyFlag(), waveFlag(), rateFlag(),
-		&cli.BoolFlag{Name: flagDryRun, Usage: "plan and show what would be done; change nothing in Webex or DIR"},
+		&cli.BoolFlag{Name: flagDryRun, Usage: "plan (read-only) and list each device's remaining steps; write nothing to Webex or DIR"},
+		&cli.BoolFlag{Name: flagSkipInvalid, Usage: "migrate the inventory's valid rows and mark the invalid ones in --errors (default DIR/" + invalidRowsFile + ")"},
+		&cli.StringFlag{Name: flagErrors, Usage: "with --skip-invalid, write the inventory with the skipped rows' bad cells marked to `OUT.xlsx` (0600)"},
 	}
 	return &cli.Command{
 		Name:      "migrate",
@@ -81,7 +84,7 @@ func newMigrateCommand() *cli.Command {
 }
 
 func runMigrate(c *cli.Context, o migrateOptions) error {
-	devs, client, err := planInputs(c, o.planOptions)
+	devs, skipped, client, err := planInputs(c, o.planOptions, o.dryRun)
 	if err != nil {
 		return err
 	}
@@ -112,6 +115,9 @@ func runMigrate(c *cli.Context, o migrateOptions) error {
 	if res != nil && res.Finished {
 		fmt.Fprintf(w, "all %d devices already done: the journal in %s shows every step of each; nothing to do "+
 			"(cutover plan compares them with Webex as it is now)\n", res.Devices, o.dir)
+		if skipped > 0 {
+			return fmt.Errorf("%d invalid inventory rows skipped: %w", skipped, errSomeFailed)
+		}
 		return nil
 	}
 	if res != nil {
@@ -128,6 +134,10 @@ func runMigrate(c *cli.Context, o migrateOptions) error {
 	}
 	if !o.dryRun && !res.OK() {
 		return fmt.Errorf("%d failed, %d conflict, %d invalid: %w", res.Failed, res.Conflict, res.Invalid, errSomeFailed)
+	}
+	if !o.dryRun && skipped > 0 {
+		// The skipped rows are not migrated: the run is not all done.
+		return fmt.Errorf("%d invalid inventory rows skipped: %w", skipped, errSomeFailed)
 	}
 	return nil
 }

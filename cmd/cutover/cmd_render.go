@@ -86,7 +86,7 @@ func runRender(c *cli.Context, o renderOptions) error {
 	}
 	var extras map[string]render.Extra
 	if o.inventory != "" {
-		devs, err := readMigrationInventory(c, o.inventory)
+		devs, _, err := readMigrationInventory(c, planOptions{inventory: o.inventory}, true)
 		if err != nil {
 			return err
 		}

@@ -113,7 +113,7 @@ func TestValidateUnreadableAndUsage(t *testing.T) {
 		{nil, "expected one INVENTORY file, got 0 arguments"},
 		{[]string{"a.xlsx", "b.xlsx"}, "expected one INVENTORY file, got 2 arguments"},
 		{[]string{"csv.xlsx", "--format", "yaml"}, `--format "yaml": expected text or json`},
-		{[]string{"csv.xlsx", "--bogus"}, "flag provided but not defined"},
+		{[]string{"csv.xlsx", "--bogus"}, "unknown flag --bogus (cutover validate --help lists the flags)"},
 		{[]string{"./inv.xlsx", "--errors", "inv.xlsx"}, "--errors inv.xlsx: expected a new file, not the inventory itself"},
 	} {
 		code, out, errOut := runValidateCmd(t, tc.args...)
