@@ -42,7 +42,7 @@ type migrateOptions struct {
 
 func rateFlag() cli.Flag {
 	return &cli.Float64Flag{Name: flagRate, Value: float64(webex.DefaultRate),
-		Usage: "most Webex requests per `SECOND`, shared by all jobs (cut by 10% on a 429, then recovering)"}
+		Usage: "at most `R` Webex requests a second, shared by all jobs (cut by 10% on a 429, then recovering)"}
 }
 
 // parseRate reads --rate as client options.
@@ -65,12 +65,16 @@ func newMigrateCommand() *cli.Command {
 		Name:      "migrate",
 		Usage:     "provision an inventory's devices in Webex; re-running with the same --run DIR resumes",
 		ArgsUsage: "INVENTORY",
-		UsageText: "cutover migrate INVENTORY --run DIR [--jobs N] [--rate R] [--only MACS] [--wave NAME] [--dry-run]",
+		UsageText: "cutover migrate INVENTORY --run DIR [--jobs N] [--rate R] [--only MACS] [--wave NAME] [--dry-run] [--skip-invalid [--errors OUT.xlsx]]",
 		Description: "Plans the inventory afresh, then takes each device through create, SIP password, lines, apply\n" +
 			"changes and device info, journaling every step in DIR/journal.jsonl. SIP passwords go to\n" +
 			"DIR/secrets.json (0600; encrypted when CUTOVER_SECRET_KEY is set). A failed device is journaled\n" +
-			"and the run goes on. Exit 0 when every device is done, 1 when some failed or were not touched\n" +
-			"(conflict, invalid), 3 on a fatal error, 130 on Ctrl-C (run it again to resume).\n\n" +
+			"and the run goes on. An inventory row with a problem stops the run before it starts, unless\n" +
+			"--skip-invalid: then the valid rows are migrated and the invalid ones marked in --errors, as\n" +
+			"Control Hub's bulk import does. When the journal shows every device done, it says so without\n" +
+			"planning again. Exit 0 when every device is done, 1 when some failed or were not touched\n" +
+			"(conflict, invalid, skipped), 2 on bad usage or an unreadable inventory, 3 on a fatal error,\n" +
+			"130 on Ctrl-C (run it again to resume).\n\n" +
 			"Example:\n   cutover migrate fixtures/inventory.xlsx --run wave1 --jobs 8 --rate 20 --token $WEBEX_TOKEN",
 		Flags: append(flags, migrateStepFlags...),
 		Action: func(c *cli.Context) error {

@@ -51,7 +51,7 @@ func newRenderCommand() *cli.Command {
 		Flags: []cli.Flag{
 			runDirFlag(), templatesFlag(),
 			&cli.StringFlag{Name: renderFlagInventory, Usage: "the run's inventory `FILE`, for template variables"},
-			&cli.IntFlag{Name: flagJobs, Usage: "devices rendered at once (default: one per CPU)"},
+			&cli.IntFlag{Name: flagJobs, Usage: "`N` devices rendered at once", DefaultText: "one per CPU"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 0 {
