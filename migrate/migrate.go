@@ -39,18 +39,7 @@ func Migrate(ctx context.Context, api API, devs []inventory.Device, popts PlanOp
 	if err != nil {
 		return nil, nil, err
 	}
-	// A plan knows Webex, not the run: devices the journal shows done are
-	// told apart, so that a resume's summary reads "done", not "adopt".
-	if states, err := journalStates(ropts.Dir); err == nil {
-		for _, pd := range plan.Devices {
-			if allDone(states[pd.MAC], steps) {
-				if plan.Done == nil {
-					plan.Done = map[string]bool{}
-				}
-				plan.Done[pd.MAC] = true
-			}
-		}
-	}
+	plan.markDone(ropts.Dir, steps)
 	if popts.Ready != nil {
 		popts.Ready(plan)
 	}
@@ -64,6 +53,29 @@ func Migrate(ctx context.Context, api API, devs []inventory.Device, popts PlanOp
 	}
 	res, err := Run(ctx, api, plan, devs, ropts)
 	return plan, res, err
+}
+
+// MarkDone fills p.Done from the journal in dir: the devices whose Webex
+// steps (create to info) it shows done. A plan knows Webex, not the run;
+// with Done its summary reads "done" for them, not "adopt" (a device this
+// run created exists in Webex, as an adopted one does).
+func (p *Plan) MarkDone(dir string) {
+	p.markDone(dir, runSteps(RunOptions{}))
+}
+
+func (p *Plan) markDone(dir string, steps []Step) {
+	states, err := journalStates(dir)
+	if err != nil {
+		return // no journal to trust: the plan's own actions stand
+	}
+	for _, pd := range p.Devices {
+		if allDone(states[pd.MAC], steps) {
+			if p.Done == nil {
+				p.Done = map[string]bool{}
+			}
+			p.Done[pd.MAC] = true
+		}
+	}
 }
 
 // runSteps is the pipeline Run takes each device through.

@@ -108,6 +108,12 @@ func TestMigrateCommandInProcess(t *testing.T) {
 		t.Fatalf("migrate exit %d\n%s\n%s", code, out.String(), errb.String())
 	}
 	e.checkExactlyOnce(t)
+	// Planned again, the devices this run created read as done, not adopt.
+	out.Reset()
+	code = run(t.Context(), e.args("plan", e.inv, "--run", e.dir), &out, &errb)
+	if code != 0 || !strings.Contains(out.String(), "done           30") || !strings.Contains(out.String(), "adopt           0") {
+		t.Fatalf("plan after migrate: exit %d\n%s\n%s", code, out.String(), errb.String())
+	}
 	out.Reset()
 	code = run(t.Context(), e.args("rollback", "--run", e.dir), &out, &errb)
 	if code != 0 || !strings.Contains(out.String(), "30 deleted") || e.emu.Snapshot().Counts.Devices != 0 {

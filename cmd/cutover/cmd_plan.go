@@ -211,6 +211,7 @@ func runPlan(c *cli.Context, o planOptions) error {
 	if err := migrate.WritePlan(o.dir, plan); err != nil {
 		return withCode(exitFatal, err)
 	}
+	plan.MarkDone(o.dir)
 	if err := plan.WriteSummary(c.App.Writer); err != nil {
 		return err
 	}

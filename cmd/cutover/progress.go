@@ -107,6 +107,10 @@ func newDisplay(out io.Writer, o progressOptions, bars bool, tick <-chan time.Ti
 		planTotal: map[migrate.PlanPhase]int{}, planDone: map[migrate.PlanPhase]int{},
 		stopLoop: make(chan struct{}), loopDone: make(chan struct{})}
 	d.start = d.now()
+	if o.stats != nil {
+		// The first rate shown covers the time since the start.
+		d.meter.update(d.start, o.stats.Stats().Requests)
+	}
 	if bars || tick == nil {
 		close(d.loopDone)
 		return d
