@@ -32,6 +32,7 @@ type progressOptions struct {
 	name  string      // the command: migrate, plan, rollback, demo
 	stats statsSource // nil shows no request figures
 	rate  float64     // --rate, which the request rate is shown against (0: none)
+	now   func() time.Time
 }
 
 // display shows a command's progress: on a terminal, mpb bars (one per
@@ -103,7 +104,10 @@ func newProgress(c *cli.Context, o progressOptions) *display {
 // newDisplay starts a display on out; without bars it prints a status line
 // on every tick (tests drive tick by hand).
 func newDisplay(out io.Writer, o progressOptions, bars bool, tick <-chan time.Time, sink *logSink) *display {
-	d := &display{out: out, opts: o, now: time.Now, bars: bars, sink: sink,
+	if o.now == nil {
+		o.now = time.Now
+	}
+	d := &display{out: out, opts: o, now: o.now, bars: bars, sink: sink,
 		planTotal: map[migrate.PlanPhase]int{}, planDone: map[migrate.PlanPhase]int{},
 		stopLoop: make(chan struct{}), loopDone: make(chan struct{})}
 	d.start = d.now()

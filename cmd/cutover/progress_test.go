@@ -107,11 +107,8 @@ func TestStatusLineEveryTickWithoutATerminal(t *testing.T) {
 	var buf syncBuffer
 	tick := make(chan time.Time)
 	clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	st := &fakeStats{}
-	d := newDisplay(&buf, progressOptions{name: "migrate", stats: st, rate: 100}, false, tick, nil)
-	// Read by the loop only after a tick, which orders these writes before.
-	d.now = clock.now
-	d.start = clock.now()
+	st := &fakeStats{s: webex.Stats{Requests: 10, Rate: 100}}
+	d := newDisplay(&buf, progressOptions{name: "migrate", stats: st, rate: 100, now: clock.now}, false, tick, nil)
 	lines := func() []string {
 		s := strings.TrimSpace(buf.String())
 		if s == "" {
@@ -159,6 +156,9 @@ func TestStatusLineEveryTickWithoutATerminal(t *testing.T) {
 	want := "migrate: 815/2000 devices, 1 failed, 94 req/s of 100, 2 retries, 0 429s, elapsed 1m10s"
 	if got[2] != want {
 		t.Errorf("status line\n got %q\nwant %q", got[2], want)
+	}
+	if statusEvery > 10*time.Second {
+		t.Errorf("status lines every %s: a CI log would wait longer than 10 s", statusEvery)
 	}
 	// No tick, no line; and none after close.
 	select {
