@@ -108,6 +108,12 @@ func TestMigrateCommandInProcess(t *testing.T) {
 		t.Fatalf("migrate exit %d\n%s\n%s", code, out.String(), errb.String())
 	}
 	e.checkExactlyOnce(t)
+	// A dry run of the finished run says so, rather than "adopt 30".
+	out.Reset()
+	code = run(t.Context(), e.args("migrate", e.inv, "--run", e.dir, "--dry-run"), &out, &errb)
+	if code != 0 || !strings.Contains(out.String(), "all 30 devices already done") || strings.Contains(out.String(), "adopt") {
+		t.Fatalf("dry run after migrate: exit %d\n%s\n%s", code, out.String(), errb.String())
+	}
 	// Planned again, the devices this run created read as done, not adopt.
 	out.Reset()
 	code = run(t.Context(), e.args("plan", e.inv, "--run", e.dir), &out, &errb)
