@@ -99,6 +99,9 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			if !errors.As(err, &ce) || ce.rejected() {
 				return nil, err
 			}
+			if !t.c.stats.answered.Load() && unreachable(err) {
+				return nil, &UnreachableError{URL: t.c.base.Redacted(), Err: err}
+			}
 			// The token endpoint is unreachable or failing: back off.
 			reason, wait = "token endpoint: "+err.Error(), bo.NextBackOff()
 		} else {

@@ -62,3 +62,25 @@ func TestRefusedAfterAnAnswerIsRetried(t *testing.T) {
 		t.Error("a refused dial after an answer was not retried")
 	}
 }
+
+func TestUnreachableTokenEndpointFailsAtOnce(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + l.Addr().String() + "/v1"
+	_ = l.Close()
+	c, err := New(base, RefreshTokenSource(t.Context(), base, "id", "s3cret-value", "r3fresh-value"),
+		WithBackoff(time.Millisecond, time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.SupportedDevices(t.Context())
+	var ue *UnreachableError
+	if !errors.As(err, &ue) {
+		t.Fatalf("got %v, want an *UnreachableError", err)
+	}
+	if c.Stats().Retries != 0 {
+		t.Error("retried a token endpoint that was never reachable")
+	}
+}

@@ -141,6 +141,15 @@ func TestRedact(t *testing.T) {
 			}
 		}
 	}
+	// Prose is left alone: masking words garbles the error and hides nothing.
+	for _, s := range []string{
+		`refreshing access token: Post "http://127.0.0.1:1/v1/access_token": dial tcp 127.0.0.1:1: connect: connection refused`,
+		"failed 0004F2A1B2C3 at password: setting SIP password: PUT /telephony/config/devices/x: 400 Bad Request",
+	} {
+		if r := redact(s); r != s {
+			t.Errorf("redact changed prose:\n got %q\nwant %q", r, s)
+		}
+	}
 }
 
 func TestMisspelledCommandsAndFlags(t *testing.T) {
