@@ -510,20 +510,36 @@ func logSinkOf(c *cli.Context) *logSink {
 	return &logSink{w: c.App.ErrWriter}
 }
 
-// certifyProgress draws one bar for a certification: results (one per device
-// and case) out of devices × cases, cases/s, ETA and failures.
+// certifyProgress shows a certification: on a terminal one bar of results
+// (one per device and case) out of devices × cases, cases/s, ETA and
+// failures; otherwise a status line every statusEvery.
 type certifyProgress struct {
 	p      *mpb.Progress
 	bar    *mpb.Bar
+	total  int
+	done   atomic.Int64
 	failed atomic.Int64
 	sink   *logSink
+
+	// Without a terminal: the status line loop.
+	out      io.Writer
+	now      func() time.Time
+	start    time.Time
+	stop     chan struct{}
+	loopDone chan struct{}
 }
 
-// newCertifyProgress starts the bar on c's stdout, or returns nil when
-// --quiet is on or stdout is not a terminal.
+// newCertifyProgress starts the display on c's stdout, or returns nil when
+// --quiet is on.
 func newCertifyProgress(c *cli.Context, total int) *certifyProgress {
-	if c.Bool(flagQuiet) || !isTerminal(c.App.Writer) {
+	if c.Bool(flagQuiet) {
 		return nil
+	}
+	if !isTerminal(c.App.Writer) {
+		t := time.NewTicker(statusEvery)
+		cp := startCertifyStatus(c.App.Writer, total, t.C, time.Now)
+		go func() { <-cp.loopDone; t.Stop() }()
+		return cp
 	}
 	var sink *logSink
 	if isTerminal(c.App.ErrWriter) {
@@ -533,12 +549,35 @@ func newCertifyProgress(c *cli.Context, total int) *certifyProgress {
 }
 
 func startCertifyProgress(w io.Writer, total int, sink *logSink) *certifyProgress {
-	cp := &certifyProgress{p: mpb.New(mpb.WithOutput(w), mpb.WithRefreshRate(200*time.Millisecond), mpb.WithAutoRefresh()), sink: sink}
+	cp := &certifyProgress{p: mpb.New(mpb.WithOutput(w), mpb.WithRefreshRate(200*time.Millisecond), mpb.WithAutoRefresh()), sink: sink, total: total}
 	cp.bar = addBar(cp.p, "certify", total, "cases", &cp.failed)
 	if sink != nil {
 		sink.route(cp.p)
 	}
 	return cp
+}
+
+// startCertifyStatus prints a status line on w at every tick.
+func startCertifyStatus(w io.Writer, total int, tick <-chan time.Time, now func() time.Time) *certifyProgress {
+	cp := &certifyProgress{total: total, out: w, now: now, start: now(), stop: make(chan struct{}), loopDone: make(chan struct{})}
+	go func() {
+		defer close(cp.loopDone)
+		for {
+			select {
+			case <-tick:
+				fmt.Fprintln(cp.out, cp.statusLine())
+			case <-cp.stop:
+				return
+			}
+		}
+	}()
+	return cp
+}
+
+// statusLine reads e.g. "certify: 1200/26000 cases, 3 failed, elapsed 1m10s".
+func (cp *certifyProgress) statusLine() string {
+	return fmt.Sprintf("certify: %d/%d cases, %d failed, elapsed %s",
+		cp.done.Load(), cp.total, cp.failed.Load(), cp.now().Sub(cp.start).Round(time.Second))
 }
 
 // result counts one result; certify calls it from its workers.
@@ -549,13 +588,22 @@ func (cp *certifyProgress) result(r certify.Result) {
 	if r.Outcome == certify.Fail {
 		cp.failed.Add(1)
 	}
-	cp.bar.Increment()
+	cp.done.Add(1)
+	if cp.bar != nil {
+		cp.bar.Increment()
+	}
 }
 
 // end stops the bar where it stands (an interrupted run) and waits for the
-// last frame, so that the summary prints below it.
+// last frame, so that the summary prints below it; or stops the status
+// lines.
 func (cp *certifyProgress) end() {
 	if cp == nil {
+		return
+	}
+	if cp.stop != nil {
+		close(cp.stop)
+		<-cp.loopDone
 		return
 	}
 	if cp.sink != nil {

@@ -240,3 +240,26 @@ func TestCertifyProgressCountsResults(t *testing.T) {
 	none.result(certify.Result{})
 	none.end()
 }
+
+func TestCertifyStatusLines(t *testing.T) {
+	var buf syncBuffer
+	tick := make(chan time.Time)
+	clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	cp := startCertifyStatus(&buf, 26000, tick, clock.now)
+	for i := range 1200 {
+		r := certify.Result{Outcome: certify.Pass}
+		if i%400 == 0 {
+			r.Outcome = certify.Fail
+		}
+		cp.result(r)
+	}
+	clock.add(70 * time.Second)
+	tick <- clock.now()
+	for !strings.Contains(buf.String(), "\n") {
+		time.Sleep(time.Millisecond)
+	}
+	cp.end()
+	if got, want := strings.TrimSpace(buf.String()), "certify: 1200/26000 cases, 3 failed, elapsed 1m10s"; got != want {
+		t.Errorf("status line %q, want %q", got, want)
+	}
+}
