@@ -105,7 +105,8 @@ func runRender(c *cli.Context, o renderOptions) error {
 	}
 	printRenderSummary(c.App.Writer, o.dir, res)
 	if len(res.Failed) > 0 {
-		return fmt.Errorf("%d devices not rendered: %w", len(res.Failed), errSomeFailed)
+		// render writes no journal and no report: the lines above say why.
+		return withCode(exitFailed, fmt.Errorf("%d devices not rendered (reasons above)", len(res.Failed)))
 	}
 	return nil
 }
