@@ -400,7 +400,10 @@ func (d *display) statusLine() string {
 	b.WriteString(": ")
 	switch d.phase {
 	case "plan":
-		fmt.Fprintf(&b, "planning, %d/%d devices resolved", d.planDone[migrate.PhaseResolve], d.planTotal[migrate.PhaseResolve])
+		if d.opts.name != "plan" {
+			b.WriteString("planning, ")
+		}
+		fmt.Fprintf(&b, "%d/%d devices resolved", d.planDone[migrate.PhaseResolve], d.planTotal[migrate.PhaseResolve])
 		if n := d.planTotal[migrate.PhaseLookup]; n > 0 {
 			fmt.Fprintf(&b, ", %d/%d in use looked up", d.planDone[migrate.PhaseLookup], n)
 		}
