@@ -16,7 +16,8 @@ import (
 // for MakePlan and Run.
 //
 // When DIR's plan covers exactly the selected devices, as the inventory
-// describes them now, and the journal shows every one of them done, nothing
+// describes them now, for the same org, and the journal shows every one of
+// them done, nothing
 // is planned: re-planning a finished run would read every device back from
 // Webex (minutes for thousands at the default rate) only to find nothing
 // left. The Result then has Finished set and the plan is DIR's.
@@ -32,7 +33,7 @@ func Migrate(ctx context.Context, api API, devs []inventory.Device, popts PlanOp
 	}
 	steps := runSteps(ropts)
 	selected := selectDevices(devs, popts.Only, popts.Wave)
-	if old, ok := finished(ropts.Dir, selected, steps); ok {
+	if old, ok := finished(ropts.Dir, selected, steps); ok && old.OrgID == popts.OrgID {
 		return old, &Result{Devices: len(old.Devices), Done: len(old.Devices), Finished: true}, nil
 	}
 	plan, err := MakePlan(ctx, api, devs, popts)
