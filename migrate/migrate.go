@@ -17,10 +17,10 @@ import (
 //
 // When DIR's plan covers exactly the selected devices, as the inventory
 // describes them now, for the same org, and the journal shows every one of
-// them done, nothing
-// is planned: re-planning a finished run would read every device back from
-// Webex (minutes for thousands at the default rate) only to find nothing
-// left. The Result then has Finished set and the plan is DIR's.
+// them done, nothing is planned: re-planning a finished run would read
+// every device back from Webex (minutes for thousands at the default rate)
+// only to find nothing left. The Result then has Finished set and the plan
+// is DIR's.
 func Migrate(ctx context.Context, api API, devs []inventory.Device, popts PlanOptions, ropts RunOptions) (*Plan, *Result, error) {
 	if popts.Logger == nil {
 		popts.Logger = ropts.Logger
