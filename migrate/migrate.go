@@ -57,7 +57,8 @@ func Migrate(ctx context.Context, api API, devs []inventory.Device, popts PlanOp
 }
 
 // MarkDone fills p.Done from the journal in dir: the devices whose Webex
-// steps (create to info) it shows done. A plan knows Webex, not the run;
+// steps (create to info) it shows done; and p.Resume: those this run
+// created whose later steps are left. A plan knows Webex, not the run;
 // with Done its summary reads "done" for them, not "adopt" (a device this
 // run created exists in Webex, as an adopted one does).
 func (p *Plan) MarkDone(dir string) {
@@ -70,11 +71,18 @@ func (p *Plan) markDone(dir string, steps []Step) {
 		return // no journal to trust: the plan's own actions stand
 	}
 	for _, pd := range p.Devices {
-		if allDone(states[pd.MAC], steps) {
+		st := states[pd.MAC]
+		switch {
+		case allDone(st, steps):
 			if p.Done == nil {
 				p.Done = map[string]bool{}
 			}
 			p.Done[pd.MAC] = true
+		case st != nil && st.Created:
+			if p.Resume == nil {
+				p.Resume = map[string]bool{}
+			}
+			p.Resume[pd.MAC] = true
 		}
 	}
 }

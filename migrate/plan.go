@@ -33,6 +33,10 @@ type Plan struct {
 	// when the plan was made (Migrate fills it in; not stored): the
 	// summary counts them as done rather than by what Webex now holds.
 	Done map[string]bool `json:"-"`
+	// Resume holds the devices this run directory created whose later
+	// steps are left (filled in and not stored like Done): Webex has them,
+	// so the plan says adopt or update, but nothing was adopted.
+	Resume map[string]bool `json:"-"`
 }
 
 // PlannedDevice is one device of a Plan.

@@ -902,24 +902,30 @@ func ReadPlan(dir string) (*Plan, error) {
 }
 
 // WriteSummary prints the plan's counts per action, and the reason of every
-// conflict and invalid device, as a table. Devices in p.Done (a resume) are
-// counted on a row of their own, "done", instead of under the action Webex
-// now suggests for them (a device this run created reads as adopt).
+// conflict and invalid device, as a table. Devices in p.Done and p.Resume
+// (a resume) are counted on rows of their own, "done" and "resume", instead
+// of under the action Webex now suggests for them (a device this run
+// created reads as adopt).
 func (p *Plan) WriteSummary(w io.Writer) error {
 	var b strings.Builder
 	counts := p.Summary
 	fmt.Fprintf(&b, "%-10s %6s\n", "ACTION", "DEVICES")
-	if len(p.Done) > 0 {
+	if len(p.Done) > 0 || len(p.Resume) > 0 {
 		counts = map[Action]int{}
-		done := 0
+		done, resume := 0, 0
 		for _, d := range p.Devices {
-			if p.Done[d.MAC] && d.Action != ActionConflict && d.Action != ActionInvalid {
+			migrating := d.Action != ActionConflict && d.Action != ActionInvalid
+			switch {
+			case migrating && p.Done[d.MAC]:
 				done++
-				continue
+			case migrating && p.Resume[d.MAC]:
+				resume++
+			default:
+				counts[d.Action]++
 			}
-			counts[d.Action]++
 		}
 		fmt.Fprintf(&b, "%-10s %6d  (already done in this run directory)\n", "done", done)
+		fmt.Fprintf(&b, "%-10s %6d  (created by this run directory, steps left)\n", "resume", resume)
 	}
 	for _, a := range []Action{ActionCreate, ActionAdopt, ActionUpdate, ActionConflict, ActionInvalid} {
 		fmt.Fprintf(&b, "%-10s %6d\n", a, counts[a])
