@@ -37,12 +37,14 @@ func ExampleMigrate() {
 		if err != nil {
 			panic(err)
 		}
-		fmt.Printf("plan %v: %d done, %d created now\n", plan.Summary, res.Done, res.Created)
+		// The second run finds the journal shows every device done: it
+		// neither plans nor calls Webex, and returns the stored plan.
+		fmt.Printf("plan %v: %d done, %d created now, finished before: %v\n", plan.Summary, res.Done, res.Created, res.Finished)
 	}
 	info, _ := migrate.ReadInfo(dir, "0004F2A1B2C3")
 	fmt.Println(info.Model, info.OutboundProxy, len(info.Lines), "line")
 	// Output:
-	// plan map[create:1]: 1 done, 1 created now
-	// plan map[adopt:1]: 1 done, 0 created now
+	// plan map[create:1]: 1 done, 1 created now, finished before: false
+	// plan map[create:1]: 1 done, 0 created now, finished before: true
 	// Yealink T57W Partner Managed sip.cutover.test 1 line
 }

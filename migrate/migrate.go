@@ -3,6 +3,8 @@ package migrate
 import (
 	"context"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/cutover-dev/cutover/migrate/inventory"
 )
@@ -12,6 +14,13 @@ import (
 // a dry run), and runs the plan; the journal in DIR makes a second call
 // resume. The plan is returned even when running it fails. Errors are as
 // for MakePlan and Run.
+//
+// When DIR's plan covers exactly the selected devices, as the inventory
+// describes them now, for the same org, and the journal shows every one of
+// them done, nothing is planned: re-planning a finished run would read
+// every device back from Webex (minutes for thousands at the default rate)
+// only to find nothing left. The Result then has Finished set and the plan
+// is DIR's.
 func Migrate(ctx context.Context, api API, devs []inventory.Device, popts PlanOptions, ropts RunOptions) (*Plan, *Result, error) {
 	if popts.Logger == nil {
 		popts.Logger = ropts.Logger
@@ -19,10 +28,19 @@ func Migrate(ctx context.Context, api API, devs []inventory.Device, popts PlanOp
 	if popts.Jobs == 0 {
 		popts.Jobs = ropts.Jobs
 	}
+	if pp, ok := ropts.Progress.(PlanProgress); ok && popts.Progress == nil {
+		popts.Progress = pp
+	}
+	steps := runSteps(ropts)
+	selected := selectDevices(devs, popts.Only, popts.Wave)
+	if old, ok := finished(ropts.Dir, selected, steps); ok && old.OrgID == popts.OrgID {
+		return old, &Result{Devices: len(old.Devices), Done: len(old.Devices), Finished: true}, nil
+	}
 	plan, err := MakePlan(ctx, api, devs, popts)
 	if err != nil {
 		return nil, nil, err
 	}
+	plan.markDone(ropts.Dir, steps)
 	if popts.Ready != nil {
 		popts.Ready(plan)
 	}
@@ -36,4 +54,111 @@ func Migrate(ctx context.Context, api API, devs []inventory.Device, popts PlanOp
 	}
 	res, err := Run(ctx, api, plan, devs, ropts)
 	return plan, res, err
+}
+
+// MarkDone fills p.Done from the journal in dir: the devices whose Webex
+// steps (create to info) it shows done; and p.Resume: those this run
+// created whose later steps are left. A plan knows Webex, not the run;
+// with Done its summary reads "done" for them, not "adopt" (a device this
+// run created exists in Webex, as an adopted one does).
+func (p *Plan) MarkDone(dir string) {
+	p.markDone(dir, runSteps(RunOptions{}))
+}
+
+func (p *Plan) markDone(dir string, steps []Step) {
+	states, err := journalStates(dir)
+	if err != nil {
+		return // no journal to trust: the plan's own actions stand
+	}
+	for _, pd := range p.Devices {
+		st := states[pd.MAC]
+		switch {
+		case allDone(st, steps):
+			if p.Done == nil {
+				p.Done = map[string]bool{}
+			}
+			p.Done[pd.MAC] = true
+		case st != nil && st.Created:
+			if p.Resume == nil {
+				p.Resume = map[string]bool{}
+			}
+			p.Resume[pd.MAC] = true
+		}
+	}
+}
+
+// runSteps is the pipeline Run takes each device through.
+func runSteps(opts RunOptions) []Step {
+	steps := []Step{StepCreate, StepPassword, StepMembers, StepApply, StepInfo}
+	for _, x := range opts.ExtraSteps {
+		steps = append(steps, x.Step)
+	}
+	return steps
+}
+
+func journalStates(dir string) (map[string]*DeviceState, error) {
+	events, err := ReadJournal(filepath.Join(dir, JournalFile))
+	if err != nil {
+		return nil, err
+	}
+	return Replay(events), nil
+}
+
+// allDone reports whether the journal shows every step of st done.
+func allDone(st *DeviceState, steps []Step) bool {
+	if st == nil {
+		return false
+	}
+	for _, s := range steps {
+		if !st.Step(s).Done() {
+			return false
+		}
+	}
+	return true
+}
+
+// finished returns dir's plan when it proves the run over: it plans exactly
+// the devices of devs, each still as the inventory has it (make, model,
+// owner, location, lines) and to be migrated (no conflict or invalid, which
+// Webex may have resolved since), and the journal shows each one's steps
+// done and its device info on disk.
+func finished(dir string, devs []inventory.Device, steps []Step) (*Plan, bool) {
+	if len(devs) == 0 {
+		return nil, false
+	}
+	plan, err := ReadPlan(dir)
+	if err != nil || len(plan.Devices) != len(devs) {
+		return nil, false
+	}
+	byMAC := make(map[string]*PlannedDevice, len(plan.Devices))
+	for i := range plan.Devices {
+		byMAC[plan.Devices[i].MAC] = &plan.Devices[i]
+	}
+	states, err := journalStates(dir)
+	if err != nil {
+		return nil, false
+	}
+	for i := range devs {
+		d := &devs[i]
+		pd := byMAC[d.MAC]
+		if pd == nil || !samePlanned(pd, d) || !allDone(states[d.MAC], steps) {
+			return nil, false
+		}
+		switch pd.Action {
+		case ActionCreate, ActionAdopt, ActionUpdate:
+		default:
+			return nil, false
+		}
+		if _, err := ReadInfo(dir, d.MAC); err != nil {
+			return nil, false
+		}
+	}
+	return plan, true
+}
+
+// samePlanned reports whether pd was planned from the inventory row d as it
+// reads now.
+func samePlanned(pd *PlannedDevice, d *inventory.Device) bool {
+	return pd.Type == d.Type && pd.Make == d.Make && pd.Model == d.Model && pd.OwnerType == d.OwnerType &&
+		strings.EqualFold(pd.Owner, d.Owner) && strings.EqualFold(pd.Location, d.Location) && pd.Lines == len(d.Lines)
 }

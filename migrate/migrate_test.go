@@ -110,17 +110,68 @@ func TestMigrateFixture(t *testing.T) {
 		}
 	}
 
-	// A second run has nothing left to do and changes nothing.
+	// A second run has nothing left to do and changes nothing: the journal
+	// proves it without a single request.
 	before := org.emu.Snapshot().Devices
+	sent := org.client.Stats().Requests
 	_, res2, err := Migrate(testContext(t), org.client, devs, PlanOptions{}, RunOptions{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !res2.OK() || res2.Created != 0 {
+	if !res2.OK() || res2.Created != 0 || !res2.Finished {
 		t.Fatalf("second run %+v", res2)
+	}
+	if n := org.client.Stats().Requests - sent; n != 0 {
+		t.Errorf("a finished run sent %d requests to find nothing left", n)
 	}
 	if after := org.emu.Snapshot().Devices; !reflect.DeepEqual(before, after) {
 		t.Fatal("a second run changed Webex")
+	}
+
+	// A device whose info file is gone is not done: the run plans again,
+	// and its summary counts the devices the journal shows done as done,
+	// not as adopt (Webex has them, because this run created them).
+	if err := os.Remove(filepath.Join(dir, InfoDir, devs[0].MAC+".json")); err != nil {
+		t.Fatal(err)
+	}
+	var summary bytes.Buffer
+	_, res3, err := Migrate(testContext(t), org.client, devs, PlanOptions{Ready: func(p *Plan) { _ = p.WriteSummary(&summary) }}, RunOptions{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res3.Finished || !res3.OK() {
+		t.Fatalf("third run %+v", res3)
+	}
+	if !strings.Contains(summary.String(), "done           60") || !strings.Contains(summary.String(), "adopt           0") {
+		t.Errorf("resume summary:\n%s", summary.String())
+	}
+	if _, err := ReadInfo(dir, devs[0].MAC); err != nil {
+		t.Errorf("info not read again: %v", err)
+	}
+}
+
+func TestFinishedRunReplansWhenTheInventoryChanged(t *testing.T) {
+	devs := genDevices(6, 3)
+	org := newTestOrg(t, devs, nil)
+	dir := t.TempDir()
+	if _, res, err := Migrate(testContext(t), org.client, devs, PlanOptions{}, RunOptions{Dir: dir}); err != nil || !res.OK() {
+		t.Fatalf("%+v, %v", res, err)
+	}
+	for name, change := range map[string]func([]inventory.Device) []inventory.Device{
+		"a device added":   func(d []inventory.Device) []inventory.Device { return append(d, genDevices(7, 3)[6]) },
+		"a model changed":  func(d []inventory.Device) []inventory.Device { d[2].Model = "T57W"; return d },
+		"a device dropped": func(d []inventory.Device) []inventory.Device { return d[1:] },
+	} {
+		changed := change(append([]inventory.Device(nil), devs...))
+		if _, ok := finished(dir, changed, runSteps(RunOptions{})); ok {
+			t.Errorf("%s: taken for a finished run", name)
+		}
+	}
+	if _, ok := finished(dir, devs, runSteps(RunOptions{})); !ok {
+		t.Error("the unchanged inventory is not recognised as finished")
+	}
+	if _, ok := finished(dir, devs, runSteps(RunOptions{ExtraSteps: []ExtraStep{{Step: StepRender}}})); ok {
+		t.Error("finished although the render step never ran")
 	}
 }
 
@@ -176,6 +227,10 @@ func TestPlanHalfDoneOrg(t *testing.T) {
 		if byMAC[mac].Action != a {
 			t.Errorf("%s: %s (%s), want %s", mac, byMAC[mac].Action, byMAC[mac].Reason, a)
 		}
+	}
+	// A conflict names who holds the MAC and as what, not only IDs.
+	if r := byMAC[conflict.MAC].Reason; !strings.Contains(r, "ada.lovelace@acme.example") || !strings.Contains(r, wm(conflict)) {
+		t.Errorf("conflict reason %q does not name the owner and model", r)
 	}
 	if !strings.Contains(byMAC[invalid.MAC].Reason, "catalog") {
 		t.Errorf("invalid reason %q", byMAC[invalid.MAC].Reason)

@@ -29,6 +29,14 @@ type Plan struct {
 	// Catalog is the org's supported-devices list the plan matched models
 	// against; WritePlan caches it as catalog.json beside plan.json.
 	Catalog *WebexCatalog `json:"-"`
+	// Done holds the devices the run directory's journal shows finished
+	// when the plan was made (Migrate fills it in; not stored): the
+	// summary counts them as done rather than by what Webex now holds.
+	Done map[string]bool `json:"-"`
+	// Resume holds the devices this run directory created whose later
+	// steps are left (filled in and not stored like Done): Webex has them,
+	// so the plan says adopt or update, but nothing was adopted.
+	Resume map[string]bool `json:"-"`
 }
 
 // PlannedDevice is one device of a Plan.

@@ -50,6 +50,9 @@ type PlanOptions struct {
 	// Ready, when set, is called by Migrate with the plan before it runs
 	// (the CLI prints the plan's summary there).
 	Ready func(*Plan)
+	// Progress receives the planning phases; nil reports nowhere. Migrate
+	// uses RunOptions.Progress when it is also a PlanProgress.
+	Progress PlanProgress
 }
 
 // MakePlan resolves every device of devs against Webex without changing anything
@@ -79,6 +82,9 @@ func MakePlan(ctx context.Context, api API, devs []inventory.Device, opts PlanOp
 	}
 	if p.opts.Catalog == nil {
 		p.opts.Catalog = defaultCatalog()
+	}
+	if p.opts.Progress == nil {
+		p.opts.Progress = nopProgress{}
 	}
 	return p.plan(ctx, selectDevices(devs, opts.Only, opts.Wave))
 }
@@ -194,12 +200,15 @@ func (p *planner) plan(ctx context.Context, devs []inventory.Device) (*Plan, err
 		Devices: make([]PlannedDevice, len(devs)), Summary: map[Action]int{}, Catalog: p.catalog,
 	}
 	// Resolve owners, lines, locations and models.
+	prog := p.opts.Progress
+	prog.PlanPhase(PhaseResolve, len(devs))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(p.opts.Jobs)
 	for i := range devs {
 		g.Go(func() error {
 			pd, err := p.resolve(gctx, &devs[i])
 			plan.Devices[i] = pd
+			prog.PlanDone(PhaseResolve)
 			return err
 		})
 	}
@@ -238,6 +247,13 @@ func (p *planner) plan(ctx context.Context, devs []inventory.Device) (*Plan, err
 		}
 	}
 	// Decide; look up every MAC in use.
+	inUse := 0
+	for i := range plan.Devices {
+		if s, ok := state[plan.Devices[i].MAC]; ok && plan.Devices[i].Action == "" && s.State == webex.MACUnavailable {
+			inUse++
+		}
+	}
+	prog.PlanPhase(PhaseLookup, inUse)
 	g, gctx = errgroup.WithContext(ctx)
 	g.SetLimit(p.opts.Jobs)
 	for i := range plan.Devices {
@@ -252,7 +268,10 @@ func (p *planner) plan(ctx context.Context, devs []inventory.Device) (*Plan, err
 		case s.State == webex.MACAvailable:
 			pd.Action = ActionCreate
 		case s.State == webex.MACUnavailable:
-			g.Go(func() error { return p.existing(gctx, pd, s) })
+			g.Go(func() error {
+				defer prog.PlanDone(PhaseLookup)
+				return p.existing(gctx, pd, s)
+			})
 		default:
 			pd.invalid("MAC %s: %s%s", pd.MAC, s.State, suffix(s.Message))
 		}
@@ -726,7 +745,8 @@ func (p *planner) existing(ctx context.Context, pd *PlannedDevice, s webex.MACSt
 	}
 	if owner != pd.OwnerID {
 		pd.Action = ActionConflict
-		pd.Reason = fmt.Sprintf("MAC in use by device %s of another owner (%s)", dev.ID, owner)
+		pd.Reason = fmt.Sprintf("MAC in use by %s, owned by %s, not %s (device %s)",
+			describeDevice(dev), p.ownerName(ctx, dev), pd.Owner, dev.ID)
 		return nil
 	}
 	tid := telephonyID(dev.ID, dev.CallingDeviceID)
@@ -744,7 +764,7 @@ func (p *planner) existing(ctx context.Context, pd *PlannedDevice, s webex.MACSt
 	}
 	if model != pd.WebexModel {
 		pd.Action = ActionConflict
-		pd.Reason = fmt.Sprintf("MAC in use by device %s of the same owner as model %s, not %s", dev.ID, model, pd.WebexModel)
+		pd.Reason = fmt.Sprintf("MAC in use by a %s of the same owner (%s), not a %s (device %s)", model, pd.Owner, pd.WebexModel, dev.ID)
 		return nil
 	}
 	mem, err := p.api.GetMembers(ctx, tid)
@@ -762,6 +782,47 @@ func (p *planner) existing(ctx context.Context, pd *PlannedDevice, s webex.MACSt
 		pd.Reason = "lines differ from the inventory"
 	}
 	return nil
+}
+
+// describeDevice names an existing device for a person to recognise: its
+// model and, when Webex has one, its display name.
+func describeDevice(dev *webex.Device) string {
+	what := "a device"
+	if dev.Product != "" {
+		what = "a " + dev.Product
+	}
+	if dev.DisplayName != "" {
+		what += fmt.Sprintf(" %q", dev.DisplayName)
+	}
+	return what
+}
+
+// ownerName names the owner of an existing device: the person's e-mail and
+// name when the API can read people by ID (one call, for a conflict only),
+// else the kind of owner and its ID.
+func (p *planner) ownerName(ctx context.Context, dev *webex.Device) string {
+	if dev.PersonID == "" {
+		if dev.WorkspaceID != "" {
+			return "workspace " + dev.WorkspaceID
+		}
+		return "an owner this org cannot see"
+	}
+	if dir, ok := p.api.(PeopleDirectory); ok {
+		if people, err := dir.GetPeopleByID(ctx, []string{dev.PersonID}); err == nil && len(people) == 1 {
+			pe := people[0]
+			name := pe.DisplayName
+			if len(pe.Emails) > 0 {
+				if name != "" {
+					return fmt.Sprintf("%s (%s)", pe.Emails[0], name)
+				}
+				return pe.Emails[0]
+			}
+			if name != "" {
+				return name
+			}
+		}
+	}
+	return "person " + dev.PersonID
 }
 
 // telephonyID picks the id for /telephony/config/devices calls: both work
@@ -841,12 +902,33 @@ func ReadPlan(dir string) (*Plan, error) {
 }
 
 // WriteSummary prints the plan's counts per action, and the reason of every
-// conflict and invalid device, as a table.
+// conflict and invalid device, as a table. Devices in p.Done and p.Resume
+// (a resume) are counted on rows of their own, "done" and "resume", instead
+// of under the action Webex now suggests for them (a device this run
+// created reads as adopt).
 func (p *Plan) WriteSummary(w io.Writer) error {
 	var b strings.Builder
+	counts := p.Summary
 	fmt.Fprintf(&b, "%-10s %6s\n", "ACTION", "DEVICES")
+	if len(p.Done) > 0 || len(p.Resume) > 0 {
+		counts = map[Action]int{}
+		done, resume := 0, 0
+		for _, d := range p.Devices {
+			migrating := d.Action != ActionConflict && d.Action != ActionInvalid
+			switch {
+			case migrating && p.Done[d.MAC]:
+				done++
+			case migrating && p.Resume[d.MAC]:
+				resume++
+			default:
+				counts[d.Action]++
+			}
+		}
+		fmt.Fprintf(&b, "%-10s %6d  (already done in this run directory)\n", "done", done)
+		fmt.Fprintf(&b, "%-10s %6d  (created by this run directory, steps left)\n", "resume", resume)
+	}
 	for _, a := range []Action{ActionCreate, ActionAdopt, ActionUpdate, ActionConflict, ActionInvalid} {
-		fmt.Fprintf(&b, "%-10s %6d\n", a, p.Summary[a])
+		fmt.Fprintf(&b, "%-10s %6d\n", a, counts[a])
 	}
 	fmt.Fprintf(&b, "%-10s %6d\n", "total", len(p.Devices))
 	for _, d := range p.Devices {

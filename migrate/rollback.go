@@ -99,7 +99,7 @@ func Rollback(ctx context.Context, api API, dir string, opts RollbackOptions) (*
 		g.Go(func() error {
 			opts.Progress.StepStarted(st.MAC, StepDelete)
 			gone, err := deleteOne(gctx, api, j, st)
-			opts.Progress.StepDone(st.MAC, StepDelete, err)
+			opts.Progress.StepDone(st.MAC, StepDelete, stepOutcome(gctx, err))
 			mu.Lock()
 			defer mu.Unlock()
 			switch {

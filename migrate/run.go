@@ -116,7 +116,10 @@ type Result struct {
 	Invalid     int // never touched: cannot be migrated as written
 	Interrupted int // not finished when the run stopped
 	Created     int // created by this invocation
-	Failures    []Failure
+	// Finished says the journal showed every device done before anything
+	// was planned: Migrate neither planned nor ran.
+	Finished bool
+	Failures []Failure
 	// Pending lists, for a dry run, the steps each device would still go
 	// through (devices with nothing left are absent).
 	Pending []PendingDevice
@@ -182,10 +185,7 @@ func Run(ctx context.Context, api API, plan *Plan, devs []inventory.Device, opts
 	if r.opts.Now == nil {
 		r.opts.Now = time.Now
 	}
-	r.steps = []Step{StepCreate, StepPassword, StepMembers, StepApply, StepInfo}
-	for _, x := range opts.ExtraSteps {
-		r.steps = append(r.steps, x.Step)
-	}
+	r.steps = runSteps(opts)
 	return r.run(ctx, plan, devs)
 }
 
@@ -444,7 +444,7 @@ func (r *runner) device(ctx context.Context, pd *PlannedDevice, dev *inventory.D
 		}
 		r.progress.StepStarted(pd.MAC, step)
 		err := r.step(ctx, d, st, step, ss.Attempts+1, intent && step == StepCreate)
-		r.progress.StepDone(pd.MAC, step, err)
+		r.progress.StepDone(pd.MAC, step, stepOutcome(ctx, err))
 		if err == nil {
 			continue
 		}

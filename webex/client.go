@@ -36,6 +36,8 @@ type Client struct {
 // counters back Stats.
 type counters struct {
 	requests, retries, rateLimited, refreshes, recovered atomic.Int64
+	// answered says the server sent at least one HTTP answer.
+	answered atomic.Bool
 }
 
 // Stats are a client's counters since New.

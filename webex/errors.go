@@ -167,10 +167,23 @@ func (e *CredentialError) rejected() bool {
 }
 
 // IsFatal reports errors after which a batch must stop: a credential that
-// is refused even after a refresh (401) and a missing scope or role (403).
+// is refused even after a refresh (401), a missing scope or role (403), and
+// an API that was never reachable (*UnreachableError).
 func IsFatal(err error) bool {
-	return errors.Is(err, ErrUnauthorized) || errors.Is(err, ErrForbidden)
+	var ue *UnreachableError
+	return errors.Is(err, ErrUnauthorized) || errors.Is(err, ErrForbidden) || errors.As(err, &ue)
 }
+
+// UnreachableError is a base URL whose host refused the connection or did
+// not resolve before the client ever had an answer from it: a wrong URL or
+// a server that is down, reported at once instead of after the retry budget.
+type UnreachableError struct {
+	URL string // the base URL, without credentials
+	Err error
+}
+
+func (e *UnreachableError) Error() string { return "cannot reach " + e.URL + ": " + e.Err.Error() }
+func (e *UnreachableError) Unwrap() error { return e.Err }
 
 // mask replaces every occurrence of the given secrets in s.
 func mask(s string, secrets []string) string {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
@@ -98,6 +99,9 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			if !errors.As(err, &ce) || ce.rejected() {
 				return nil, err
 			}
+			if !t.c.stats.answered.Load() && unreachable(err) {
+				return nil, &UnreachableError{URL: t.c.base.Redacted(), Err: err}
+			}
 			// The token endpoint is unreachable or failing: back off.
 			reason, wait = "token endpoint: "+err.Error(), bo.NextBackOff()
 		} else {
@@ -112,14 +116,24 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 				if debug {
 					log.DebugContext(ctx, "webex request", "method", req.Method, "path", path, "tracking", tracking, "attempt", attempt, "error", err.Error())
 				}
-				if actx.Err() != nil {
+				// cancel has run: only a deadline says the attempt timed
+				// out (any other error would otherwise read as a timeout).
+				if errors.Is(actx.Err(), context.DeadlineExceeded) {
 					err = errAttemptTimeout
+				}
+				// A host that refuses connections or does not resolve before
+				// it ever answered is a wrong URL or a server not started,
+				// not a blip: waiting out the retry budget would only delay
+				// saying so.
+				if !t.c.stats.answered.Load() && unreachable(err) {
+					return nil, &UnreachableError{URL: t.c.base.Redacted(), Err: err}
 				}
 				if unsafe && !notSent(err) {
 					return nil, err // the caller resolves the unknown outcome
 				}
 				reason, wait = err.Error(), bo.NextBackOff()
 			} else {
+				t.c.stats.answered.Store(true)
 				resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
 				if debug {
 					log.DebugContext(ctx, "webex request", "method", req.Method, "path", path, "status", resp.StatusCode,
@@ -214,6 +228,16 @@ func (t *transport) prepare(ctx context.Context, req *http.Request, tracking str
 func notSent(err error) bool {
 	var op *net.OpError
 	return errors.As(err, &op) && op.Op == "dial"
+}
+
+// unreachable reports a dial refused by the host or a name that does not
+// resolve: the two ways a wrong or down --webex-url fails at once.
+func unreachable(err error) bool {
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		return dns.IsNotFound
+	}
+	return notSent(err) && errors.Is(err, syscall.ECONNREFUSED)
 }
 
 // retryAfter reads Retry-After as seconds or an HTTP date.

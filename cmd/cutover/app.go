@@ -2,13 +2,17 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"sort"
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/cutover-dev/cutover/webex"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -72,12 +76,17 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		ErrWriter: stderr,
 		Flags:     globalFlags(),
 		Commands:  cmds,
+		Suggest:   true,
 		// Errors are returned to run, which maps them to exit codes; urfave's
 		// own os.Exit would skip deferred cleanup (GO-NOTES.md).
 		ExitErrHandler:         func(*cli.Context, error) {},
 		OnUsageError:           onUsageError,
 		UseShortOptionHandling: false,
+		Metadata:               map[string]any{metadataLogSink: &logSink{w: stderr}},
 		Before: func(c *cli.Context) error {
+			// run reads the URL back to say what to check when Webex
+			// cannot be reached or answers 404 from outside the API.
+			c.App.Metadata[flagWebexURL] = c.String(flagWebexURL)
 			f := c.String(flagLogFormat)
 			if f != logFormatText && f != logFormatJSON {
 				return usageErrorf("--log-format %q: expected text or json", f)
@@ -98,19 +107,66 @@ func setUsageHandler(c *cli.Command) {
 	}
 }
 
-func onUsageError(_ *cli.Context, err error, _ bool) error {
+// onUsageError makes a parse error exit 2 and, for an unknown flag,
+// suggests the closest one the command (or the app) has.
+func onUsageError(c *cli.Context, err error, _ bool) error {
+	const undefined = "flag provided but not defined: "
+	if msg := err.Error(); strings.HasPrefix(msg, undefined) {
+		name := strings.TrimLeft(strings.TrimPrefix(msg, undefined), "-")
+		var names []string
+		for _, fs := range [][]cli.Flag{c.Command.Flags, c.App.Flags} {
+			for _, f := range fs {
+				names = append(names, f.Names()...)
+			}
+		}
+		help := "cutover --help"
+		if c.Command.Name != "" {
+			help = "cutover " + c.Command.FullName() + " --help"
+		}
+		if s := didYouMean(name, names); s != "" {
+			err = fmt.Errorf("unknown flag --%s; did you mean --%s? (%s lists the flags)", name, s, help)
+		} else {
+			err = fmt.Errorf("unknown flag --%s (%s lists the flags)", name, help)
+		}
+	}
 	return &exitError{code: exitUsage, err: err}
 }
 
 // run executes the CLI with args (args[0] is the program name) and returns the exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app := newApp(stdout, stderr)
-	err := app.RunContext(ctx, normalizeArgs(app, args))
+	norm := normalizeArgs(app, args)
+	err := app.RunContext(ctx, norm)
+	if name, names, ok := unknownCommand(app, norm, err); ok {
+		err = unknownCommandError(name, names)
+	}
 	code := exitCode(ctx, err)
-	if err != nil && code != exitOK {
-		fmt.Fprintf(stderr, "cutover: %s\n", redact(err.Error()))
+	switch {
+	case code == exitInterrupted:
+		// The journal makes every migrate, rollback and certify resumable;
+		// "context canceled" would say nothing of that.
+		fmt.Fprintln(stderr, "interrupted: re-run the same command to resume")
+	case err != nil && code != exitOK:
+		base, _ := app.Metadata[flagWebexURL].(string)
+		fmt.Fprintf(stderr, "cutover: %s%s\n", redact(err.Error()), webexHint(err, base))
 	}
 	return code
+}
+
+// webexHint says what to check when err shows that --webex-url (base)
+// points nowhere useful: a host that refuses or does not resolve, or a
+// 404 from a server path that is not the API.
+func webexHint(err error, base string) string {
+	var ue *webex.UnreachableError
+	if errors.As(err, &ue) {
+		return "\n  check --webex-url (" + ue.URL + "): is the host name right, is the server up, does a proxy or firewall stand in the way?"
+	}
+	var ae *webex.APIError
+	if errors.As(err, &ae) && ae.StatusCode == http.StatusNotFound && base != "" &&
+		!strings.HasSuffix(strings.TrimRight(base, "/"), "/v1") {
+		return "\n  does --webex-url end in /v1? (" + base + " gave 404; Webex's is " + defaultWebexURL + ")"
+	}
+	return ""
 }
 
 // logger builds the command's logger on stderr from the global flags; secrets
@@ -120,7 +176,8 @@ func logger(c *cli.Context) *slog.Logger {
 	if c.Bool(flagQuiet) {
 		opts.Level = slog.LevelWarn
 	}
-	w := c.App.ErrWriter
+	// Through the sink, so that log lines print above progress bars.
+	w := logSinkOf(c)
 	if c.String(flagLogFormat) == logFormatJSON {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}

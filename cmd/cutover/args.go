@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+	"github.com/xrash/smetrics"
 )
 
 // normalizeArgs lets people type flags anywhere: urfave/cli v2 parses global
@@ -103,4 +104,61 @@ func findCommand(cmds []*cli.Command, name string) *cli.Command {
 		return &cli.Command{Name: "help"}
 	}
 	return nil
+}
+
+// didYouMean returns the name closest to s by Jaro-Winkler similarity (the
+// measure urfave/cli suggests with), or "" when none is close enough to be
+// what was meant.
+func didYouMean(s string, names []string) string {
+	const threshold = 0.8
+	best, score := "", 0.0
+	for _, n := range names {
+		if d := smetrics.JaroWinkler(strings.ToLower(s), n, 0.7, 4); d > score {
+			best, score = n, d
+		}
+	}
+	if score < threshold {
+		return ""
+	}
+	return best
+}
+
+// unknownCommand recognises urfave/cli's answer to an unknown command
+// ("No help topic for 'x'", exit 3) and returns the word and the command
+// names it could have meant, at the level of args (normalized) where it
+// stands.
+func unknownCommand(app *cli.App, args []string, err error) (string, []string, bool) {
+	if err == nil || !strings.HasPrefix(err.Error(), "No help topic for '") {
+		return "", nil, false
+	}
+	name := strings.TrimSuffix(strings.TrimPrefix(err.Error(), "No help topic for '"), "'")
+	if i := strings.Index(name, "'"); i >= 0 {
+		name = name[:i]
+	}
+	cmds := app.Commands
+	for _, a := range args[1:] {
+		if isFlag(a) {
+			continue
+		}
+		c := findCommand(cmds, a)
+		if c == nil || len(c.Subcommands) == 0 {
+			break
+		}
+		cmds = c.Subcommands
+	}
+	var names []string
+	for _, c := range cmds {
+		if !c.Hidden {
+			names = append(names, c.Name)
+		}
+	}
+	return name, names, true
+}
+
+// unknownCommandError is a usage error (exit 2) naming the closest command.
+func unknownCommandError(name string, names []string) error {
+	if s := didYouMean(name, names); s != "" {
+		return usageErrorf("unknown command %q; did you mean %q? (cutover --help lists the commands)", name, s)
+	}
+	return usageErrorf("unknown command %q (cutover --help lists the commands: %s)", name, strings.Join(names, ", "))
 }

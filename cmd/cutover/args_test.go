@@ -5,6 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"strings"
 	"testing"
@@ -136,6 +139,73 @@ func TestRedact(t *testing.T) {
 			if strings.Contains(r, secret) {
 				t.Errorf("redact(%q) = %q still holds %q", s, r, secret)
 			}
+		}
+	}
+	// Prose is left alone: masking words garbles the error and hides nothing.
+	for _, s := range []string{
+		`refreshing access token: Post "http://127.0.0.1:1/v1/access_token": dial tcp 127.0.0.1:1: connect: connection refused`,
+		"failed 0004F2A1B2C3 at password: setting SIP password: PUT /telephony/config/devices/x: 400 Bad Request",
+	} {
+		if r := redact(s); r != s {
+			t.Errorf("redact changed prose:\n got %q\nwant %q", r, s)
+		}
+	}
+}
+
+func TestMisspelledCommandsAndFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"cutover", "migrat", "inv.xlsx"}, `unknown command "migrat"; did you mean "migrate"?`},
+		{[]string{"cutover", "emulate", "webx"}, `unknown command "webx"; did you mean "webex"?`},
+		{[]string{"cutover", "frobnicate"}, `unknown command "frobnicate" (cutover --help lists the commands: certify,`},
+		{[]string{"cutover", "migrate", "inv.xlsx", "--run", "r", "--dryrun"}, "unknown flag --dryrun; did you mean --dry-run? (cutover migrate --help"},
+		{[]string{"cutover", "--webex-ur", "x", "plan", "inv.xlsx"}, "did you mean --webex-url?"},
+		{[]string{"cutover", "plan", "inv.xlsx", "--zzzz"}, "unknown flag --zzzz (cutover plan --help lists the flags)"},
+	} {
+		var out, errb bytes.Buffer
+		code := run(context.Background(), tc.args, &out, &errb)
+		if code != exitUsage || !strings.Contains(errb.String(), tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", tc.args, code, errb.String(), tc.want)
+		}
+	}
+}
+
+func TestInterruptedSaysHowToResume(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // Ctrl-C before anything happened
+	var out, errb bytes.Buffer
+	code := run(ctx, []string{"cutover", "--token", "t0k3n-value", "--webex-url", "http://127.0.0.1:1/v1",
+		"migrate", "../../fixtures/inventory.xlsx", "--run", t.TempDir()}, &out, &errb)
+	if code != exitInterrupted || strings.TrimSpace(errb.String()) != "interrupted: re-run the same command to resume" {
+		t.Errorf("exit %d, stderr %q", code, errb.String())
+	}
+}
+
+func TestWebexURLHints(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := "http://" + l.Addr().String() + "/v1"
+	_ = l.Close()
+	// A server that answers 404 to everything, as a web server does for a
+	// path that is not the API.
+	notAPI := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(notAPI.Close)
+	for _, tc := range []struct {
+		url, want, not string
+	}{
+		{down, "check --webex-url (" + down + ")", "does --webex-url end in /v1"},
+		{notAPI.URL, "does --webex-url end in /v1?", "check --webex-url ("},
+		{notAPI.URL + "/v1", "404", "does --webex-url end in /v1"}, // ends in /v1: no hint
+	} {
+		var out, errb bytes.Buffer
+		code := run(context.Background(), []string{"cutover", "--token", "t0k3n-value", "--webex-url", tc.url,
+			"plan", "../../fixtures/inventory.xlsx", "--run", t.TempDir()}, &out, &errb)
+		if code != exitFatal || !strings.Contains(errb.String(), tc.want) || strings.Contains(errb.String(), tc.not) {
+			t.Errorf("%s: exit %d, stderr %q; want 3 and %q", tc.url, code, errb.String(), tc.want)
 		}
 	}
 }

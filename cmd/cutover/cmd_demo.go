@@ -56,11 +56,13 @@ func newDemoCommand() *cli.Command {
 func runDemo(c *cli.Context, o demoOptions) error {
 	w := c.App.Writer
 	var bar *certifyProgress
+	prog := newProgress(c, progressOptions{name: "demo"})
 	sum, err := demo.Run(c.Context, demo.Options{
-		Dir: o.out, Devices: o.devices, Jobs: o.jobs, Progress: newProgress(c), Logger: logger(c),
-		CertifyBegin: func(n int) { bar = newCertifyProgress(c, n) },
+		Dir: o.out, Devices: o.devices, Jobs: o.jobs, Progress: prog.progress(), Logger: logger(c),
+		CertifyBegin: func(n int) { prog.close(); bar = newCertifyProgress(c, n) },
 		OnResult:     func(r certify.Result) { bar.result(r) },
 	})
+	prog.close()
 	bar.end()
 	if err != nil {
 		return err

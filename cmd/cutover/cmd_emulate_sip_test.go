@@ -138,3 +138,28 @@ func TestEmulateSBCBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestEmulateSBCBusyControlSaysNothingOfListening: a --control address
+// already taken stops the emulator before it says it is listening, so that
+// no script waits on an emulator that is not there.
+func TestEmulateSBCBusyControlSaysNothingOfListening(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	dir := t.TempDir()
+	users := filepath.Join(dir, "users.csv")
+	if err := os.WriteFile(users, []byte("user,password\n0004f2a1b2c3,Lab#Pass1234\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	code := run(t.Context(), []string{"cutover", "emulate", "sbc", "--listen", "127.0.0.1:0", "--users", users,
+		"--ca-out", filepath.Join(dir, "ca.pem"), "--control", busy.Addr().String()}, &out, &errb)
+	if code != exitFatal || !strings.Contains(errb.String(), "control endpoint") {
+		t.Errorf("exit %d, stderr %q; want 3 naming the control endpoint", code, errb.String())
+	}
+	if strings.Contains(out.String()+errb.String(), "listening") {
+		t.Errorf("said it was listening:\nstdout %q\nstderr %q", out.String(), errb.String())
+	}
+}

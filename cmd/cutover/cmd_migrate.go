@@ -16,8 +16,9 @@ import (
 func init() { register(newMigrateCommand) }
 
 const (
-	flagRate   = "rate"
-	flagDryRun = "dry-run"
+	flagRate        = "rate"
+	flagDryRun      = "dry-run"
+	flagSkipInvalid = "skip-invalid"
 )
 
 // migrateStepFactories build extra pipeline steps (render, publish) from the
@@ -41,7 +42,7 @@ type migrateOptions struct {
 
 func rateFlag() cli.Flag {
 	return &cli.Float64Flag{Name: flagRate, Value: float64(webex.DefaultRate),
-		Usage: "most Webex requests per `SECOND`, shared by all jobs (cut by 10% on a 429, then recovering)"}
+		Usage: "at most `R` Webex requests a second, shared by all jobs (cut by 10% on a 429, then recovering)"}
 }
 
 // parseRate reads --rate as client options.
@@ -56,18 +57,24 @@ func parseRate(c *cli.Context) ([]webex.Option, error) {
 func newMigrateCommand() *cli.Command {
 	flags := []cli.Flag{
 		runDirFlag(), jobsFlag(), onlyFlag(), waveFlag(), rateFlag(),
-		&cli.BoolFlag{Name: flagDryRun, Usage: "plan and show what would be done; change nothing in Webex or DIR"},
+		&cli.BoolFlag{Name: flagDryRun, Usage: "plan (read-only) and list each device's remaining steps; write nothing to Webex or DIR"},
+		&cli.BoolFlag{Name: flagSkipInvalid, Usage: "migrate the inventory's valid rows and mark the invalid ones in --errors (default DIR/" + invalidRowsFile + ")"},
+		&cli.StringFlag{Name: flagErrors, Usage: "with --skip-invalid, write the inventory with the skipped rows' bad cells marked to `OUT.xlsx` (0600)"},
 	}
 	return &cli.Command{
 		Name:      "migrate",
 		Usage:     "provision an inventory's devices in Webex; re-running with the same --run DIR resumes",
 		ArgsUsage: "INVENTORY",
-		UsageText: "cutover migrate INVENTORY --run DIR [--jobs N] [--rate R] [--only MACS] [--wave NAME] [--dry-run]",
+		UsageText: "cutover migrate INVENTORY --run DIR [--jobs N] [--rate R] [--only MACS] [--wave NAME] [--dry-run] [--skip-invalid [--errors OUT.xlsx]]",
 		Description: "Plans the inventory afresh, then takes each device through create, SIP password, lines, apply\n" +
 			"changes and device info, journaling every step in DIR/journal.jsonl. SIP passwords go to\n" +
 			"DIR/secrets.json (0600; encrypted when CUTOVER_SECRET_KEY is set). A failed device is journaled\n" +
-			"and the run goes on. Exit 0 when every device is done, 1 when some failed or were not touched\n" +
-			"(conflict, invalid), 3 on a fatal error, 130 on Ctrl-C (run it again to resume).\n\n" +
+			"and the run goes on. An inventory row with a problem stops the run before it starts, unless\n" +
+			"--skip-invalid: then the valid rows are migrated and the invalid ones marked in --errors, as\n" +
+			"Control Hub's bulk import does. When the journal shows every device done, it says so without\n" +
+			"planning again. Exit 0 when every device is done, 1 when some failed or were not touched\n" +
+			"(conflict, invalid, skipped), 2 on bad usage or an unreadable inventory, 3 on a fatal error,\n" +
+			"130 on Ctrl-C (run it again to resume).\n\n" +
 			"Example:\n   cutover migrate fixtures/inventory.xlsx --run wave1 --jobs 8 --rate 20 --token $WEBEX_TOKEN",
 		Flags: append(flags, migrateStepFlags...),
 		Action: func(c *cli.Context) error {
@@ -81,7 +88,7 @@ func newMigrateCommand() *cli.Command {
 }
 
 func runMigrate(c *cli.Context, o migrateOptions) error {
-	devs, client, err := planInputs(c, o.planOptions)
+	devs, skipped, client, err := planInputs(c, o.planOptions, o.dryRun)
 	if err != nil {
 		return err
 	}
@@ -97,7 +104,9 @@ func runMigrate(c *cli.Context, o migrateOptions) error {
 	}
 	start := time.Now()
 	w := c.App.Writer
+	prog := newProgress(c, progressOptions{name: "migrate", stats: client, rate: c.Float64(flagRate)})
 	ready := func(p *migrate.Plan) {
+		prog.planEnd()
 		if o.dryRun || !c.Bool(flagQuiet) {
 			_ = p.WriteSummary(w)
 		}
@@ -105,7 +114,16 @@ func runMigrate(c *cli.Context, o migrateOptions) error {
 	_, res, err := migrate.Migrate(c.Context, client, devs,
 		migrate.PlanOptions{Only: o.only, Wave: o.wave, Source: o.inventory, OrgID: c.String(flagOrgID), Ready: ready},
 		migrate.RunOptions{Dir: o.dir, Jobs: o.jobs, DryRun: o.dryRun, ExtraSteps: extra,
-			Progress: newProgress(c), Logger: logger(c)})
+			Progress: prog.progress(), Logger: logger(c)})
+	prog.close()
+	if res != nil && res.Finished {
+		fmt.Fprintf(w, "all %d devices already done: the journal in %s shows every step of each; nothing to do "+
+			"(cutover plan compares them with Webex as it is now)\n", res.Devices, o.dir)
+		if skipped > 0 {
+			return fmt.Errorf("%d invalid inventory rows skipped: %w", skipped, errSomeFailed)
+		}
+		return nil
+	}
 	if res != nil {
 		if o.dryRun {
 			printPending(w, res)
@@ -120,6 +138,10 @@ func runMigrate(c *cli.Context, o migrateOptions) error {
 	}
 	if !o.dryRun && !res.OK() {
 		return fmt.Errorf("%d failed, %d conflict, %d invalid: %w", res.Failed, res.Conflict, res.Invalid, errSomeFailed)
+	}
+	if !o.dryRun && skipped > 0 {
+		// The skipped rows are not migrated: the run is not all done.
+		return fmt.Errorf("%d invalid inventory rows skipped: %w", skipped, errSomeFailed)
 	}
 	return nil
 }
@@ -143,6 +165,8 @@ func printMigrateSummary(w io.Writer, res *migrate.Result, took time.Duration, d
 			res.Devices, res.Done, len(res.Pending), res.Conflict, res.Invalid)
 		return
 	}
-	fmt.Fprintf(w, "%d devices: %d done (%d created now), %d failed, %d conflict, %d invalid, %d interrupted in %s\n",
-		res.Devices, res.Done, res.Created, res.Failed, res.Conflict, res.Invalid, res.Interrupted, took.Round(time.Millisecond))
+	// Created is its own sentence: devices created now may have failed or
+	// been interrupted at a later step, so it is no part of done.
+	fmt.Fprintf(w, "%d devices: %d done, %d failed, %d conflict, %d invalid, %d interrupted; %d created in Webex by this command; took %s\n",
+		res.Devices, res.Done, res.Failed, res.Conflict, res.Invalid, res.Interrupted, res.Created, took.Round(time.Millisecond))
 }

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xuri/excelize/v2"
+
 	"github.com/cutover-dev/cutover/fixtures"
 	"github.com/cutover-dev/cutover/migrate"
 	"github.com/cutover-dev/cutover/migrate/inventory"
@@ -101,10 +103,23 @@ func TestMigrateCommandInProcess(t *testing.T) {
 	}
 	out.Reset()
 	code = run(t.Context(), e.args("migrate", e.inv, "--run", e.dir, "--jobs", "4"), &out, &errb)
-	if code != 0 || !strings.Contains(out.String(), "30 done (30 created now), 0 failed") {
+	if code != 0 || !strings.Contains(out.String(), "30 done, 0 failed") ||
+		!strings.Contains(out.String(), "30 created in Webex by this command") {
 		t.Fatalf("migrate exit %d\n%s\n%s", code, out.String(), errb.String())
 	}
 	e.checkExactlyOnce(t)
+	// A dry run of the finished run says so, rather than "adopt 30".
+	out.Reset()
+	code = run(t.Context(), e.args("migrate", e.inv, "--run", e.dir, "--dry-run"), &out, &errb)
+	if code != 0 || !strings.Contains(out.String(), "all 30 devices already done") || strings.Contains(out.String(), "adopt") {
+		t.Fatalf("dry run after migrate: exit %d\n%s\n%s", code, out.String(), errb.String())
+	}
+	// Planned again, the devices this run created read as done, not adopt.
+	out.Reset()
+	code = run(t.Context(), e.args("plan", e.inv, "--run", e.dir), &out, &errb)
+	if code != 0 || !strings.Contains(out.String(), "done           30") || !strings.Contains(out.String(), "adopt           0") {
+		t.Fatalf("plan after migrate: exit %d\n%s\n%s", code, out.String(), errb.String())
+	}
 	out.Reset()
 	code = run(t.Context(), e.args("rollback", "--run", e.dir), &out, &errb)
 	if code != 0 || !strings.Contains(out.String(), "30 deleted") || e.emu.Snapshot().Counts.Devices != 0 {
@@ -135,9 +150,15 @@ func TestMigrateCommandUsage(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
-	// A revoked token is fatal: exit 3.
+	// Run again, the finished run says so without asking Webex.
+	out.Reset()
+	code = run(t.Context(), e.args("migrate", e.inv, "--run", e.dir), &out, &errb)
+	if code != 0 || !strings.Contains(out.String(), "all 3 devices already done") {
+		t.Fatalf("finished run: exit %d\n%s%s", code, out.String(), errb.String())
+	}
+	// A revoked token is fatal: exit 3 (in a run that has work left).
 	code = run(t.Context(), []string{"cutover", "--webex-url", e.url, "--token", "not-a-valid-token",
-		"migrate", e.inv, "--run", e.dir}, &out, &errb)
+		"migrate", e.inv, "--run", t.TempDir()}, &out, &errb)
 	if code != exitFatal {
 		t.Fatalf("revoked token: exit %d, want 3\n%s", code, errb.String())
 	}
@@ -270,6 +291,12 @@ func TestMigrateInterrupt(t *testing.T) {
 	if code := cmd.ProcessState.ExitCode(); code != exitInterrupted {
 		t.Fatalf("exit %d (%v), want 130\n%s", code, werr, out.String())
 	}
+	// It says how to go on, and counts the devices cut short as
+	// interrupted, not failed.
+	if o := out.String(); !strings.Contains(o, "interrupted: re-run the same command to resume") ||
+		strings.Contains(o, "context canceled") || !strings.Contains(o, " 0 failed") {
+		t.Errorf("after Ctrl-C:\n%s", o)
+	}
 	b, _ := os.ReadFile(filepath.Join(e.dir, migrate.JournalFile))
 	if len(b) == 0 || b[len(b)-1] != '\n' {
 		t.Fatal("journal not flushed to a whole line on interrupt")
@@ -286,4 +313,66 @@ func TestMigrateInterrupt(t *testing.T) {
 
 func signalContext() (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}
+
+func TestMigrateSkipInvalid(t *testing.T) {
+	e := newMigrateEnv(t, 6)
+	// One row made invalid offline: its model is in no catalog.
+	f, err := excelize.OpenFile(e.inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sheet := f.GetSheetName(0)
+	if err := f.SetCellValue(sheet, "D3", "Brick 9000"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Save(); err != nil {
+		t.Fatal(err)
+	}
+	_ = f.Close()
+
+	// Without --skip-invalid the row blocks the run, and the message says
+	// the flag exists.
+	var out, errb bytes.Buffer
+	code := run(t.Context(), e.args("migrate", e.inv, "--run", e.dir), &out, &errb)
+	if code != exitUsage || !strings.Contains(errb.String(), "--skip-invalid") {
+		t.Fatalf("exit %d, want 2 naming --skip-invalid\n%s", code, errb.String())
+	}
+	if n := e.emu.Snapshot().Counts.Devices; n != 0 {
+		t.Fatalf("%d devices created by a blocked run", n)
+	}
+
+	// With it, the five valid rows are migrated, the invalid one is marked
+	// in the errors workbook, and the exit says not everything is done.
+	out.Reset()
+	errb.Reset()
+	marked := filepath.Join(t.TempDir(), "skipped.xlsx")
+	code = run(t.Context(), e.args("migrate", e.inv, "--run", e.dir, "--skip-invalid", "--errors", marked), &out, &errb)
+	if code != exitFailed {
+		t.Fatalf("exit %d, want 1\n%s\n%s", code, out.String(), errb.String())
+	}
+	if !strings.Contains(out.String(), "skipping 1 invalid rows") || !strings.Contains(out.String(), "5 devices: 5 done") {
+		t.Errorf("output:\n%s", out.String())
+	}
+	if n := e.emu.Snapshot().Counts.Devices; n != 5 {
+		t.Errorf("%d devices in Webex, want the 5 valid ones", n)
+	}
+	fi, err := os.Stat(marked)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("errors workbook: %v, %v", fi, err)
+	}
+	wb, err := excelize.OpenFile(marked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wb.Close()
+	rows, err := wb.GetRows("Errors")
+	if err != nil || len(rows) < 2 || !strings.Contains(strings.Join(rows[1], " "), "Brick 9000") && !strings.Contains(strings.Join(rows[1], " "), "catalog") {
+		t.Errorf("Errors sheet: %v, %v", rows, err)
+	}
+
+	// --errors alone is a usage error: it only goes with --skip-invalid.
+	if code := run(t.Context(), e.args("migrate", e.inv, "--run", e.dir, "--errors", marked), &out, &errb); code != exitUsage {
+		t.Errorf("--errors without --skip-invalid: exit %d", code)
+	}
 }

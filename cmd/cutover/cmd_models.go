@@ -30,7 +30,7 @@ func newModelsCommand() *cli.Command {
 			var devs []inventory.Device
 			if c.NArg() == 1 {
 				var err error
-				if devs, err = readMigrationInventory(c, c.Args().First()); err != nil {
+				if devs, _, err = readMigrationInventory(c, planOptions{inventory: c.Args().First()}, true); err != nil {
 					return err
 				}
 			}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -27,7 +29,7 @@ func runDirFlag() cli.Flag {
 }
 
 func jobsFlag() cli.Flag {
-	return &cli.IntFlag{Name: flagJobs, Value: 8, Usage: "devices in flight at once (the request rate is --rate)"}
+	return &cli.IntFlag{Name: flagJobs, Value: 8, Usage: "`N` devices in flight at once (the request rate is --rate)"}
 }
 
 func onlyFlag() cli.Flag {
@@ -65,6 +67,10 @@ type planOptions struct {
 	runFlags
 	inventory string
 	wave      string
+	// skipInvalid plans only the inventory's valid rows (migrate
+	// --skip-invalid); errorsOut is where the invalid ones are marked.
+	skipInvalid bool
+	errorsOut   string
 }
 
 func newPlanCommand() *cli.Command {
@@ -94,7 +100,12 @@ func parsePlanFlags(c *cli.Context) (planOptions, error) {
 		return planOptions{}, usageErrorf("expected one INVENTORY file, got %d arguments", c.NArg())
 	}
 	f, err := parseRunFlags(c)
-	return planOptions{runFlags: f, inventory: c.Args().First(), wave: c.String(flagWave)}, err
+	o := planOptions{runFlags: f, inventory: c.Args().First(), wave: c.String(flagWave),
+		skipInvalid: c.Bool(flagSkipInvalid), errorsOut: c.String(flagErrors)}
+	if err == nil && o.errorsOut != "" && !o.skipInvalid {
+		err = usageErrorf("--%s goes with --%s: it receives the rows skipped", flagErrors, flagSkipInvalid)
+	}
+	return o, err
 }
 
 // parseMACList reads --only: comma-separated MACs in any notation.
@@ -113,58 +124,94 @@ func parseMACList(s string) ([]string, error) {
 	return out, nil
 }
 
-// readMigrationInventory reads an inventory that is about to be planned:
-// any problem in it is a usage error listing them (fix them first: cutover
-// validate marks the cells).
-func readMigrationInventory(c *cli.Context, path string) ([]inventory.Device, error) {
+// readMigrationInventory reads an inventory that is about to be planned.
+// A row with a problem is a usage error listing them (fix them first:
+// cutover validate marks the cells), unless o.skipInvalid: then, as Control
+// Hub's bulk import does, the valid rows go on and the invalid ones are
+// marked in the errors workbook (o.errorsOut, else DIR/invalid-rows.xlsx;
+// on a dry run only when --errors names it).
+func readMigrationInventory(c *cli.Context, o planOptions, dryRun bool) (devs []inventory.Device, skipped int, err error) {
+	path := o.inventory
 	inv, err := inventory.Read(path, inventory.Options{Rules: render.Rules{}})
 	if err != nil {
-		return nil, withCode(exitUsage, err)
+		return nil, 0, withCode(exitUsage, err)
 	}
-	if !inv.Valid() {
-		const show = 20
-		w := c.App.ErrWriter
-		for i, p := range inv.Problems {
-			if i == show {
-				fmt.Fprintf(w, "... and %d more\n", len(inv.Problems)-show)
-				break
-			}
-			fmt.Fprintln(w, p.String())
+	if inv.Valid() {
+		return inv.Devices, 0, nil
+	}
+	const show = 20
+	w := c.App.ErrWriter
+	for i, p := range inv.Problems {
+		if i == show {
+			fmt.Fprintf(w, "... and %d more\n", len(inv.Problems)-show)
+			break
 		}
-		return nil, usageErrorf("%s has %d problems; fix them first (cutover validate %s --errors marked.xlsx)",
-			path, len(inv.Problems), path)
+		fmt.Fprintln(w, p.String())
 	}
-	return inv.Devices, nil
+	if !o.skipInvalid {
+		hint := ""
+		if c.Command.Name == "migrate" {
+			hint = fmt.Sprintf(", or migrate the valid rows with --%s (the invalid ones go to --%s OUT.xlsx)", flagSkipInvalid, flagErrors)
+		}
+		return nil, 0, usageErrorf("%s has %d problems; fix them first (cutover validate %s --errors marked.xlsx)%s",
+			path, len(inv.Problems), path, hint)
+	}
+	out := o.errorsOut
+	if out == "" && !dryRun {
+		if err := os.MkdirAll(o.dir, 0o755); err != nil {
+			return nil, 0, withCode(exitFatal, err)
+		}
+		out = filepath.Join(o.dir, invalidRowsFile)
+	}
+	skipped = inv.Rows - len(inv.Devices)
+	if out == "" {
+		fmt.Fprintf(c.App.Writer, "skipping %d invalid rows of %s (%d problems above)\n", skipped, path, len(inv.Problems))
+		return inv.Devices, skipped, nil
+	}
+	if err := inventory.WriteErrors(inv, path, out); err != nil {
+		return nil, 0, withCode(exitFatal, err)
+	}
+	fmt.Fprintf(c.App.Writer, "skipping %d invalid rows of %s: marked in %s\n", skipped, path, out)
+	return inv.Devices, skipped, nil
 }
 
-// planInputs reads the inventory to plan (any problem in it is a usage
-// error) and opens the Webex client: what plan and migrate start from.
-func planInputs(c *cli.Context, o planOptions) ([]inventory.Device, *webex.Client, error) {
-	devs, err := readMigrationInventory(c, o.inventory)
+// invalidRowsFile is where migrate --skip-invalid marks the rows it skipped
+// when --errors names no file.
+const invalidRowsFile = "invalid-rows.xlsx"
+
+// planInputs reads the inventory to plan (see readMigrationInventory for
+// its problems) and opens the Webex client: what plan and migrate start
+// from. skipped counts the invalid rows --skip-invalid left out.
+func planInputs(c *cli.Context, o planOptions, dryRun bool) (devs []inventory.Device, skipped int, client *webex.Client, err error) {
+	devs, skipped, err = readMigrationInventory(c, o, dryRun)
 	if err != nil {
-		return nil, nil, err
+		return nil, 0, nil, err
 	}
-	client, err := newWebexClient(c, o.rate...)
+	client, err = newWebexClient(c, o.rate...)
 	if err != nil {
-		return nil, nil, err
+		return nil, 0, nil, err
 	}
-	return devs, client, nil
+	return devs, skipped, client, nil
 }
 
 func runPlan(c *cli.Context, o planOptions) error {
-	devs, client, err := planInputs(c, o)
+	devs, _, client, err := planInputs(c, o, false)
 	if err != nil {
 		return err
 	}
+	prog := newProgress(c, progressOptions{name: "plan", stats: client, rate: c.Float64(flagRate)})
 	plan, err := migrate.MakePlan(c.Context, client, devs, migrate.PlanOptions{
 		Jobs: o.jobs, Only: o.only, Wave: o.wave, Source: o.inventory, OrgID: c.String(flagOrgID), Logger: logger(c),
+		Progress: prog.planProgress(),
 	})
+	prog.close()
 	if err != nil {
 		return withCode(exitFatal, err)
 	}
 	if err := migrate.WritePlan(o.dir, plan); err != nil {
 		return withCode(exitFatal, err)
 	}
+	plan.MarkDone(o.dir)
 	if err := plan.WriteSummary(c.App.Writer); err != nil {
 		return err
 	}

@@ -51,7 +51,7 @@ func newPublishCommand() *cli.Command {
 			runDirFlag(),
 			&cli.StringFlag{Name: publishFlagTo, Required: true, Usage: "`TARGET`: dir://PATH or https://URL"},
 			&cli.StringFlag{Name: publishFlagCA, Usage: "extra CA certificates (PEM `FILE`) for an https:// target"},
-			&cli.IntFlag{Name: flagJobs, Usage: "files written at once (default: 4 for dir://, 8 for https://)"},
+			&cli.IntFlag{Name: flagJobs, Usage: "`N` files written at once", DefaultText: "4 for dir://, 8 for https://"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 0 {

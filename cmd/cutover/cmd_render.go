@@ -51,7 +51,7 @@ func newRenderCommand() *cli.Command {
 		Flags: []cli.Flag{
 			runDirFlag(), templatesFlag(),
 			&cli.StringFlag{Name: renderFlagInventory, Usage: "the run's inventory `FILE`, for template variables"},
-			&cli.IntFlag{Name: flagJobs, Usage: "devices rendered at once (default: one per CPU)"},
+			&cli.IntFlag{Name: flagJobs, Usage: "`N` devices rendered at once", DefaultText: "one per CPU"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 0 {
@@ -86,7 +86,7 @@ func runRender(c *cli.Context, o renderOptions) error {
 	}
 	var extras map[string]render.Extra
 	if o.inventory != "" {
-		devs, err := readMigrationInventory(c, o.inventory)
+		devs, _, err := readMigrationInventory(c, planOptions{inventory: o.inventory}, true)
 		if err != nil {
 			return err
 		}
@@ -105,7 +105,8 @@ func runRender(c *cli.Context, o renderOptions) error {
 	}
 	printRenderSummary(c.App.Writer, o.dir, res)
 	if len(res.Failed) > 0 {
-		return fmt.Errorf("%d devices not rendered: %w", len(res.Failed), errSomeFailed)
+		// render writes no journal and no report: the lines above say why.
+		return withCode(exitFailed, fmt.Errorf("%d devices not rendered (reasons above)", len(res.Failed)))
 	}
 	return nil
 }

@@ -44,9 +44,11 @@ func runRollback(c *cli.Context, o rollbackOptions) error {
 	if err != nil {
 		return err
 	}
+	prog := newProgress(c, progressOptions{name: "rollback", stats: client, rate: c.Float64(flagRate)})
 	res, err := migrate.Rollback(c.Context, client, o.dir, migrate.RollbackOptions{
-		Jobs: o.jobs, Only: o.only, DryRun: o.dryRun, Progress: newProgress(c), Logger: logger(c),
+		Jobs: o.jobs, Only: o.only, DryRun: o.dryRun, Progress: prog.progress(), Logger: logger(c),
 	})
+	prog.close()
 	w := c.App.Writer
 	if res != nil {
 		for _, m := range res.Pending {

@@ -85,7 +85,12 @@ func runValidate(c *cli.Context, o validateOptions) error {
 		}
 	}
 	if !inv.Valid() {
-		return fmt.Errorf("%s: %s: %w", o.inventory, validateCount(len(inv.Problems), "problem"), errSomeFailed)
+		// validate writes no journal and no report: say what to do instead.
+		fix := "fix them and validate again (--errors OUT.xlsx marks the cells)"
+		if o.errorsOut != "" {
+			fix = "fix the cells marked in " + o.errorsOut + " and validate again"
+		}
+		return withCode(exitFailed, fmt.Errorf("%s: %s; %s", o.inventory, validateCount(len(inv.Problems), "problem"), fix))
 	}
 	return nil
 }

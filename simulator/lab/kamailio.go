@@ -541,6 +541,16 @@ func (k *Kamailio) templateData() kamailioTemplateData {
 	}
 }
 
+// SubscriberTable renders users as the db_text subscriber table a lab
+// Kamailio reads (the file "subscriber" of its db_text directory), for the
+// digest realm (default "cutover.lab", as KamailioOptions).
+func SubscriberTable(users map[string]string, realm string) ([]byte, error) {
+	if realm == "" {
+		realm = "cutover.lab"
+	}
+	return subscriberTable(users, realm)
+}
+
 // subscriberTable renders the db_text subscriber table. db_text separates
 // columns with ':' and escapes ':', '\\' and line breaks with a backslash.
 func subscriberTable(users map[string]string, realm string) ([]byte, error) {

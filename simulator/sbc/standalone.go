@@ -98,6 +98,15 @@ func RunStandalone(ctx context.Context, o StandaloneOptions) error {
 	if err != nil {
 		return err
 	}
+	// The control address is bound first: an emulator that said it was
+	// listening and then stopped on a busy control port misleads.
+	var control net.Listener
+	if o.Control != "" {
+		if control, err = listenLoopback(o.Control); err != nil {
+			return fmt.Errorf("starting control endpoint: %w", err)
+		}
+		defer control.Close()
+	}
 	if err := s.Start(ctx, o.Listen); err != nil {
 		return err
 	}
@@ -111,15 +120,11 @@ func RunStandalone(ctx context.Context, o StandaloneOptions) error {
 		caFile = o.CAOut
 	}
 	controlAddr := ""
-	if o.Control != "" {
-		ln, err := listenLoopback(o.Control)
-		if err != nil {
-			return fmt.Errorf("starting control endpoint: %w", err)
-		}
+	if control != nil {
 		hs := &http.Server{Handler: s.ControlHandler(), ReadHeaderTimeout: 5 * time.Second}
-		go hs.Serve(ln)
+		go hs.Serve(control)
 		defer hs.Close()
-		controlAddr = ln.Addr().String()
+		controlAddr = control.Addr().String()
 	}
 	if o.Ready != nil {
 		o.Ready(s.Addr(), controlAddr, caFile)
