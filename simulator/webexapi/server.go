@@ -373,19 +373,23 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Trackingid", tid)
 	rec := &recorder{ResponseWriter: w}
-	defer func() {
+	logIt := func() {
 		s.record(RequestLog{
 			Time: start, Method: r.Method, Path: r.URL.Path, Route: rec.route,
 			Status: rec.status, TrackingID: tid, Fault: rec.fault, Dropped: rec.dropped,
 		})
-	}()
+	}
 
 	d := s.draw(r.URL.Path)
 	if d.drop {
-		rec.fault = "drop"
+		// Logged before the connection closes: once the client sees the
+		// drop, the log already holds it (the client may ask at once).
+		rec.fault, rec.dropped = "drop", true
+		logIt()
 		rec.drop()
 		return
 	}
+	defer logIt()
 	if d.latency > 0 {
 		// The route sleeps: writes do it inside the window in which they
 		// hold their owner or device (see handle and wait).
