@@ -243,6 +243,9 @@ func TestLatencyFaultWidensOwnerRace(t *testing.T) {
 	// Closing the client connection cancels the slow create; nothing is stored.
 	h.ts.CloseClientConnections()
 	<-done
+	// The server closed the harness's idle keep-alive connection too; a POST
+	// is not retried on a connection found closed, so start afresh.
+	h.ts.Client().CloseIdleConnections()
 	h.s.mu.Lock()
 	h.s.hooks.inCreate = nil
 	h.s.mu.Unlock()
