@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/cutover-dev/cutover/macaddr"
 	"io"
 	"log/slog"
 	"os"
@@ -118,17 +119,15 @@ func selectDevices(devs []inventory.Device, only []string, wave string) []invent
 	return out
 }
 
-// NormalizeMAC strips separators and upper-cases a MAC; it does not validate.
+// NormalizeMAC returns s in canonical form by the module's one MAC rule
+// (macaddr.Parse). It is used on MACs Webex returns, which are valid; one
+// that is not comes back trimmed and upper-cased, so that it matches no
+// device.
 func NormalizeMAC(s string) string {
-	var b strings.Builder
-	for _, r := range strings.TrimSpace(s) {
-		switch r {
-		case ':', '-', '.', ' ':
-			continue
-		}
-		b.WriteRune(r)
+	if m, err := macaddr.Parse(s); err == nil {
+		return string(m)
 	}
-	return strings.ToUpper(b.String())
+	return strings.ToUpper(strings.TrimSpace(s))
 }
 
 type planner struct {
