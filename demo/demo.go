@@ -12,6 +12,9 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/cutover-dev/cutover/internal/atomicfile"
+	"github.com/cutover-dev/cutover/rundir"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -209,8 +212,8 @@ const gcPercent = 50
 // devices that no longer exist: the demo starts its directory afresh
 // (removing only these names) instead of resuming.
 var runFiles = []string{
-	"journal.jsonl", "plan.json", "secrets.json", "certify.jsonl", migrate.InfoDir, render.ConfigsDir,
-	"report.html", "report.xlsx", "junit.xml", CAFile, InventoryFile,
+	rundir.JournalFile, rundir.PlanFile, rundir.SecretsFile, rundir.ResultsFile, rundir.InfoDir, rundir.ConfigsDir,
+	rundir.HTMLFile, rundir.XLSXFile, rundir.JUnitFile, CAFile, InventoryFile,
 }
 
 func resetRunDir(dir string) error {
@@ -219,28 +222,20 @@ func resetRunDir(dir string) error {
 			return err
 		}
 	}
-	return os.MkdirAll(dir, 0o755)
+	return os.MkdirAll(dir, rundir.ModeDir)
 }
 
 // writeInventory puts the inventory the demo migrates into the run
 // directory: the fixture, or n generated devices.
 func writeInventory(dir string, n int) (string, error) {
 	path := filepath.Join(dir, InventoryFile)
-	f, err := os.OpenFile(path+".tmp", os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return "", fmt.Errorf("writing demo inventory: %w", err)
-	}
-	if n > 0 {
-		err = fixtures.Generate(f, n, 1)
-	} else {
-		_, err = f.Write(fixtures.InventoryXLSX)
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(path+".tmp", path)
-	}
+	err := atomicfile.WriteFunc(path, rundir.ModeSecret, false, func(w io.Writer) error {
+		if n > 0 {
+			return fixtures.Generate(w, n, 1)
+		}
+		_, err := w.Write(fixtures.InventoryXLSX)
+		return err
+	})
 	if err != nil {
 		return "", fmt.Errorf("writing demo inventory: %w", err)
 	}
@@ -348,7 +343,7 @@ func (l *lab) certify(ctx context.Context, opts Options, sum *Summary) error {
 	if err != nil {
 		return fmt.Errorf("running demo: certifying: %w", err)
 	}
-	out, err := os.OpenFile(filepath.Join(opts.Dir, "certify.jsonl"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	out, err := rundir.OpenResults(opts.Dir)
 	if err != nil {
 		return fmt.Errorf("running demo: certifying: %w", err)
 	}

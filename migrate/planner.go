@@ -2,14 +2,12 @@ package migrate
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"github.com/cutover-dev/cutover/macaddr"
+	"github.com/cutover-dev/cutover/rundir"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -19,9 +17,6 @@ import (
 	"github.com/cutover-dev/cutover/migrate/inventory"
 	"github.com/cutover-dev/cutover/webex"
 )
-
-// PlanFile is the plan's name inside a run directory.
-const PlanFile = "plan.json"
 
 // Catalog maps an inventory make and model to cutover's knowledge of it
 // (template family, line limit, an optional pinned Webex model);
@@ -872,30 +867,24 @@ func sameMembers(have []webex.Member, want []webex.MemberPut) bool {
 	return slices.Equal(h, w)
 }
 
-// WritePlan writes p as dir/plan.json (atomically, 0644: a plan holds no secret).
-func WritePlan(dir string, p *Plan) error {
-	b, err := json.MarshalIndent(p, "", "  ")
-	if err != nil {
-		return fmt.Errorf("writing plan: %w", err)
-	}
-	if err := writeFileAtomic(filepath.Join(dir, PlanFile), append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("writing plan: %w", err)
+// WritePlan writes p as the locked run directory's plan.json (atomically,
+// 0644: a plan holds no secret), and the catalog it was made with. Only the
+// lock's holder writes a plan.
+func WritePlan(l *rundir.Lock, p *Plan) error {
+	if err := rundir.WritePlan(l, p); err != nil {
+		return err
 	}
 	if p.Catalog != nil {
-		return WriteCatalog(dir, p.Catalog)
+		return WriteCatalog(l.Dir(), p.Catalog)
 	}
 	return nil
 }
 
 // ReadPlan reads dir/plan.json.
 func ReadPlan(dir string) (*Plan, error) {
-	b, err := os.ReadFile(filepath.Join(dir, PlanFile))
-	if err != nil {
-		return nil, fmt.Errorf("reading plan: %w", err)
-	}
 	var p Plan
-	if err := json.Unmarshal(b, &p); err != nil {
-		return nil, fmt.Errorf("reading plan: %s: %w", filepath.Join(dir, PlanFile), err)
+	if err := rundir.ReadPlan(dir, &p); err != nil {
+		return nil, err
 	}
 	return &p, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/cutover-dev/cutover/rundir"
 	"log/slog"
 	"path/filepath"
 	"sort"
@@ -79,11 +80,11 @@ func Rollback(ctx context.Context, api API, dir string, opts RollbackOptions) (*
 		}
 		return res, nil
 	}
-	unlock, err := lockRunDir(dir)
+	l, err := rundir.Acquire(dir)
 	if err != nil {
 		return nil, fmt.Errorf("rolling back: %w", err)
 	}
-	defer unlock()
+	defer l.Release()
 	j, err := OpenJournal(dir, append([]JournalOption{journalClock(opts.Now)}, opts.Journal...)...)
 	if err != nil {
 		return nil, err

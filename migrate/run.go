@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/cutover-dev/cutover/rundir"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -20,9 +21,6 @@ import (
 	"github.com/cutover-dev/cutover/render"
 	"github.com/cutover-dev/cutover/webex"
 )
-
-// InfoDir is the directory of device information files inside a run directory.
-const InfoDir = "info"
 
 // StepFunc is one extra step of a device's pipeline (render, publish). It is
 // called once per device and run; a returned error fails the device (the run
@@ -75,7 +73,7 @@ func (d *DeviceRun) Info() (*render.DeviceInfo, error) {
 
 // ReadInfo reads DIR/info/<MAC>.json.
 func ReadInfo(dir, mac string) (*render.DeviceInfo, error) {
-	path := filepath.Join(dir, InfoDir, mac+".json")
+	path := rundir.InfoPath(dir, mac)
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading device info: %w", err)
@@ -105,6 +103,9 @@ type RunOptions struct {
 	Now      func() time.Time
 	// Journal tunes the journal's batching.
 	Journal []JournalOption
+	// Lock is Dir's lock when the caller holds it already (Migrate takes it
+	// before planning); nil makes Run take it.
+	Lock *rundir.Lock
 }
 
 // Result sums a run up.
@@ -165,12 +166,12 @@ func Run(ctx context.Context, api API, plan *Plan, devs []inventory.Device, opts
 	if opts.Dir == "" {
 		return nil, errors.New("running plan: no run directory")
 	}
-	if !opts.DryRun {
-		unlock, err := lockRunDir(opts.Dir)
+	if !opts.DryRun && opts.Lock == nil {
+		l, err := rundir.Acquire(opts.Dir)
 		if err != nil {
 			return nil, fmt.Errorf("running plan: %w", err)
 		}
-		defer unlock()
+		defer l.Release()
 	}
 	r := &runner{api: api, opts: opts, log: opts.Logger, progress: opts.Progress}
 	if r.log == nil {
@@ -255,6 +256,9 @@ func (r *runner) run(ctx context.Context, plan *Plan, devs []inventory.Device) (
 	}
 
 	if r.secrets, err = OpenSecrets(r.opts.Dir); err != nil {
+		return nil, err
+	}
+	if err := r.secrets.EncryptNow(); err != nil {
 		return nil, err
 	}
 	if err := r.assignPasswords(plan, work, byMAC, states); err != nil {
@@ -675,7 +679,7 @@ func (r *runner) info(ctx context.Context, d *DeviceRun, _ *DeviceState) (outcom
 	}
 	// Not fsynced, for speed: a file lost to a power cut is noticed on
 	// resume (see device) and the step runs again.
-	if err := replaceFile(filepath.Join(d.Dir, InfoDir, pd.MAC+".json"), append(b, '\n'), 0o644, false); err != nil {
+	if err := rundir.WriteFile(d.Dir, filepath.Join(rundir.InfoDir, pd.MAC+".json"), append(b, '\n'), rundir.ModePublic, false); err != nil {
 		return outcome{}, fmt.Errorf("%w: saving device info: %w", ErrFatal, err)
 	}
 	d.info = info

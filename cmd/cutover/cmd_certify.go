@@ -6,11 +6,10 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"github.com/cutover-dev/cutover/rundir"
 	"io"
 	"log/slog"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -47,7 +46,7 @@ const (
 	certFlagPrimaryDown   = "primary-down"
 	certFlagPrimaryUp     = "primary-up"
 	certDefaultOut        = "certify-results"
-	certResultsFile       = "certify.jsonl"
+	certResultsFile       = rundir.ResultsFile
 	certMaxCausesShown    = 10
 )
 
@@ -206,13 +205,17 @@ func runCertify(c *cli.Context, o certifyOptions) error {
 		opts.PrimaryDown = shellCommand(o.primaryDown)
 		opts.PrimaryUp = shellCommand(o.primaryUp)
 	}
-	if err := os.MkdirAll(o.outDir, 0o700); err != nil {
-		return withCode(exitFatal, fmt.Errorf("creating results directory: %w", err))
-	}
-	resultsPath := filepath.Join(o.outDir, certResultsFile)
-	f, err := os.OpenFile(resultsPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	// Results and reports are written under the directory's lock: a
+	// migrate still running there would otherwise race the reports.
+	lock, err := rundir.Acquire(o.outDir)
 	if err != nil {
-		return withCode(exitFatal, fmt.Errorf("opening results: %w", err))
+		return withCode(exitFatal, err)
+	}
+	defer lock.Release()
+	resultsPath := rundir.Path(o.outDir, rundir.ResultsFile)
+	f, err := rundir.OpenResults(o.outDir)
+	if err != nil {
+		return withCode(exitFatal, err)
 	}
 	defer f.Close()
 	opts.Out = f
@@ -246,6 +249,9 @@ func runCertify(c *cli.Context, o certifyOptions) error {
 			return err
 		}
 		return withCode(exitFatal, err)
+	}
+	if err := writeRunReports(c, o.outDir); err != nil {
+		return err
 	}
 	if certify.Failed(results) {
 		return fmt.Errorf("certification: %w", errSomeFailed)
@@ -283,8 +289,10 @@ func printCertifySummary(w io.Writer, results []certify.Result, path string) {
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
+	// A cause may quote an SBC's reason phrase: a hostile SBC must not
+	// drive the terminal.
 	for _, l := range reports.CauseLines(reports.Build(nil, nil, results, time.Now()), certMaxCausesShown) {
-		fmt.Fprintln(w, l)
+		fmt.Fprintln(w, terminalSafe(l))
 	}
 	fmt.Fprintf(w, "\nresults appended to %s\n", path)
 }

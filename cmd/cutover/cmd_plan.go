@@ -11,6 +11,7 @@ import (
 	"github.com/cutover-dev/cutover/migrate"
 	"github.com/cutover-dev/cutover/migrate/inventory"
 	"github.com/cutover-dev/cutover/render"
+	"github.com/cutover-dev/cutover/rundir"
 	"github.com/cutover-dev/cutover/webex"
 )
 
@@ -195,6 +196,13 @@ func planInputs(c *cli.Context, o planOptions, dryRun bool) (devs []inventory.De
 }
 
 func runPlan(c *cli.Context, o planOptions) error {
+	// The lock comes before anything is read or planned: a plan made while
+	// another process runs this directory must not replace the plan it follows.
+	lock, err := rundir.Acquire(o.dir)
+	if err != nil {
+		return withCode(exitFatal, err)
+	}
+	defer lock.Release()
 	devs, _, client, err := planInputs(c, o, false)
 	if err != nil {
 		return err
@@ -208,13 +216,13 @@ func runPlan(c *cli.Context, o planOptions) error {
 	if err != nil {
 		return withCode(exitFatal, err)
 	}
-	if err := migrate.WritePlan(o.dir, plan); err != nil {
+	if err := migrate.WritePlan(lock, plan); err != nil {
 		return withCode(exitFatal, err)
 	}
 	plan.MarkDone(o.dir)
 	if err := plan.WriteSummary(c.App.Writer); err != nil {
 		return err
 	}
-	fmt.Fprintf(c.App.Writer, "plan written to %s\n", o.dir+"/"+migrate.PlanFile)
+	fmt.Fprintf(c.App.Writer, "plan written to %s\n", rundir.Path(o.dir, rundir.PlanFile))
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/urfave/cli/v2"
 
@@ -78,3 +79,38 @@ func exitCode(ctx context.Context, err error) int {
 // redact masks the values that look like credentials in text that might
 // reach the terminal (internal/redact, shared with the reports).
 func redact(s string) string { return secrets.String(s) }
+
+// terminalSafe drops control characters (ESC and the rest of C0 and C1,
+// DEL, bidirectional overrides) from text that came from outside (an SBC's
+// reason phrase, a Webex error message) before it reaches a terminal: a
+// hostile peer must not move the cursor, retitle the window or hide text.
+// Tabs become spaces; newlines are kept out too, so one failure stays one
+// line.
+func terminalSafe(s string) string {
+	clean := true
+	for _, r := range s {
+		if unsafeRune(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\t' || r == '\n' || r == '\r':
+			b.WriteByte(' ')
+		case unsafeRune(r):
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func unsafeRune(r rune) bool {
+	return r < 0x20 || (r >= 0x7f && r < 0xa0) || r == utf8.RuneError ||
+		(r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
+}

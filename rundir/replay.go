@@ -1,10 +1,11 @@
-package migrate
+package rundir
 
 // StepState is what the journal says about one step of one device.
 type StepState struct {
-	Status   Status // the last event's status
-	Attempts int    // started events seen
-	Detail   string // the last event's detail
+	Status     Status // the last event's status
+	Attempts   int    // started events seen
+	Detail     string // the last event's detail
+	DurationMS int64  // the last event's duration (done and failed events carry one)
 }
 
 // Done reports whether the step completed (done or skipped).
@@ -28,6 +29,8 @@ type DeviceState struct {
 	Adopted bool
 	// Deleted says rollback removed the device; steps were reset.
 	Deleted bool
+	// Attempt is the highest attempt number any of its events carries.
+	Attempt int
 }
 
 // Step returns the state of step s (zero when the journal never mentions it).
@@ -48,16 +51,18 @@ func (d *DeviceState) Failed() (Step, string) {
 	return "", ""
 }
 
-var allSteps = []Step{StepCreate, StepPassword, StepMembers, StepApply, StepInfo, StepRender, StepPublish, StepDelete}
+var allSteps = append(append([]Step{}, Pipeline...), StepDelete)
 
-// Detail values the engine writes that replay gives meaning to.
-const (
-	detailAdopted = "adopted" // a create skipped because the device already existed
-)
-
-// Replay derives every device's state from events in journal order. A
-// done delete resets a device's steps: after a rollback, the next run starts
-// it afresh.
+// Replay derives every device's state from events in journal order: the
+// one replay of the module. A resumed run, rollback, render, certify and the
+// reports all read state through it, so that what a report says is what a
+// resume will do.
+//
+// The rule is file order, never timestamps: the journal is appended by one
+// process at a time (the run directory's lock), so its order is the order
+// things happened, while a wall clock may step back (NTP, a VM restored, a
+// run resumed on another machine). A done delete resets a device's steps:
+// after a rollback, the next run starts it afresh.
 func Replay(events []Event) map[string]*DeviceState {
 	out := make(map[string]*DeviceState)
 	for _, ev := range events {
@@ -75,27 +80,20 @@ func Replay(events []Event) map[string]*DeviceState {
 		if ev.Status == StatusStarted {
 			st.Attempts++
 		}
-		st.Status, st.Detail = ev.Status, ev.Detail
+		st.Status, st.Detail, st.DurationMS = ev.Status, ev.Detail, ev.DurationMS
+		d.Attempt = max(d.Attempt, ev.Attempt)
 		d.Steps[ev.Step] = st
 		switch {
 		case ev.Step == StepCreate && ev.Status == StatusDone:
 			d.Created, d.Adopted, d.Deleted = true, false, false
-		case ev.Step == StepCreate && ev.Status == StatusSkipped && ev.Detail == detailAdopted:
+		case ev.Step == StepCreate && ev.Status == StatusSkipped && ev.Detail == DetailAdopted:
 			d.Adopted, d.Created, d.Deleted = true, false, false
 		case ev.Step == StepDelete && ev.Status == StatusDone:
 			d.Created, d.Adopted, d.Deleted = false, false, true
 			d.Steps = map[Step]StepState{StepDelete: st}
-			delete(d.IDs, idDevice)
-			delete(d.IDs, idCallingDevice)
+			delete(d.IDs, IDDevice)
+			delete(d.IDs, IDCallingDevice)
 		}
 	}
 	return out
 }
-
-// Event id keys.
-const (
-	idDevice        = "deviceId"
-	idCallingDevice = "callingDeviceId"
-	idOwner         = "ownerId"
-	idWave          = "wave"
-)
