@@ -1,0 +1,30 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/cutover-dev/cutover/certify"
+)
+
+// A hostile SBC's reason phrase (an ESC sequence that would clear the
+// screen and retitle the window) reaches the terminal without its control
+// characters.
+func TestCertifySummaryStripsControlCharacters(t *testing.T) {
+	hostile := "Forbidden\x1b[2J\x1b]0;pwned\x07 \u202eevil\u009b31m\r\nnext"
+	var out bytes.Buffer
+	printCertifySummary(&out, []certify.Result{{MAC: "0004F2A1B2C3", Case: "register", Outcome: certify.Fail, Reason: hostile, Remedy: "check\x1b[31m"}}, "x")
+	s := out.String()
+	for _, bad := range []string{"\x1b", "\x07", "\u202e", "\u009b", "\r"} {
+		if strings.Contains(s, bad) {
+			t.Errorf("summary holds %q:\n%q", bad, s)
+		}
+	}
+	if !strings.Contains(s, "Forbidden[2J]0;pwned evil31m  next") {
+		t.Errorf("the printable text should stay:\n%q", s)
+	}
+	if terminalSafe("plain ascii, ünïcode") != "plain ascii, ünïcode" {
+		t.Error("clean text changed")
+	}
+}
