@@ -133,7 +133,7 @@ func parseMACList(s string) ([]string, error) {
 // on a dry run only when --errors names it).
 func readMigrationInventory(c *cli.Context, o planOptions, dryRun bool) (devs []inventory.Device, skipped int, err error) {
 	path := o.inventory
-	inv, err := inventory.Read(path, inventory.Options{Rules: render.Rules{}})
+	inv, err := inventory.ReadContext(c.Context, path, inventory.Options{Rules: render.Rules{}})
 	if err != nil {
 		return nil, 0, withCode(exitUsage, err)
 	}

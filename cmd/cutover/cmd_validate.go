@@ -72,7 +72,7 @@ func parseValidateFlags(c *cli.Context) (validateOptions, error) {
 }
 
 func runValidate(c *cli.Context, o validateOptions) error {
-	inv, err := inventory.Read(o.inventory, inventory.Options{Lab: o.lab, Rules: render.Rules{}})
+	inv, err := inventory.ReadContext(c.Context, o.inventory, inventory.Options{Lab: o.lab, Rules: render.Rules{}})
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
