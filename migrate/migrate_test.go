@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/cutover-dev/cutover/macaddr"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -16,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/cutover-dev/cutover/fixtures"
+	"github.com/cutover-dev/cutover/macaddr"
 	"github.com/cutover-dev/cutover/migrate/inventory"
 	"github.com/cutover-dev/cutover/simulator/webexapi"
 	"github.com/cutover-dev/cutover/webex"

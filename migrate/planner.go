@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/cutover-dev/cutover/macaddr"
-	"github.com/cutover-dev/cutover/rundir"
 	"io"
 	"log/slog"
 	"slices"
@@ -14,7 +12,9 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/cutover-dev/cutover/macaddr"
 	"github.com/cutover-dev/cutover/migrate/inventory"
+	"github.com/cutover-dev/cutover/rundir"
 	"github.com/cutover-dev/cutover/webex"
 )
 

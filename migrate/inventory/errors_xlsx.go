@@ -7,11 +7,11 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
-	"github.com/cutover-dev/cutover/internal/atomicfile"
 	"io"
 	"os"
 	"strings"
 
+	"github.com/cutover-dev/cutover/internal/atomicfile"
 	"github.com/xuri/excelize/v2"
 )
 

@@ -12,7 +12,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
-	"github.com/cutover-dev/cutover/macaddr"
 	"hash"
 	"io"
 	"log/slog"
@@ -23,6 +22,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cutover-dev/cutover/macaddr"
 	"github.com/icholy/digest"
 )
 
