@@ -393,6 +393,22 @@ func (pd *PlannedDevice) invalid(format string, a ...any) {
 	pd.Reason = fmt.Sprintf(format, a...)
 }
 
+// invalidAt is invalid located at the cell the reason is about (the owner,
+// the location, the model), not the row's MAC.
+func (pd *PlannedDevice) invalidAt(pos inventory.Pos, format string, a ...any) {
+	pd.invalid(format, a...)
+	pd.Pos = pos
+}
+
+// cell is the located cell c, or the row's MAC cell when the device was not
+// read from a file (c unset).
+func cell(c, row inventory.Pos) inventory.Pos {
+	if c.Row > 0 {
+		return c
+	}
+	return row
+}
+
 // resolve fills everything Plan knows about d without its MAC state. The
 // returned device has no Action yet unless it is invalid.
 func (p *planner) resolve(ctx context.Context, d *inventory.Device) (PlannedDevice, error) {
@@ -402,7 +418,7 @@ func (p *planner) resolve(ctx context.Context, d *inventory.Device) (PlannedDevi
 	}
 	m, ok := p.opts.Catalog.Lookup(d.Make, d.Model)
 	if !ok {
-		pd.invalid("model %s %s: not in the model catalog", d.Make, d.Model)
+		pd.invalidAt(cell(d.ModelCell, d.Pos), "model %s %s: not in the model catalog", d.Make, d.Model)
 		return pd, nil
 	}
 	pd.Vendor = m.Vendor
@@ -449,7 +465,7 @@ func (p *planner) resolve(ctx context.Context, d *inventory.Device) (PlannedDevi
 		if fatal(ctx, err) {
 			return pd, fmt.Errorf("planning %s: %w", d.MAC, err)
 		}
-		pd.invalid("owner %s: %v", d.Owner, err)
+		pd.invalidAt(cell(d.OwnerCell, d.Pos), "owner %s: %v", d.Owner, err)
 		return pd, nil
 	}
 	if why := o.takesPhones(); why != "" {
@@ -467,13 +483,13 @@ func (p *planner) resolve(ctx context.Context, d *inventory.Device) (PlannedDevi
 			if fatal(ctx, err) {
 				return pd, fmt.Errorf("planning %s: %w", d.MAC, err)
 			}
-			pd.invalid("location %s: %v", d.Location, err)
+			pd.invalidAt(cell(d.LocationCell, d.Pos), "location %s: %v", d.Location, err)
 			return pd, nil
 		}
 		pd.LocationID = loc.ID
 	}
 	if pd.LocationID == "" {
-		pd.invalid("owner %s: has no location and the inventory names none", d.Owner)
+		pd.invalidAt(cell(d.OwnerCell, d.Pos), "owner %s: has no location and the inventory names none", d.Owner)
 		return pd, nil
 	}
 
@@ -495,7 +511,7 @@ func (p *planner) resolve(ctx context.Context, d *inventory.Device) (PlannedDevi
 				if fatal(ctx, err) {
 					return pd, fmt.Errorf("planning %s: %w", d.MAC, err)
 				}
-				pd.invalid("line %d owner %s: %v", l.Port, l.Owner, err)
+				pd.invalidAt(l.Pos, "line %d owner %s: %v", l.Port, l.Owner, err)
 				return pd, nil
 			}
 		}

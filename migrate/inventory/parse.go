@@ -548,7 +548,8 @@ func (p *parser) deviceRow(row int, cells []string) {
 			p.add(d, domPos, "a domain name, e.g. 12345678.eu.bcld.webex.com", "%s %q is not a domain name", domPos.Header, dom)
 		}
 	}
-	loc, _, _ := p.get(cells, row, keyLocation)
+	loc, locPos, _ := p.get(cells, row, keyLocation)
+	dev.LocationCell = locPos
 	dev.Location = p.intern(loc)
 	tmpl, _, _ := p.get(cells, row, keyTemplate)
 	dev.Template = p.intern(tmpl)
