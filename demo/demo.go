@@ -10,6 +10,7 @@ package demo
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -25,12 +26,12 @@ import (
 	"time"
 
 	"github.com/cutover-dev/cutover/certify"
+	"github.com/cutover-dev/cutover/compose"
 	"github.com/cutover-dev/cutover/fixtures"
 	"github.com/cutover-dev/cutover/internal/atomicfile"
 	"github.com/cutover-dev/cutover/migrate"
 	"github.com/cutover-dev/cutover/migrate/inventory"
 	"github.com/cutover-dev/cutover/render"
-	"github.com/cutover-dev/cutover/render/publish"
 	"github.com/cutover-dev/cutover/reports"
 	"github.com/cutover-dev/cutover/rundir"
 	"github.com/cutover-dev/cutover/simulator/device"
@@ -145,26 +146,30 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 	defer l.close()
 
 	// Migrate: plan, provision, device info, render, publish.
-	client, err := webex.New(l.webexURL, webex.StaticToken(l.emu.AdminToken()),
-		webex.WithHTTPClient(l.httpClient), webex.WithRate(rate.Inf, 0), webex.WithLogger(log))
+	// The pieces the CLI's migrate --publish uses, composed the same way;
+	// only the endpoints are the lab's.
+	client, err := compose.Client(compose.ClientOptions{
+		BaseURL: l.webexURL, Token: webex.StaticToken(l.emu.AdminToken()), HTTPClient: l.httpClient,
+		Logger: log, Options: []webex.Option{webex.WithRate(rate.Inf, 0)},
+	})
 	if err != nil {
 		return nil, fmt.Errorf("running demo: %w", err)
 	}
-	renderer, err := render.New()
+	renderer, err := compose.Renderer("")
 	if err != nil {
 		return nil, fmt.Errorf("running demo: %w", err)
 	}
-	target, err := publish.Open("dir://"+filepath.Join(opts.Dir, render.ConfigsDir), publish.WithLogger(log))
+	target, err := compose.Publisher(compose.PublisherOptions{Spec: "dir://" + filepath.Join(opts.Dir, rundir.ConfigsDir), Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("running demo: %w", err)
 	}
-	batcher := publish.NewBatcher(target, 2000)
-	defer batcher.Close()
+	publishStep, stopPublishing := compose.PublishStep(target)
+	defer stopPublishing()
 	plan, res, err := migrate.Migrate(ctx, client, inv.Devices,
 		migrate.PlanOptions{Source: invPath, Logger: log},
 		migrate.RunOptions{
 			Dir: opts.Dir, Jobs: opts.Jobs, Progress: opts.Progress, Logger: log,
-			ExtraSteps: []migrate.ExtraStep{migrate.RenderStep(renderer), migrate.PublishStep(batcher)},
+			ExtraSteps: []migrate.ExtraStep{compose.RenderStep(renderer), publishStep},
 		})
 	if err != nil {
 		return nil, fmt.Errorf("running demo: migrating: %w", err)
@@ -351,9 +356,9 @@ func (l *lab) certify(ctx context.Context, opts Options, sum *Summary) error {
 	if opts.CertifyBegin != nil {
 		opts.CertifyBegin(len(targets) * len(certify.AllCases))
 	}
-	results, err := certify.Run(ctx, targets, certify.Options{
-		Resolver:         device.NewResolver(l.dns.Addr()),
-		Roots:            device.TrustStore(l.ca.Certificate()),
+	copts, err := compose.Certify(compose.CertifyOptions{
+		DNS:              l.dns.Addr(),
+		ExtraRoots:       []*x509.Certificate{l.ca.Certificate()},
 		Jobs:             opts.Jobs,
 		Observer:         certify.Observers{l.sbc1, l.sbc2},
 		FailbackInterval: 200 * time.Millisecond,
@@ -361,8 +366,12 @@ func (l *lab) certify(ctx context.Context, opts Options, sum *Summary) error {
 		PrimaryUp:        func(context.Context) error { return l.sbc1.SetFault(sbc.Fault{}) },
 		Out:              out,
 		OnResult:         opts.OnResult,
-		Log:              opts.Logger,
+		Logger:           opts.Logger,
 	})
+	if err != nil {
+		return fmt.Errorf("running demo: certifying: %w", err)
+	}
+	results, err := certify.Run(ctx, targets, copts)
 	if err != nil {
 		return fmt.Errorf("running demo: certifying: %w", err)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/cutover-dev/cutover/certify"
 	"github.com/cutover-dev/cutover/reports"
+	"github.com/cutover-dev/cutover/compose"
 	"github.com/cutover-dev/cutover/rundir"
 	"github.com/cutover-dev/cutover/simulator/device"
 )
@@ -179,31 +180,16 @@ func runCertify(c *cli.Context, o certifyOptions) error {
 			return withCode(exitUsage, err)
 		}
 	}
-	trustRoots := []string{}
-	for _, r := range device.EmbeddedRoots() {
-		trustRoots = append(trustRoots, r.Subject.CommonName)
-	}
-	for _, r := range extra {
-		trustRoots = append(trustRoots, r.Subject.CommonName)
-	}
-	opts := certify.Options{
-		SBC:           o.sbc,
-		Roots:         device.TrustStore(extra...),
-		TrustRoots:    trustRoots,
-		Only:          o.only,
-		Cases:         o.cases,
-		Sample:        o.sample,
-		Jobs:          o.jobs,
-		Timeout:       o.timeout,
-		FailoverLimit: o.failoverLimit,
-		Log:           log,
-	}
-	if o.dns != "" {
-		opts.Resolver = device.NewResolver(o.dns)
+	comp := compose.CertifyOptions{
+		SBC: o.sbc, ExtraRoots: extra, DNS: o.dns, Only: o.only, Cases: o.cases, Sample: o.sample, Jobs: o.jobs,
+		Timeout: o.timeout, FailoverLimit: o.failoverLimit, Logger: log,
 	}
 	if o.primaryDown != "" {
-		opts.PrimaryDown = shellCommand(o.primaryDown)
-		opts.PrimaryUp = shellCommand(o.primaryUp)
+		comp.PrimaryDown, comp.PrimaryUp = shellCommand(o.primaryDown), shellCommand(o.primaryUp)
+	}
+	opts, err := compose.Certify(comp)
+	if err != nil {
+		return withCode(exitUsage, err)
 	}
 	// Results and reports are written under the directory's lock: a
 	// migrate still running there would otherwise race the reports.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/cutover-dev/cutover/compose"
 	"github.com/cutover-dev/cutover/migrate"
 	"github.com/cutover-dev/cutover/render"
 )
@@ -64,11 +65,7 @@ func newRenderCommand() *cli.Command {
 }
 
 func newRenderer(templates string) (*render.Renderer, error) {
-	var opts []render.Option
-	if templates != "" {
-		opts = append(opts, render.WithTemplatesDir(templates))
-	}
-	r, err := render.New(opts...)
+	r, err := compose.Renderer(templates)
 	if err != nil {
 		return nil, withCode(exitUsage, err)
 	}
@@ -126,5 +123,5 @@ func renderStep(c *cli.Context, _ string) (migrate.ExtraStep, bool, error) {
 	if err != nil {
 		return migrate.ExtraStep{}, false, err
 	}
-	return migrate.RenderStep(r), true, nil
+	return compose.RenderStep(r), true, nil
 }
