@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -71,16 +70,12 @@ func (d *DeviceRun) Info() (*render.DeviceInfo, error) {
 	return info, nil
 }
 
-// ReadInfo reads DIR/info/<MAC>.json.
+// ReadInfo reads DIR/info/<MAC>.json (rundir.ReadInfo: a file naming
+// another MAC is refused).
 func ReadInfo(dir, mac string) (*render.DeviceInfo, error) {
-	path := rundir.InfoPath(dir, mac)
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading device info: %w", err)
-	}
 	var info render.DeviceInfo
-	if err := json.Unmarshal(b, &info); err != nil {
-		return nil, fmt.Errorf("reading device info: %s: %w", path, err)
+	if err := rundir.ReadInfo(dir, mac, &info); err != nil {
+		return nil, err
 	}
 	return &info, nil
 }

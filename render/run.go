@@ -2,7 +2,6 @@ package render
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -184,17 +183,13 @@ func renderOne(r *Renderer, dir, out string, pd PlannedDevice, opts RunOptions) 
 	if err != nil {
 		return 0, false, err
 	}
-	infoPath := rundir.InfoPath(dir, mac)
-	b, err := os.ReadFile(infoPath)
+	var info DeviceInfo
+	err = rundir.ReadInfo(dir, mac, &info)
 	if errors.Is(err, os.ErrNotExist) {
 		return 0, true, nil
 	}
 	if err != nil {
-		return 0, false, fmt.Errorf("reading device info: %w", err)
-	}
-	var info DeviceInfo
-	if err := json.Unmarshal(b, &info); err != nil {
-		return 0, false, fmt.Errorf("reading %s: %w", infoPath, err)
+		return 0, false, err
 	}
 	pw, ok := opts.Secrets.Get(mac)
 	if !ok || pw == "" {

@@ -102,6 +102,31 @@ func ReadPlan(dir string, v any) error {
 	return nil
 }
 
+// ReadInfo decodes DIR/info/<mac>.json into v (render.DeviceInfo). A
+// missing file is an error wrapping os.ErrNotExist (the device has not got
+// that far); a malformed one, or one naming another MAC (a file copied or
+// renamed by hand), is an error naming the file.
+func ReadInfo(dir, mac string, v any) error {
+	path := InfoPath(dir, mac)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("reading device info: %w", err)
+	}
+	var head struct {
+		MAC string `json:"mac"`
+	}
+	if err := json.Unmarshal(b, &head); err != nil {
+		return fmt.Errorf("reading device info %s: %w", path, err)
+	}
+	if head.MAC != mac {
+		return fmt.Errorf("reading device info %s: it describes MAC %.40q, not %s", path, head.MAC, mac)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("reading device info %s: %w", path, err)
+	}
+	return nil
+}
+
 // HasRunData reports whether dir holds any of plan, journal and results.
 func HasRunData(dir string) bool {
 	for _, f := range []string{PlanFile, JournalFile, ResultsFile} {

@@ -38,10 +38,13 @@ func readXLSX(ctx context.Context, name string, r io.ReaderAt, size int64, opts 
 	// The cells excelize will read are bounded first: it holds the whole
 	// shared-strings table, and a row, in memory.
 	if err := prescanXLSX(ctx, name, zr, paths); err != nil {
-		if ctx.Err() != nil {
+		switch {
+		case ctx.Err() != nil:
 			return nil, fmt.Errorf("reading %s: %w", name, ctx.Err())
+		case errors.Is(err, ErrUnreadable):
+			return nil, err
 		}
-		return nil, err
+		return nil, unreadable(name, "not a valid .xlsx file (damaged zip: %v)", err)
 	}
 	wb, err := excelize.OpenReader(io.NewSectionReader(r, 0, size), excelize.Options{UnzipSizeLimit: maxUnzipBytes})
 	if err != nil {
