@@ -11,6 +11,7 @@ import (
 	"github.com/cutover-dev/cutover/compose"
 	"github.com/cutover-dev/cutover/migrate"
 	"github.com/cutover-dev/cutover/render"
+	"github.com/cutover-dev/cutover/rundir"
 )
 
 func init() {
@@ -77,6 +78,12 @@ func runRender(c *cli.Context, o renderOptions) error {
 	if err != nil {
 		return err
 	}
+	// Configs are the run directory's: written by one process at a time.
+	lock, err := rundir.Acquire(o.dir)
+	if err != nil {
+		return withCode(exitFatal, err)
+	}
+	defer lock.Release()
 	secrets, err := migrate.OpenSecrets(o.dir)
 	if err != nil {
 		return withCode(exitUsage, err)
