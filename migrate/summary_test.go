@@ -65,6 +65,9 @@ func TestResumeSummary(t *testing.T) {
 	for _, row := range []string{"done            1", "resume          1", "create          1", "adopt           1", "update          0", "total           4"} {
 		if !strings.Contains(buf.String(), row) {
 			t.Errorf("summary lacks %q:\n%s", row, buf.String())
+		}
+	}
+}
 
 // A plan's invalid device points at the cell the reason is about: an
 // unknown owner at the owner column, an unknown location at the location
