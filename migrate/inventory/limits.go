@@ -28,6 +28,10 @@ const (
 	// (RFC 5321's 256-octet path less its angle brackets; RFC 3696 errata).
 	MaxEmailLen = 254
 
+	// MaxProblems is how many problems Read lists; the rest are counted
+	// (Inventory.Unlisted). Every row with a problem is still left out.
+	MaxProblems = 10_000
+
 	// maxCellXMLBytes bounds the XML of one cell or one shared string,
 	// markup included (rich-text runs, entities), before excelize decodes
 	// it: 32,767 characters of 4 bytes each, escaped, with room for runs.

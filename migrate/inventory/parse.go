@@ -169,12 +169,18 @@ func (p *parser) pos(sheet string, h *header, row, col int) Pos {
 	return ps
 }
 
-// add records a problem, and marks d (if any) invalid.
+// add records a problem, and marks d (if any) invalid. Past MaxProblems
+// problems are only counted: a million broken rows would otherwise cost
+// gigabytes of messages nobody reads.
 func (p *parser) add(d *draft, pos Pos, expected, format string, a ...any) {
-	p.inv.Problems = append(p.inv.Problems, Problem{Pos: pos, Message: fmt.Sprintf(format, a...), Expected: expected})
 	if d != nil {
 		d.bad = true
 	}
+	if len(p.inv.Problems) >= MaxProblems {
+		p.inv.Unlisted++
+		return
+	}
+	p.inv.Problems = append(p.inv.Problems, Problem{Pos: pos, Message: fmt.Sprintf(format, a...), Expected: expected})
 }
 
 // name is the header text of a column as the file writes it, or the format's
@@ -818,6 +824,11 @@ func (p *parser) finish() *Inventory {
 		cb, _ := excelize.ColumnNameToNumber(b.Column)
 		return ca < cb
 	})
+	if p.inv.Unlisted > 0 {
+		p.inv.Problems = append(p.inv.Problems, Problem{Pos: Pos{File: p.file, Sheet: p.sheet},
+			Message:  fmt.Sprintf("and %d more problems, not listed", p.inv.Unlisted),
+			Expected: fmt.Sprintf("at most %d problems listed; fix these and validate again", MaxProblems)})
+	}
 	return p.inv
 }
 
@@ -829,6 +840,12 @@ func (p *parser) duplicates(rows map[string][]int, report func(d *draft, others 
 			continue
 		}
 		for _, i := range idxs {
+			if len(p.inv.Problems) >= MaxProblems {
+				// Counted, not worded: see add.
+				p.drafts[i].bad = true
+				p.inv.Unlisted++
+				continue
+			}
 			// At most five others are named, so only the first six rows are
 			// looked at: linear in the rows sharing the key, not quadratic
 			// (100,000 identical MACs took 13 s).

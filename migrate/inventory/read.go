@@ -36,6 +36,9 @@ type Inventory struct {
 	Rows      int       `json:"rows"`            // data rows read, blank rows not counted
 	Devices   []Device  `json:"devices"`
 	Problems  []Problem `json:"problems"`
+	// Unlisted counts the problems past MaxProblems, which are not in
+	// Problems (its last entry then says how many).
+	Unlisted int `json:"unlisted,omitempty"`
 }
 
 // Valid reports whether the file has no problem at all.
