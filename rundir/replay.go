@@ -20,7 +20,7 @@ type DeviceState struct {
 	MAC   string
 	Steps map[Step]StepState
 	// IDs merges the ids of every event, later ones winning: deviceId,
-	// callingDeviceId, ownerId, wave.
+	// callingDeviceId, ownerId, wave. Nil when no event had any.
 	IDs map[string]string
 	// Created says the device was created by this run (a done create that
 	// is not an adoption) and not deleted since: rollback deletes it.
@@ -65,14 +65,24 @@ var allSteps = append(append([]Step{}, Pipeline...), StepDelete)
 // after a rollback, the next run starts it afresh.
 func Replay(events []Event) map[string]*DeviceState {
 	out := make(map[string]*DeviceState)
+	// States are allocated in slabs and IDs maps only when an event has
+	// ids: the reports replay journals of a million events.
+	var slab []DeviceState
 	for _, ev := range events {
 		d := out[ev.MAC]
 		if d == nil {
-			d = &DeviceState{MAC: ev.MAC, Steps: make(map[Step]StepState), IDs: make(map[string]string)}
+			if len(slab) == 0 {
+				slab = make([]DeviceState, 256)
+			}
+			d, slab = &slab[0], slab[1:]
+			d.MAC, d.Steps = ev.MAC, make(map[Step]StepState, len(allSteps))
 			out[ev.MAC] = d
 		}
 		for k, v := range ev.IDs {
 			if v != "" {
+				if d.IDs == nil {
+					d.IDs = make(map[string]string, 4)
+				}
 				d.IDs[k] = v
 			}
 		}
