@@ -318,3 +318,21 @@ func FuzzReadXLSX(f *testing.F) {
 		}
 	})
 }
+
+// An inline string in the sheet itself (no shared string) over the XML
+// bound is refused with its cell, and so is a huge number cell.
+func TestHugeInlineCellIsRefusedAndLocated(t *testing.T) {
+	inTemp(t)
+	huge := strings.Repeat("B", 2<<20)
+	row := okRow(1)
+	row[6] = huge
+	p := rawXLSX(t, "inline.xlsx", rawRow(1, stdHeader...)+rawRow(2, okRow(2)...)+rawRow(3, row...), "")
+	_, err := Read(p, Options{})
+	if !errors.Is(err, ErrUnreadable) || !strings.Contains(err.Error(), "sheet Devices, cell G3 holds 2.0 MiB") || len(err.Error()) > 400 {
+		t.Fatalf("error %.500v", err)
+	}
+	num := rawRow(3, `<c r="REF"><v>`+strings.Repeat("9", 2<<20)+`</v></c>`)
+	if _, err := Read(rawXLSX(t, "num.xlsx", rawRow(1, stdHeader...)+num, ""), Options{}); err == nil || !strings.Contains(err.Error(), "cell A3") {
+		t.Fatalf("huge number cell: %.300v", err)
+	}
+}
