@@ -88,6 +88,10 @@ func runRender(c *cli.Context, o renderOptions) error {
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
+	// Under the lock, a key set on a plain secrets.json encrypts it now.
+	if err := secrets.EncryptNow(); err != nil {
+		return withCode(exitFatal, err)
+	}
 	var extras map[string]render.Extra
 	if o.inventory != "" {
 		devs, _, err := readMigrationInventory(c, planOptions{inventory: o.inventory}, true)
