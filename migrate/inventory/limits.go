@@ -220,7 +220,7 @@ func scanElements(ctx context.Context, f *zip.File, elem string, over func(i int
 			return fmt.Errorf("%s: %w", f.Name, err)
 		}
 		// After '<': the tag name decides.
-		head, _ := br.Peek(len(elem) + 2)
+		head, _ := br.Peek(max(len(elem)+2, len("/sheetData")))
 		closing := len(head) > 0 && head[0] == '/'
 		name := head
 		if closing {
@@ -231,11 +231,14 @@ func scanElements(ctx context.Context, f *zip.File, elem string, over func(i int
 		case isElem && !closing:
 			closeElem()
 			open, start, index, ref, shared, text = true, pos-1, index+1, "", false, text[:0]
-			if sst != nil || elem == "c" {
-				attrs, _ := br.Peek(256)
-				if i := bytes.IndexByte(attrs, '>'); i >= 0 {
-					attrs = attrs[:i]
+			attrs, _ := br.Peek(256)
+			if i := bytes.IndexByte(attrs, '>'); i >= 0 {
+				if i > 0 && attrs[i-1] == '/' {
+					open = false // <c r="A1"/>: empty, and nothing after it is its
 				}
+				attrs = attrs[:i]
+			}
+			if elem == "c" {
 				ref = attrValue(attrs, "r")
 				shared = attrValue(attrs, "t") == "s"
 			}
@@ -252,7 +255,9 @@ func scanElements(ctx context.Context, f *zip.File, elem string, over func(i int
 					sst(ref, n)
 				}
 			}
-		case !isElem && bytes.HasPrefix(head, []byte("/row")):
+		case !isElem && (bytes.HasPrefix(head, []byte("/row")) || bytes.HasPrefix(head, []byte("/sheetData")) || bytes.HasPrefix(head, []byte("/sst"))):
+			// The end of a row or of the data closes a cell whose own end
+			// tag is missing: what follows (merges, extensions) is no cell's.
 			closeElem()
 		}
 	}

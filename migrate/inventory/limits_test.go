@@ -336,3 +336,15 @@ func TestHugeInlineCellIsRefusedAndLocated(t *testing.T) {
 		t.Fatalf("huge number cell: %.300v", err)
 	}
 }
+
+// What follows the cells (a large extension list after sheetData, after a
+// self-closing cell) belongs to no cell: the workbook is read.
+func TestPartsAfterTheCellsAreNoCell(t *testing.T) {
+	inTemp(t)
+	ext := `<extLst><ext uri="x"><x:blob xmlns:x="urn:x">` + strings.Repeat("Z", 2<<20) + `</x:blob></ext></extLst>`
+	rows := rawRow(1, stdHeader...) + rawRow(2, append(okRow(1), `<c r="REF"/>`)...)
+	inv, err := Read(rawXLSX(t, "ext.xlsx", rows, ext), Options{})
+	if err != nil || !inv.Valid() || len(inv.Devices) != 1 {
+		t.Fatalf("err %.300v, problems %v", err, inv)
+	}
+}
