@@ -7,10 +7,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/xuri/excelize/v2"
@@ -346,5 +348,34 @@ func TestPartsAfterTheCellsAreNoCell(t *testing.T) {
 	inv, err := Read(rawXLSX(t, "ext.xlsx", rows, ext), Options{})
 	if err != nil || !inv.Valid() || len(inv.Devices) != 1 {
 		t.Fatalf("err %.300v, problems %v", err, inv)
+	}
+}
+
+// The CSV text checks hold however the reads split the bytes: one byte at a
+// time, a rune cut in two is carried over, and a bad byte is found.
+func TestCheckedReaderAcrossEveryBoundary(t *testing.T) {
+	good := []byte("a,é,日本,🙂\nx,\u00a0,\u202f,z\n")
+	bad := map[string][]byte{
+		"latin-1":      []byte("caf\xe9,x\n"),
+		"cut at end":   []byte("ok\n\xe6\x97"),
+		"overlong":     []byte("\xc0\xaf\n"),
+		"surrogate":    []byte("\xed\xa0\x80\n"),
+		"bad continue": []byte("\xe6\x41\x41\n"),
+	}
+	read := func(r io.Reader) error {
+		_, err := io.Copy(io.Discard, newCheckedReader(context.Background(), r))
+		return err
+	}
+	for name, wrap := range map[string]func(io.Reader) io.Reader{
+		"one byte": iotest.OneByteReader, "half": iotest.HalfReader, "whole": func(r io.Reader) io.Reader { return r },
+	} {
+		if err := read(wrap(bytes.NewReader(good))); err != nil {
+			t.Errorf("%s reads of valid UTF-8: %v", name, err)
+		}
+		for what, b := range bad {
+			if err := read(wrap(bytes.NewReader(b))); !errors.Is(err, errBadText) {
+				t.Errorf("%s reads of %s: %v, want a text error", name, what, err)
+			}
+		}
 	}
 }
