@@ -23,6 +23,7 @@ import (
 	"path/filepath"
 
 	"github.com/cutover-dev/cutover/internal/atomicfile"
+	"github.com/cutover-dev/cutover/macaddr"
 )
 
 // The names inside a run directory.
@@ -107,6 +108,11 @@ func ReadPlan(dir string, v any) error {
 // that far); a malformed one, or one naming another MAC (a file copied or
 // renamed by hand), is an error naming the file.
 func ReadInfo(dir, mac string, v any) error {
+	// The MAC names a file: a plan edited by hand must not name one
+	// outside info/.
+	if !macaddr.Valid(mac) {
+		return fmt.Errorf("reading device info: %.40q is not a MAC in canonical form", mac)
+	}
 	path := InfoPath(dir, mac)
 	b, err := os.ReadFile(path)
 	if err != nil {

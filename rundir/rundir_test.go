@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -136,4 +137,27 @@ func TestLockAcrossProcesses(t *testing.T) {
 		t.Fatalf("after the other process ended: %v", err)
 	}
 	l.Release()
+}
+
+func TestReadInfoRefusesOtherMACsAndPaths(t *testing.T) {
+	dir := t.TempDir()
+	if err := WriteFile(dir, filepath.Join(InfoDir, "0004F2A1B2C3.json"), []byte(`{"mac":"0004F2A1B2C4"}`), ModePublic, false); err != nil {
+		t.Fatal(err)
+	}
+	var v struct{ MAC string }
+	if err := ReadInfo(dir, "0004F2A1B2C3", &v); err == nil || !strings.Contains(err.Error(), "describes MAC") {
+		t.Errorf("info of another MAC: %v", err)
+	}
+	if err := ReadInfo(dir, "../../etc/passwd", &v); err == nil || !strings.Contains(err.Error(), "not a MAC") {
+		t.Errorf("a path for a MAC: %v", err)
+	}
+	if err := ReadInfo(dir, "0004F2A1B2C5", &v); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing info: %v, want ErrNotExist", err)
+	}
+	if err := WriteFile(dir, filepath.Join(InfoDir, "0004F2A1B2C3.json"), []byte(`{"mac":"0004F2A1B2C3"}`), ModePublic, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := ReadInfo(dir, "0004F2A1B2C3", &v); err != nil || v.MAC != "0004F2A1B2C3" {
+		t.Errorf("good info: %+v, %v", v, err)
+	}
 }
