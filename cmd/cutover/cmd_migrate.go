@@ -119,7 +119,7 @@ func runMigrate(c *cli.Context, o migrateOptions) error {
 	ready := func(p *migrate.Plan) {
 		prog.planEnd()
 		if o.dryRun || !c.Bool(flagQuiet) {
-			_ = p.WriteSummary(w)
+			_ = p.WriteSummary(safeLines{w})
 		}
 	}
 	_, res, err := migrate.Migrate(c.Context, client, devs,

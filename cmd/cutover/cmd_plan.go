@@ -147,7 +147,7 @@ func readMigrationInventory(c *cli.Context, o planOptions, dryRun bool) (devs []
 			fmt.Fprintf(w, "... and %d more\n", len(inv.Problems)-show)
 			break
 		}
-		fmt.Fprintln(w, p.String())
+		fmt.Fprintln(w, terminalSafe(p.String()))
 	}
 	if !o.skipInvalid {
 		hint := ""

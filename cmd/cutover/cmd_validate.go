@@ -114,7 +114,7 @@ func printProblems(w io.Writer, inv *inventory.Inventory, format string) error {
 		return enc.Encode(r)
 	}
 	for _, p := range inv.Problems {
-		if _, err := fmt.Fprintln(w, p.String()); err != nil {
+		if _, err := fmt.Fprintln(w, terminalSafe(p.String())); err != nil {
 			return err
 		}
 	}

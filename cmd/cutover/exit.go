@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"unicode/utf8"
 
@@ -113,4 +114,25 @@ func terminalSafe(s string) string {
 func unsafeRune(r rune) bool {
 	return r < 0x20 || (r >= 0x7f && r < 0xa0) || r == utf8.RuneError ||
 		(r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
+}
+
+// safeLines is a writer that passes text through terminalSafe line by line
+// (newlines kept): for output that quotes what Webex or an inventory said,
+// written by an engine that does not know it goes to a terminal.
+type safeLines struct{ w io.Writer }
+
+func (s safeLines) Write(p []byte) (int, error) {
+	lines := strings.SplitAfter(string(p), "\n")
+	var b strings.Builder
+	for _, l := range lines {
+		body, nl := strings.CutSuffix(l, "\n")
+		b.WriteString(terminalSafe(body))
+		if nl {
+			b.WriteByte('\n')
+		}
+	}
+	if _, err := io.WriteString(s.w, b.String()); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }

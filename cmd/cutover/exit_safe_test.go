@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"strings"
 	"testing"
 
@@ -26,5 +27,27 @@ func TestCertifySummaryStripsControlCharacters(t *testing.T) {
 	}
 	if terminalSafe("plain ascii, ünïcode") != "plain ascii, ünïcode" {
 		t.Error("clean text changed")
+	}
+}
+
+// An inventory header holding control characters (which the header
+// match ignores as spaces: VT, NEL) is quoted in problems without them.
+func TestValidateStripsControlCharactersFromHeaders(t *testing.T) {
+	t.Chdir(t.TempDir())
+	csv := "mac,make,model,own\x0b\u0085er\n805EC0000001,Yealink,T54W,\n"
+	if err := os.WriteFile("inv.csv", []byte(csv), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ := runValidateCmd(t, "inv.csv")
+	if code != exitFailed || !strings.Contains(out, "owner is empty") || strings.ContainsAny(out, "\x0b\u0085") {
+		t.Fatalf("exit %d, output %q", code, out)
+	}
+}
+
+func TestSafeLinesKeepsNewlines(t *testing.T) {
+	var b bytes.Buffer
+	n, err := safeLines{&b}.Write([]byte("a\x1b[31mb\nc\x07\n"))
+	if err != nil || n != 11 || b.String() != "a[31mb\nc\n" {
+		t.Fatalf("wrote %d %v %q", n, err, b.String())
 	}
 }
