@@ -46,6 +46,11 @@ const (
 	// take about 40 MB.
 	maxUnzipBytes = 1 << 30
 
+	// maxPartBytes bounds the parts excelize holds whole once
+	// decompressed: the shared strings table (100,000 devices of distinct
+	// owners and names take about 15 MB), styles, themes, drawings.
+	maxPartBytes = 64 << 20
+
 	// shownChars is how much of an oversized value a message quotes.
 	shownChars = 40
 )
@@ -95,14 +100,25 @@ type oversize struct {
 // It streams the parts through a small buffer and honours ctx between
 // chunks. sheets maps the sheet names to scan to their parts.
 func prescanXLSX(ctx context.Context, name string, zr *zip.Reader, sheets map[string]string) error {
+	// Parts excelize holds whole (styles, themes, drawings) are bounded by
+	// what their headers declare; archive/zip refuses a part longer than
+	// its header says.
+	for _, f := range zr.File {
+		if !strings.HasPrefix(f.Name, "xl/worksheets/") && !strings.EqualFold(f.Name, "xl/sharedStrings.xml") && f.UncompressedSize64 > maxPartBytes {
+			return unreadable(name, "part %s is %s once decompressed; at most %s", clipValue(f.Name), sizeText(int64(f.UncompressedSize64)), sizeText(maxPartBytes))
+		}
+	}
 	big := map[int]oversize{}
+	var sstBytes int64
 	for _, f := range zr.File {
 		if strings.EqualFold(f.Name, "xl/sharedStrings.xml") {
-			if err := scanElements(ctx, f, "si", func(i int, ref string, size int64, start string) {
+			n, err := scanElements(ctx, f, "si", func(i int, ref string, size int64, start string) {
 				big[i] = oversize{where: fmt.Sprintf("shared string #%d", i), bytes: size, start: start}
-			}, nil); err != nil {
+			}, nil)
+			if err != nil {
 				return err
 			}
+			sstBytes = n
 		}
 	}
 	var found []oversize
@@ -112,7 +128,7 @@ func prescanXLSX(ctx context.Context, name string, zr *zip.Reader, sheets map[st
 		if f == nil {
 			continue
 		}
-		err := scanElements(ctx, f, "c", func(_ int, ref string, size int64, start string) {
+		_, err := scanElements(ctx, f, "c", func(_ int, ref string, size int64, start string) {
 			found = append(found, oversize{where: fmt.Sprintf("sheet %s, cell %s", sheet, ref), bytes: size, start: start})
 		}, func(ref string, sst int) {
 			if o, ok := big[sst]; ok {
@@ -130,6 +146,10 @@ func prescanXLSX(ctx context.Context, name string, zr *zip.Reader, sheets map[st
 		}
 	}
 	if len(found) == 0 {
+		if sstBytes > maxPartBytes {
+			// excelize holds the whole table in memory.
+			return unreadable(name, "the shared strings table is %s of XML; at most %s", sizeText(sstBytes), sizeText(maxPartBytes))
+		}
 		return nil
 	}
 	var b strings.Builder
@@ -171,10 +191,10 @@ func zipFile(zr *zip.Reader, name string) *zip.File {
 // For cells (elem "c") of shared-string type it calls sst with the cell's
 // reference and index. It is a byte scanner, not an XML parser: it needs
 // only element boundaries, and never holds more than a buffer.
-func scanElements(ctx context.Context, f *zip.File, elem string, over func(i int, ref string, size int64, start string), sst func(ref string, idx int)) error {
+func scanElements(ctx context.Context, f *zip.File, elem string, over func(i int, ref string, size int64, start string), sst func(ref string, idx int)) (int64, error) {
 	rc, err := f.Open()
 	if err != nil {
-		return fmt.Errorf("%s: %w", f.Name, err)
+		return 0, fmt.Errorf("%s: %w", f.Name, err)
 	}
 	defer rc.Close()
 	br := bufio.NewReaderSize(rc, 64<<10)
@@ -202,7 +222,7 @@ func scanElements(ctx context.Context, f *zip.File, elem string, over func(i int
 	for {
 		if chunks++; chunks%64 == 0 {
 			if err := ctx.Err(); err != nil {
-				return err
+				return pos, err
 			}
 		}
 		chunk, err := br.ReadSlice('<')
@@ -215,9 +235,9 @@ func scanElements(ctx context.Context, f *zip.File, elem string, over func(i int
 			continue
 		case errors.Is(err, io.EOF):
 			closeElem()
-			return nil
+			return pos, nil
 		case err != nil:
-			return fmt.Errorf("%s: %w", f.Name, err)
+			return pos, fmt.Errorf("%s: %w", f.Name, err)
 		}
 		// After '<': the tag name decides.
 		head, _ := br.Peek(max(len(elem)+2, len("/sheetData")))

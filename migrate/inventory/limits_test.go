@@ -25,6 +25,20 @@ import (
 // streamed, so building it costs no memory.
 func writeBomb(t testing.TB, path string, n int64) {
 	t.Helper()
+	writeWithSST(t, path, func(bw *bufio.Writer) {
+		bw.WriteString(`<si><t>`)
+		chunk := bytes.Repeat([]byte{'A'}, 1<<20)
+		for left := n; left > 0; left -= int64(len(chunk)) {
+			bw.Write(chunk[:min(int64(len(chunk)), left)])
+		}
+		bw.WriteString(`</t></si>`)
+	})
+}
+
+// writeWithSST writes a workbook whose owner cell E2 is shared string 0,
+// with the shared strings table's <si> elements written by sst.
+func writeWithSST(t testing.TB, path string, sst func(*bufio.Writer)) {
+	t.Helper()
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
@@ -57,12 +71,9 @@ func writeBomb(t testing.TB, path string, n int64) {
 		t.Fatal(err)
 	}
 	bw := bufio.NewWriterSize(w, 1<<20)
-	bw.WriteString(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1"><si><t>`)
-	chunk := bytes.Repeat([]byte{'A'}, 1<<20)
-	for left := n; left > 0; left -= int64(len(chunk)) {
-		bw.Write(chunk[:min(int64(len(chunk)), left)])
-	}
-	bw.WriteString(`</t></si></sst>`)
+	bw.WriteString(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">`)
+	sst(bw)
+	bw.WriteString(`</sst>`)
 	if err := bw.Flush(); err != nil {
 		t.Fatal(err)
 	}
@@ -377,5 +388,21 @@ func TestCheckedReaderAcrossEveryBoundary(t *testing.T) {
 				t.Errorf("%s reads of %s: %v, want a text error", name, what, err)
 			}
 		}
+	}
+}
+
+// A shared strings table of small strings that is too large as a whole
+// (excelize holds it whole) is refused too.
+func TestHugeSharedStringsTableIsRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "many.xlsx")
+	writeWithSST(t, path, func(bw *bufio.Writer) {
+		bw.WriteString(`<si><t>user01@acme-dental.example</t></si>`)
+		for i := 0; i < (maxPartBytes/16)+1; i++ {
+			bw.WriteString(`<si><t>x</t></si>`)
+		}
+	})
+	_, err := Read(path, Options{})
+	if !errors.Is(err, ErrUnreadable) || !strings.Contains(err.Error(), "shared strings table is 68.0 MiB of XML; at most 64.0 MiB") {
+		t.Fatalf("error %v", err)
 	}
 }
