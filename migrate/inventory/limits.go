@@ -239,14 +239,18 @@ func scanElements(ctx context.Context, f *zip.File, elem string, over func(i int
 		case err != nil:
 			return pos, fmt.Errorf("%s: %w", f.Name, err)
 		}
-		// After '<': the tag name decides.
-		head, _ := br.Peek(max(len(elem)+2, len("/sheetData")))
+		// After '<': the tag's local name decides (strict OOXML files may
+		// prefix it: <x:c>).
+		head, _ := br.Peek(32)
 		closing := len(head) > 0 && head[0] == '/'
-		name := head
+		local := head
 		if closing {
-			name = head[1:]
+			local = local[1:]
 		}
-		isElem := bytes.HasPrefix(name, []byte(elem)) && len(name) > len(elem) && isNameEnd(name[len(elem)])
+		if i := bytes.IndexByte(local, ':'); i >= 0 && bytes.IndexFunc(local[:i], func(r rune) bool { return r < 128 && isNameEnd(byte(r)) }) < 0 {
+			local = local[i+1:]
+		}
+		isElem := bytes.HasPrefix(local, []byte(elem)) && len(local) > len(elem) && isNameEnd(local[len(elem)])
 		switch {
 		case isElem && !closing:
 			closeElem()
@@ -263,19 +267,15 @@ func scanElements(ctx context.Context, f *zip.File, elem string, over func(i int
 				shared = attrValue(attrs, "t") == "s"
 			}
 		case isElem && closing:
-			pos += int64(len(elem) + 2)
-			br.Discard(len(elem) + 2)
 			closeElem()
-		case open && shared && sst != nil && bytes.HasPrefix(head, []byte("v>")):
-			br.Discard(2)
-			pos += 2
-			v, _ := br.Peek(16)
+		case open && shared && sst != nil && !closing && bytes.HasPrefix(local, []byte("v>")):
+			v := local[2:]
 			if i := bytes.IndexByte(v, '<'); i >= 0 {
 				if n, err := strconv.Atoi(string(bytes.TrimSpace(v[:i]))); err == nil {
 					sst(ref, n)
 				}
 			}
-		case !isElem && (bytes.HasPrefix(head, []byte("/row")) || bytes.HasPrefix(head, []byte("/sheetData")) || bytes.HasPrefix(head, []byte("/sst"))):
+		case closing && (bytes.HasPrefix(local, []byte("row")) || bytes.HasPrefix(local, []byte("sheetData")) || bytes.HasPrefix(local, []byte("sst"))):
 			// The end of a row or of the data closes a cell whose own end
 			// tag is missing: what follows (merges, extensions) is no cell's.
 			closeElem()

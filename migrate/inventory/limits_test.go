@@ -406,3 +406,15 @@ func TestHugeSharedStringsTableIsRefused(t *testing.T) {
 		t.Fatalf("error %v", err)
 	}
 }
+
+// A strict-OOXML sheet whose elements carry a namespace prefix is scanned
+// alike.
+func TestPrefixedHugeCellIsRefused(t *testing.T) {
+	inTemp(t)
+	huge := `<x:c r="A2" t="inlineStr"><x:is><x:t>` + strings.Repeat("C", 2<<20) + `</x:t></x:is></x:c>`
+	p := rawXLSX(t, "prefixed.xlsx", rawRow(1, stdHeader...)+rawRow(2, huge), "")
+	_, err := Read(p, Options{})
+	if !errors.Is(err, ErrUnreadable) || !strings.Contains(err.Error(), "cell A2 holds 2.0 MiB") {
+		t.Fatalf("error %.400v", err)
+	}
+}
