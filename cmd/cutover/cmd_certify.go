@@ -16,8 +16,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/cutover-dev/cutover/certify"
-	"github.com/cutover-dev/cutover/reports"
 	"github.com/cutover-dev/cutover/compose"
+	"github.com/cutover-dev/cutover/reports"
 	"github.com/cutover-dev/cutover/rundir"
 	"github.com/cutover-dev/cutover/simulator/device"
 )
