@@ -217,7 +217,7 @@ const gcPercent = 50
 // devices that no longer exist: the demo starts its directory afresh
 // (removing only these names) instead of resuming.
 var runFiles = []string{
-	rundir.JournalFile, rundir.PlanFile, rundir.SecretsFile, rundir.ResultsFile, rundir.InfoDir, rundir.ConfigsDir,
+	rundir.JournalFile, rundir.PlanFile, rundir.CatalogFile, rundir.SecretsFile, rundir.ResultsFile, rundir.InfoDir, rundir.ConfigsDir,
 	rundir.HTMLFile, rundir.XLSXFile, rundir.JUnitFile, CAFile, InventoryFile,
 }
 
