@@ -14,6 +14,7 @@
 //	DIR/certify.jsonl   certification results (0600: a failing case's reason
 //	                    may quote what an SBC said about a credential)
 //	DIR/report.html, report.xlsx, junit.xml   the reports (0644)
+//	DIR/invalid-rows.xlsx  rows migrate --skip-invalid left out, marked (0600)
 package rundir
 
 import (
@@ -39,6 +40,9 @@ const (
 	HTMLFile    = "report.html"
 	XLSXFile    = "report.xlsx"
 	JUnitFile   = "junit.xml"
+	// InvalidRowsFile is where migrate --skip-invalid marks the rows it
+	// left out when --errors names no file.
+	InvalidRowsFile = "invalid-rows.xlsx"
 )
 
 // Modes: anything that holds or may quote a secret is ModeSecret.

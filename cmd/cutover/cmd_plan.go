@@ -159,7 +159,7 @@ func readMigrationInventory(c *cli.Context, o planOptions, dryRun bool) (devs []
 	}
 	out := o.errorsOut
 	if out == "" && !dryRun {
-		if err := os.MkdirAll(o.dir, 0o755); err != nil {
+		if err := os.MkdirAll(o.dir, rundir.ModeDir); err != nil {
 			return nil, 0, withCode(exitFatal, err)
 		}
 		out = filepath.Join(o.dir, invalidRowsFile)
@@ -177,8 +177,8 @@ func readMigrationInventory(c *cli.Context, o planOptions, dryRun bool) (devs []
 }
 
 // invalidRowsFile is where migrate --skip-invalid marks the rows it skipped
-// when --errors names no file.
-const invalidRowsFile = "invalid-rows.xlsx"
+// when --errors names no file (rundir owns the name).
+const invalidRowsFile = rundir.InvalidRowsFile
 
 // planInputs reads the inventory to plan (see readMigrationInventory for
 // its problems) and opens the Webex client: what plan and migrate start
@@ -220,7 +220,7 @@ func runPlan(c *cli.Context, o planOptions) error {
 		return withCode(exitFatal, err)
 	}
 	plan.MarkDone(o.dir)
-	if err := plan.WriteSummary(c.App.Writer); err != nil {
+	if err := plan.WriteSummary(safeLines{c.App.Writer}); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.App.Writer, "plan written to %s\n", rundir.Path(o.dir, rundir.PlanFile))
