@@ -4,8 +4,9 @@ STATICCHECK   := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 DEMO_OUT      ?= cutover-demo
 BENCH_FLAGS   ?= -run '^$$' -bench . -benchmem -benchtime 1x
 TEST_FLAGS    ?= -count=1 -timeout 30m
+RACE_FLAGS    ?= -race -count=1 -timeout 25m
 
-.PHONY: demo test bench lint fmt build
+.PHONY: demo test race bench lint fmt build
 
 ## demo: the main job on the embedded default (emulated Webex, SBCs and DNS; real files out)
 demo:
@@ -14,6 +15,12 @@ demo:
 ## test: every test, the Kamailio and browser ones included when the lab packages are installed
 test:
 	$(GO) test $(TEST_FLAGS) ./...
+
+## race: every test under the race detector. The tests whose point is scale
+## (the 5,000-device demo, 200,000-row inventories) skip or shrink under -race
+## (internal/racecheck) and run at full size in `make test`; CI runs both.
+race:
+	$(GO) test $(RACE_FLAGS) ./...
 
 ## bench: the benchmarks behind BENCHMARKS.md
 bench:

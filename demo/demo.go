@@ -10,8 +10,10 @@ package demo
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -24,12 +26,14 @@ import (
 	"time"
 
 	"github.com/cutover-dev/cutover/certify"
+	"github.com/cutover-dev/cutover/compose"
 	"github.com/cutover-dev/cutover/fixtures"
+	"github.com/cutover-dev/cutover/internal/atomicfile"
 	"github.com/cutover-dev/cutover/migrate"
 	"github.com/cutover-dev/cutover/migrate/inventory"
 	"github.com/cutover-dev/cutover/render"
-	"github.com/cutover-dev/cutover/render/publish"
 	"github.com/cutover-dev/cutover/reports"
+	"github.com/cutover-dev/cutover/rundir"
 	"github.com/cutover-dev/cutover/simulator/device"
 	"github.com/cutover-dev/cutover/simulator/dns"
 	"github.com/cutover-dev/cutover/simulator/pki"
@@ -142,26 +146,30 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 	defer l.close()
 
 	// Migrate: plan, provision, device info, render, publish.
-	client, err := webex.New(l.webexURL, webex.StaticToken(l.emu.AdminToken()),
-		webex.WithHTTPClient(l.httpClient), webex.WithRate(rate.Inf, 0), webex.WithLogger(log))
+	// The pieces the CLI's migrate --publish uses, composed the same way;
+	// only the endpoints are the lab's.
+	client, err := compose.Client(compose.ClientOptions{
+		BaseURL: l.webexURL, Token: webex.StaticToken(l.emu.AdminToken()), HTTPClient: l.httpClient,
+		Logger: log, Options: []webex.Option{webex.WithRate(rate.Inf, 0)},
+	})
 	if err != nil {
 		return nil, fmt.Errorf("running demo: %w", err)
 	}
-	renderer, err := render.New()
+	renderer, err := compose.Renderer("")
 	if err != nil {
 		return nil, fmt.Errorf("running demo: %w", err)
 	}
-	target, err := publish.Open("dir://"+filepath.Join(opts.Dir, render.ConfigsDir), publish.WithLogger(log))
+	target, err := compose.Publisher(compose.PublisherOptions{Spec: "dir://" + filepath.Join(opts.Dir, rundir.ConfigsDir), Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("running demo: %w", err)
 	}
-	batcher := publish.NewBatcher(target, 2000)
-	defer batcher.Close()
+	publishStep, stopPublishing := compose.PublishStep(target)
+	defer stopPublishing()
 	plan, res, err := migrate.Migrate(ctx, client, inv.Devices,
 		migrate.PlanOptions{Source: invPath, Logger: log},
 		migrate.RunOptions{
 			Dir: opts.Dir, Jobs: opts.Jobs, Progress: opts.Progress, Logger: log,
-			ExtraSteps: []migrate.ExtraStep{migrate.RenderStep(renderer), migrate.PublishStep(batcher)},
+			ExtraSteps: []migrate.ExtraStep{compose.RenderStep(renderer), publishStep},
 		})
 	if err != nil {
 		return nil, fmt.Errorf("running demo: migrating: %w", err)
@@ -209,8 +217,8 @@ const gcPercent = 50
 // devices that no longer exist: the demo starts its directory afresh
 // (removing only these names) instead of resuming.
 var runFiles = []string{
-	"journal.jsonl", "plan.json", "secrets.json", "certify.jsonl", migrate.InfoDir, render.ConfigsDir,
-	"report.html", "report.xlsx", "junit.xml", CAFile, InventoryFile,
+	rundir.JournalFile, rundir.PlanFile, rundir.CatalogFile, rundir.SecretsFile, rundir.ResultsFile, rundir.InfoDir, rundir.ConfigsDir,
+	rundir.HTMLFile, rundir.XLSXFile, rundir.JUnitFile, CAFile, InventoryFile,
 }
 
 func resetRunDir(dir string) error {
@@ -219,28 +227,20 @@ func resetRunDir(dir string) error {
 			return err
 		}
 	}
-	return os.MkdirAll(dir, 0o755)
+	return os.MkdirAll(dir, rundir.ModeDir)
 }
 
 // writeInventory puts the inventory the demo migrates into the run
 // directory: the fixture, or n generated devices.
 func writeInventory(dir string, n int) (string, error) {
 	path := filepath.Join(dir, InventoryFile)
-	f, err := os.OpenFile(path+".tmp", os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return "", fmt.Errorf("writing demo inventory: %w", err)
-	}
-	if n > 0 {
-		err = fixtures.Generate(f, n, 1)
-	} else {
-		_, err = f.Write(fixtures.InventoryXLSX)
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(path+".tmp", path)
-	}
+	err := atomicfile.WriteFunc(path, rundir.ModeSecret, false, func(w io.Writer) error {
+		if n > 0 {
+			return fixtures.Generate(w, n, 1)
+		}
+		_, err := w.Write(fixtures.InventoryXLSX)
+		return err
+	})
 	if err != nil {
 		return "", fmt.Errorf("writing demo inventory: %w", err)
 	}
@@ -348,7 +348,7 @@ func (l *lab) certify(ctx context.Context, opts Options, sum *Summary) error {
 	if err != nil {
 		return fmt.Errorf("running demo: certifying: %w", err)
 	}
-	out, err := os.OpenFile(filepath.Join(opts.Dir, "certify.jsonl"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	out, err := rundir.OpenResults(opts.Dir)
 	if err != nil {
 		return fmt.Errorf("running demo: certifying: %w", err)
 	}
@@ -356,9 +356,9 @@ func (l *lab) certify(ctx context.Context, opts Options, sum *Summary) error {
 	if opts.CertifyBegin != nil {
 		opts.CertifyBegin(len(targets) * len(certify.AllCases))
 	}
-	results, err := certify.Run(ctx, targets, certify.Options{
-		Resolver:         device.NewResolver(l.dns.Addr()),
-		Roots:            device.TrustStore(l.ca.Certificate()),
+	copts, err := compose.Certify(compose.CertifyOptions{
+		DNS:              l.dns.Addr(),
+		ExtraRoots:       []*x509.Certificate{l.ca.Certificate()},
 		Jobs:             opts.Jobs,
 		Observer:         certify.Observers{l.sbc1, l.sbc2},
 		FailbackInterval: 200 * time.Millisecond,
@@ -366,8 +366,12 @@ func (l *lab) certify(ctx context.Context, opts Options, sum *Summary) error {
 		PrimaryUp:        func(context.Context) error { return l.sbc1.SetFault(sbc.Fault{}) },
 		Out:              out,
 		OnResult:         opts.OnResult,
-		Log:              opts.Logger,
+		Logger:           opts.Logger,
 	})
+	if err != nil {
+		return fmt.Errorf("running demo: certifying: %w", err)
+	}
+	results, err := certify.Run(ctx, targets, copts)
 	if err != nil {
 		return fmt.Errorf("running demo: certifying: %w", err)
 	}

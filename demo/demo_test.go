@@ -91,6 +91,10 @@ func TestDemoFixtureEndToEnd(t *testing.T) {
 	}
 
 	// Secrets stay out of everything but secrets.json and the configs.
+	// The results are 0600 as with cutover certify (the demo wrote 0644).
+	if st, err := os.Stat(filepath.Join(dir, "certify.jsonl")); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("certify.jsonl: %v; want mode 0600", err)
+	}
 	st, err := os.Stat(filepath.Join(dir, "secrets.json"))
 	if err != nil || st.Mode().Perm() != 0o600 {
 		t.Errorf("secrets.json: %v, mode %v; want 0600", err, st.Mode().Perm())

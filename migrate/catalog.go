@@ -12,6 +12,7 @@ import (
 	"unicode"
 
 	"github.com/cutover-dev/cutover/migrate/inventory"
+	"github.com/cutover-dev/cutover/rundir"
 	"github.com/cutover-dev/cutover/webex"
 )
 
@@ -24,7 +25,7 @@ func checkPassword(pw string) error { return inventory.CheckPassword(pw) }
 // CatalogFile is the org's supported-devices list (S1) as the plan read it,
 // inside a run directory: render and certify read the plan's mapping, and
 // `cutover models DIR` shows it, without calling Webex again.
-const CatalogFile = "catalog.json"
+const CatalogFile = rundir.CatalogFile
 
 // WebexCatalog is an org's supported-devices list (S1) indexed for matching
 // inventory makes and models to Webex models. Webex's names differ from
@@ -223,7 +224,7 @@ func WriteCatalog(dir string, c *WebexCatalog) error {
 	if err != nil {
 		return fmt.Errorf("writing catalog: %w", err)
 	}
-	if err := writeFileAtomic(filepath.Join(dir, CatalogFile), append(b, '\n'), 0o644); err != nil {
+	if err := rundir.WriteFile(dir, CatalogFile, append(b, '\n'), rundir.ModePublic, true); err != nil {
 		return fmt.Errorf("writing catalog: %w", err)
 	}
 	return nil

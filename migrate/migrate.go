@@ -2,11 +2,13 @@ package migrate
 
 import (
 	"context"
-	"os"
+	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/cutover-dev/cutover/migrate/inventory"
+	"github.com/cutover-dev/cutover/rundir"
 )
 
 // Migrate is what `cutover migrate` does: it plans devs afresh (the state
@@ -28,6 +30,16 @@ func Migrate(ctx context.Context, api API, devs []inventory.Device, popts PlanOp
 	if popts.Jobs == 0 {
 		popts.Jobs = ropts.Jobs
 	}
+	// The lock comes first: a second migrate on a directory in use must
+	// neither plan against it nor replace the plan its run follows.
+	if !ropts.DryRun && ropts.Lock == nil {
+		l, err := rundir.Acquire(ropts.Dir)
+		if err != nil {
+			return nil, nil, fmt.Errorf("migrating: %w", err)
+		}
+		defer l.Release()
+		ropts.Lock = l
+	}
 	if pp, ok := ropts.Progress.(PlanProgress); ok && popts.Progress == nil {
 		popts.Progress = pp
 	}
@@ -45,10 +57,7 @@ func Migrate(ctx context.Context, api API, devs []inventory.Device, popts PlanOp
 		popts.Ready(plan)
 	}
 	if !ropts.DryRun {
-		if err := os.MkdirAll(ropts.Dir, 0o755); err != nil {
-			return plan, nil, err
-		}
-		if err := WritePlan(ropts.Dir, plan); err != nil {
+		if err := WritePlan(ropts.Lock, plan); err != nil {
 			return plan, nil, err
 		}
 	}
@@ -89,7 +98,8 @@ func (p *Plan) markDone(dir string, steps []Step) {
 
 // runSteps is the pipeline Run takes each device through.
 func runSteps(opts RunOptions) []Step {
-	steps := []Step{StepCreate, StepPassword, StepMembers, StepApply, StepInfo}
+	// The engine's own steps, in rundir's one order, then the extra ones.
+	steps := slices.Clone(rundir.Pipeline[:StepInfo.Index()+1])
 	for _, x := range opts.ExtraSteps {
 		steps = append(steps, x.Step)
 	}

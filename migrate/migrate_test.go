@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/cutover-dev/cutover/fixtures"
+	"github.com/cutover-dev/cutover/macaddr"
 	"github.com/cutover-dev/cutover/migrate/inventory"
 	"github.com/cutover-dev/cutover/simulator/webexapi"
 	"github.com/cutover-dev/cutover/webex"
@@ -368,7 +369,7 @@ func TestOnlyAndWave(t *testing.T) {
 	if len(plan.Devices) != 6 || plan.Devices[0].MAC != devs[1].MAC || plan.Devices[0].Wave != "TWO" {
 		t.Fatalf("wave plan: %d devices", len(plan.Devices))
 	}
-	plan, err = MakePlan(testContext(t), org.client, devs, PlanOptions{Only: []string{strings.ToLower(devs[3].MAC[:2]) + ":" + devs[3].MAC[2:]}})
+	plan, err = MakePlan(testContext(t), org.client, devs, PlanOptions{Only: []string{macaddr.MAC(strings.ToLower(devs[3].MAC)).Colons()}})
 	if err != nil {
 		t.Fatal(err)
 	}

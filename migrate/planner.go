@@ -2,25 +2,21 @@ package migrate
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/cutover-dev/cutover/macaddr"
 	"github.com/cutover-dev/cutover/migrate/inventory"
+	"github.com/cutover-dev/cutover/rundir"
 	"github.com/cutover-dev/cutover/webex"
 )
-
-// PlanFile is the plan's name inside a run directory.
-const PlanFile = "plan.json"
 
 // Catalog maps an inventory make and model to cutover's knowledge of it
 // (template family, line limit, an optional pinned Webex model);
@@ -118,17 +114,15 @@ func selectDevices(devs []inventory.Device, only []string, wave string) []invent
 	return out
 }
 
-// NormalizeMAC strips separators and upper-cases a MAC; it does not validate.
+// NormalizeMAC returns s in canonical form by the module's one MAC rule
+// (macaddr.Parse). It is used on MACs Webex returns, which are valid; one
+// that is not comes back trimmed and upper-cased, so that it matches no
+// device.
 func NormalizeMAC(s string) string {
-	var b strings.Builder
-	for _, r := range strings.TrimSpace(s) {
-		switch r {
-		case ':', '-', '.', ' ':
-			continue
-		}
-		b.WriteRune(r)
+	if m, err := macaddr.Parse(s); err == nil {
+		return string(m)
 	}
-	return strings.ToUpper(b.String())
+	return strings.ToUpper(strings.TrimSpace(s))
 }
 
 type planner struct {
@@ -399,6 +393,22 @@ func (pd *PlannedDevice) invalid(format string, a ...any) {
 	pd.Reason = fmt.Sprintf(format, a...)
 }
 
+// invalidAt is invalid located at the cell the reason is about (the owner,
+// the location, the model), not the row's MAC.
+func (pd *PlannedDevice) invalidAt(pos inventory.Pos, format string, a ...any) {
+	pd.invalid(format, a...)
+	pd.Pos = pos
+}
+
+// cell is the located cell c, or the row's MAC cell when the device was not
+// read from a file (c unset).
+func cell(c, row inventory.Pos) inventory.Pos {
+	if c.Row > 0 {
+		return c
+	}
+	return row
+}
+
 // resolve fills everything Plan knows about d without its MAC state. The
 // returned device has no Action yet unless it is invalid.
 func (p *planner) resolve(ctx context.Context, d *inventory.Device) (PlannedDevice, error) {
@@ -408,7 +418,7 @@ func (p *planner) resolve(ctx context.Context, d *inventory.Device) (PlannedDevi
 	}
 	m, ok := p.opts.Catalog.Lookup(d.Make, d.Model)
 	if !ok {
-		pd.invalid("model %s %s: not in the model catalog", d.Make, d.Model)
+		pd.invalidAt(cell(d.ModelCell, d.Pos), "model %s %s: not in the model catalog", d.Make, d.Model)
 		return pd, nil
 	}
 	pd.Vendor = m.Vendor
@@ -455,7 +465,7 @@ func (p *planner) resolve(ctx context.Context, d *inventory.Device) (PlannedDevi
 		if fatal(ctx, err) {
 			return pd, fmt.Errorf("planning %s: %w", d.MAC, err)
 		}
-		pd.invalid("owner %s: %v", d.Owner, err)
+		pd.invalidAt(cell(d.OwnerCell, d.Pos), "owner %s: %v", d.Owner, err)
 		return pd, nil
 	}
 	if why := o.takesPhones(); why != "" {
@@ -473,13 +483,13 @@ func (p *planner) resolve(ctx context.Context, d *inventory.Device) (PlannedDevi
 			if fatal(ctx, err) {
 				return pd, fmt.Errorf("planning %s: %w", d.MAC, err)
 			}
-			pd.invalid("location %s: %v", d.Location, err)
+			pd.invalidAt(cell(d.LocationCell, d.Pos), "location %s: %v", d.Location, err)
 			return pd, nil
 		}
 		pd.LocationID = loc.ID
 	}
 	if pd.LocationID == "" {
-		pd.invalid("owner %s: has no location and the inventory names none", d.Owner)
+		pd.invalidAt(cell(d.OwnerCell, d.Pos), "owner %s: has no location and the inventory names none", d.Owner)
 		return pd, nil
 	}
 
@@ -501,7 +511,7 @@ func (p *planner) resolve(ctx context.Context, d *inventory.Device) (PlannedDevi
 				if fatal(ctx, err) {
 					return pd, fmt.Errorf("planning %s: %w", d.MAC, err)
 				}
-				pd.invalid("line %d owner %s: %v", l.Port, l.Owner, err)
+				pd.invalidAt(l.Pos, "line %d owner %s: %v", l.Port, l.Owner, err)
 				return pd, nil
 			}
 		}
@@ -873,30 +883,24 @@ func sameMembers(have []webex.Member, want []webex.MemberPut) bool {
 	return slices.Equal(h, w)
 }
 
-// WritePlan writes p as dir/plan.json (atomically, 0644: a plan holds no secret).
-func WritePlan(dir string, p *Plan) error {
-	b, err := json.MarshalIndent(p, "", "  ")
-	if err != nil {
-		return fmt.Errorf("writing plan: %w", err)
-	}
-	if err := writeFileAtomic(filepath.Join(dir, PlanFile), append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("writing plan: %w", err)
+// WritePlan writes p as the locked run directory's plan.json (atomically,
+// 0644: a plan holds no secret), and the catalog it was made with. Only the
+// lock's holder writes a plan.
+func WritePlan(l *rundir.Lock, p *Plan) error {
+	if err := rundir.WritePlan(l, p); err != nil {
+		return err
 	}
 	if p.Catalog != nil {
-		return WriteCatalog(dir, p.Catalog)
+		return WriteCatalog(l.Dir(), p.Catalog)
 	}
 	return nil
 }
 
 // ReadPlan reads dir/plan.json.
 func ReadPlan(dir string) (*Plan, error) {
-	b, err := os.ReadFile(filepath.Join(dir, PlanFile))
-	if err != nil {
-		return nil, fmt.Errorf("reading plan: %w", err)
-	}
 	var p Plan
-	if err := json.Unmarshal(b, &p); err != nil {
-		return nil, fmt.Errorf("reading plan: %s: %w", filepath.Join(dir, PlanFile), err)
+	if err := rundir.ReadPlan(dir, &p); err != nil {
+		return nil, err
 	}
 	return &p, nil
 }

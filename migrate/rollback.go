@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/cutover-dev/cutover/rundir"
 	"github.com/cutover-dev/cutover/webex"
 )
 
@@ -54,6 +55,15 @@ func Rollback(ctx context.Context, api API, dir string, opts RollbackOptions) (*
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	// The lock comes before the journal is read: a migrate still appending
+	// to it would otherwise leave devices out of what is rolled back.
+	if !opts.DryRun {
+		l, err := rundir.Acquire(dir)
+		if err != nil {
+			return nil, fmt.Errorf("rolling back: %w", err)
+		}
+		defer l.Release()
+	}
 	events, err := ReadJournal(filepath.Join(dir, JournalFile))
 	if err != nil {
 		return nil, err
@@ -79,11 +89,6 @@ func Rollback(ctx context.Context, api API, dir string, opts RollbackOptions) (*
 		}
 		return res, nil
 	}
-	unlock, err := lockRunDir(dir)
-	if err != nil {
-		return nil, fmt.Errorf("rolling back: %w", err)
-	}
-	defer unlock()
 	j, err := OpenJournal(dir, append([]JournalOption{journalClock(opts.Now)}, opts.Journal...)...)
 	if err != nil {
 		return nil, err

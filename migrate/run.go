@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -18,11 +17,9 @@ import (
 
 	"github.com/cutover-dev/cutover/migrate/inventory"
 	"github.com/cutover-dev/cutover/render"
+	"github.com/cutover-dev/cutover/rundir"
 	"github.com/cutover-dev/cutover/webex"
 )
-
-// InfoDir is the directory of device information files inside a run directory.
-const InfoDir = "info"
 
 // StepFunc is one extra step of a device's pipeline (render, publish). It is
 // called once per device and run; a returned error fails the device (the run
@@ -73,16 +70,12 @@ func (d *DeviceRun) Info() (*render.DeviceInfo, error) {
 	return info, nil
 }
 
-// ReadInfo reads DIR/info/<MAC>.json.
+// ReadInfo reads DIR/info/<MAC>.json (rundir.ReadInfo: a file naming
+// another MAC is refused).
 func ReadInfo(dir, mac string) (*render.DeviceInfo, error) {
-	path := filepath.Join(dir, InfoDir, mac+".json")
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading device info: %w", err)
-	}
 	var info render.DeviceInfo
-	if err := json.Unmarshal(b, &info); err != nil {
-		return nil, fmt.Errorf("reading device info: %s: %w", path, err)
+	if err := rundir.ReadInfo(dir, mac, &info); err != nil {
+		return nil, err
 	}
 	return &info, nil
 }
@@ -105,6 +98,9 @@ type RunOptions struct {
 	Now      func() time.Time
 	// Journal tunes the journal's batching.
 	Journal []JournalOption
+	// Lock is Dir's lock when the caller holds it already (Migrate takes it
+	// before planning); nil makes Run take it.
+	Lock *rundir.Lock
 }
 
 // Result sums a run up.
@@ -165,12 +161,12 @@ func Run(ctx context.Context, api API, plan *Plan, devs []inventory.Device, opts
 	if opts.Dir == "" {
 		return nil, errors.New("running plan: no run directory")
 	}
-	if !opts.DryRun {
-		unlock, err := lockRunDir(opts.Dir)
+	if !opts.DryRun && opts.Lock == nil {
+		l, err := rundir.Acquire(opts.Dir)
 		if err != nil {
 			return nil, fmt.Errorf("running plan: %w", err)
 		}
-		defer unlock()
+		defer l.Release()
 	}
 	r := &runner{api: api, opts: opts, log: opts.Logger, progress: opts.Progress}
 	if r.log == nil {
@@ -255,6 +251,9 @@ func (r *runner) run(ctx context.Context, plan *Plan, devs []inventory.Device) (
 	}
 
 	if r.secrets, err = OpenSecrets(r.opts.Dir); err != nil {
+		return nil, err
+	}
+	if err := r.secrets.EncryptNow(); err != nil {
 		return nil, err
 	}
 	if err := r.assignPasswords(plan, work, byMAC, states); err != nil {
@@ -675,7 +674,7 @@ func (r *runner) info(ctx context.Context, d *DeviceRun, _ *DeviceState) (outcom
 	}
 	// Not fsynced, for speed: a file lost to a power cut is noticed on
 	// resume (see device) and the step runs again.
-	if err := replaceFile(filepath.Join(d.Dir, InfoDir, pd.MAC+".json"), append(b, '\n'), 0o644, false); err != nil {
+	if err := rundir.WriteFile(d.Dir, filepath.Join(rundir.InfoDir, pd.MAC+".json"), append(b, '\n'), rundir.ModePublic, false); err != nil {
 		return outcome{}, fmt.Errorf("%w: saving device info: %w", ErrFatal, err)
 	}
 	d.info = info

@@ -11,13 +11,12 @@ import (
 	"fmt"
 	"maps"
 	"os"
-	"path/filepath"
 	"sort"
 	"sync"
-)
 
-// SecretsFile is the name of the SIP password store inside a run directory.
-const SecretsFile = "secrets.json"
+	"github.com/cutover-dev/cutover/internal/atomicfile"
+	"github.com/cutover-dev/cutover/rundir"
+)
 
 // SecretKeyEnv names the environment variable whose value, when set, encrypts
 // DIR/secrets.json.
@@ -51,6 +50,9 @@ type Secrets struct {
 	iter int // the PBKDF2 work factor key was derived with
 	pw   map[string]string
 	used map[string]bool
+	// plainOnDisk says the file exists unencrypted while a key is set: the
+	// lock's holder encrypts it at once (EncryptNow), never silently later.
+	plainOnDisk bool
 }
 
 type secretsDoc struct {
@@ -77,7 +79,7 @@ func OpenSecrets(dir string) (*Secrets, error) {
 // OpenSecretsWithKey is OpenSecrets with an explicit passphrase ("" for a
 // plain file).
 func OpenSecretsWithKey(dir, passphrase string) (*Secrets, error) {
-	s := &Secrets{path: filepath.Join(dir, SecretsFile), pw: map[string]string{}, used: map[string]bool{}}
+	s := &Secrets{path: rundir.Path(dir, rundir.SecretsFile), pw: map[string]string{}, used: map[string]bool{}}
 	b, err := os.ReadFile(s.path)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -125,7 +127,9 @@ func OpenSecretsWithKey(dir, passphrase string) (*Secrets, error) {
 		doc.Passwords = inner.Passwords
 		s.key, s.salt, s.iter = key, doc.Salt, doc.Iterations
 	} else if passphrase != "" {
-		// A plain file is encrypted from its next save on.
+		// A plain file under a key: the run encrypts it before doing
+		// anything else (EncryptNow).
+		s.plainOnDisk = true
 		s.salt, s.iter = make([]byte, 16), pbkdf2Iterations
 		rand.Read(s.salt)
 		if s.key, err = deriveKey(passphrase, s.salt, s.iter); err != nil {
@@ -154,6 +158,29 @@ func newGCM(key []byte) (cipher.AEAD, error) {
 	}
 	return cipher.NewGCM(blk)
 }
+
+// EncryptNow rewrites a plain secrets.json encrypted when a key is set (a
+// run given CUTOVER_SECRET_KEY on a directory that was first run without
+// it); it is a no-op otherwise. Only the run directory's lock holder calls
+// it: a reader rewriting the file could drop a password saved meanwhile.
+func (s *Secrets) EncryptNow() error {
+	s.mu.Lock()
+	need := s.plainOnDisk
+	s.mu.Unlock()
+	if !need {
+		return nil
+	}
+	if err := s.Save(); err != nil {
+		return fmt.Errorf("encrypting plain %s: %w", s.path, err)
+	}
+	s.mu.Lock()
+	s.plainOnDisk = false
+	s.mu.Unlock()
+	return nil
+}
+
+// Encrypted reports whether the store is (or will be saved) encrypted.
+func (s *Secrets) Encrypted() bool { return s.key != nil }
 
 // Get returns the SIP password stored for mac.
 func (s *Secrets) Get(mac string) (string, bool) {
@@ -214,7 +241,7 @@ func (s *Secrets) Save() error {
 			return fmt.Errorf("saving secrets: %w", err)
 		}
 	}
-	if err := writeFileAtomic(s.path, b, 0o600); err != nil {
+	if err := atomicfile.Write(s.path, b, rundir.ModeSecret, true); err != nil {
 		return fmt.Errorf("saving secrets: %w", err)
 	}
 	return nil
@@ -230,62 +257,4 @@ func (s *Secrets) MACs() []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// writeFileAtomic writes data to a temporary file beside path, fsyncs it,
-// renames it over path and fsyncs the directory, so that a crash leaves
-// either the old or the new file.
-func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
-	return replaceFile(path, data, perm, true)
-}
-
-// replaceFile writes data to path+".tmp" and renames it over path, so that
-// readers never see a partial file. With durable, the file and its directory
-// are fsynced too; without, a power cut (not a crash of the process) may
-// lose the file, which callers must be able to detect and redo. Concurrent
-// callers must use different paths.
-func replaceFile(path string, data []byte, perm os.FileMode, durable bool) error {
-	dir := filepath.Dir(path)
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, perm)
-	if errors.Is(err, os.ErrNotExist) {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return err
-		}
-		f, err = os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, perm)
-	}
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp) // a no-op once renamed
-	// The file may have existed with looser permissions.
-	if err := f.Chmod(perm); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if durable {
-		if err := f.Sync(); err != nil {
-			f.Close()
-			return err
-		}
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	if !durable {
-		return nil
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

@@ -96,3 +96,40 @@ func TestSecretsCorruptFile(t *testing.T) {
 		t.Fatal("a corrupt secrets file opened")
 	}
 }
+
+// A run given CUTOVER_SECRET_KEY on a directory whose secrets.json is plain
+// encrypts it when it starts, even when it has no new password to save:
+// it never silently stays plaintext.
+func TestRunEncryptsPlainSecretsWhenKeyIsSet(t *testing.T) {
+	dir := t.TempDir()
+	s, err := OpenSecretsWithKey(dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Set("0004F2A1B2C3", "Xy7#abcdEFG")
+	if err := s.Save(); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(SecretKeyEnv, "correct horse battery staple")
+	// A run with nothing to do: an empty plan.
+	if _, err := Run(t.Context(), nil, &Plan{}, nil, RunOptions{Dir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, SecretsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(b, []byte("Xy7#abcdEFG")) || !bytes.Contains(b, []byte("ciphertext")) {
+		t.Fatalf("secrets.json still plain after a run with %s set", SecretKeyEnv)
+	}
+	s2, err := OpenSecretsWithKey(dir, "correct horse battery staple")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pw, _ := s2.Get("0004F2A1B2C3"); pw != "Xy7#abcdEFG" {
+		t.Fatal("password lost in the encryption")
+	}
+	if _, err := OpenSecretsWithKey(dir, ""); !errors.Is(err, ErrSecretKey) {
+		t.Fatalf("open without the key: %v, want ErrSecretKey", err)
+	}
+}

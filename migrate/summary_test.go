@@ -2,6 +2,7 @@ package migrate
 
 import (
 	"bytes"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -64,6 +65,52 @@ func TestResumeSummary(t *testing.T) {
 	for _, row := range []string{"done            1", "resume          1", "create          1", "adopt           1", "update          0", "total           4"} {
 		if !strings.Contains(buf.String(), row) {
 			t.Errorf("summary lacks %q:\n%s", row, buf.String())
+		}
+	}
+}
+
+// A plan's invalid device points at the cell the reason is about: an
+// unknown owner at the owner column, an unknown location at the location
+// column (not at column A, the MAC).
+func TestPlanErrorsPointAtTheirColumn(t *testing.T) {
+	devs := genDevices(6, 1)
+	var phones []inventory.Device
+	for _, d := range devs {
+		if d.Type == inventory.Phone {
+			phones = append(phones, d)
+		}
+	}
+	if len(phones) < 3 {
+		t.Fatal("generator changed: fewer than 3 phones")
+	}
+	org := newTestOrg(t, phones, nil)
+	csv := "mac,make,model,location,owner\n"
+	for i, d := range phones[:3] {
+		owner, loc := d.Owner, d.Location
+		switch i {
+		case 1:
+			owner = "nobody@acme.example"
+		case 2:
+			loc = "Atlantis"
+		}
+		csv += fmt.Sprintf("%s,%s,%s,%s,%s\n", d.MAC, d.Make, d.Model, loc, owner)
+	}
+	inv, err := inventory.ReadFrom(strings.NewReader(csv), "inv.csv", inventory.Options{})
+	if err != nil || !inv.Valid() {
+		t.Fatalf("inventory: %v %v", err, inv.Problems)
+	}
+	plan, err := MakePlan(testContext(t), org.client, inv.Devices, PlanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{phones[1].MAC: "E", phones[2].MAC: "D"}
+	for _, pd := range plan.Devices {
+		col, ok := want[pd.MAC]
+		if !ok {
+			continue
+		}
+		if pd.Action != ActionInvalid || pd.Pos.Column != col || pd.Pos.Row < 2 {
+			t.Errorf("%s: %s at %s (%s), want invalid at column %s", pd.MAC, pd.Action, pd.Pos, pd.Reason, col)
 		}
 	}
 }

@@ -59,7 +59,9 @@ func varFuncs(vars func() map[string]string) template.FuncMap {
 		"var": func(name string) (string, error) {
 			v, ok := vars()[name]
 			if !ok {
-				return "", fmt.Errorf("unknown variable %q (inventory columns: %s)", name, varNames(vars()))
+				// The inventory keeps only cells with a value, so an empty
+				// cell and a missing column look alike here: say both.
+				return "", fmt.Errorf("variable %q has no value for this device: its inventory cell is empty or there is no such column (columns with a value: %s)", name, varNames(vars()))
 			}
 			return v, nil
 		},

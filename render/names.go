@@ -3,7 +3,8 @@ package render
 import (
 	"errors"
 	"fmt"
-	"strings"
+
+	"github.com/cutover-dev/cutover/macaddr"
 )
 
 // Vendor families: the template family a catalog model maps to
@@ -20,27 +21,14 @@ const (
 var ErrUnknownVendor = errors.New("unknown vendor family (expected yealink, poly, grandstream, audiocodes or generic)")
 
 // ErrBadMAC is returned for a MAC that is not 12 hexadecimal digits.
-var ErrBadMAC = errors.New("MAC is not 12 hexadecimal digits")
+var ErrBadMAC = errors.New("not a valid MAC")
 
-// NormalizeMAC returns mac as 12 upper-case hex digits. It accepts the
-// separators people write (':', '-', '.') and either case.
+// NormalizeMAC returns mac as 12 upper-case hex digits, by the module's one
+// MAC rule (macaddr.Parse); the error wraps ErrBadMAC.
 func NormalizeMAC(mac string) (string, error) {
-	var b strings.Builder
-	b.Grow(12)
-	for _, r := range mac {
-		switch {
-		case r == ':' || r == '-' || r == '.':
-			continue
-		case r >= '0' && r <= '9', r >= 'A' && r <= 'F':
-			b.WriteRune(r)
-		case r >= 'a' && r <= 'f':
-			b.WriteRune(r - 'a' + 'A')
-		default:
-			return "", fmt.Errorf("%q: %w", mac, ErrBadMAC)
-		}
+	m, err := macaddr.Parse(mac)
+	if err != nil {
+		return "", fmt.Errorf("%q: %w: %w", mac, ErrBadMAC, err)
 	}
-	if b.Len() != 12 {
-		return "", fmt.Errorf("%q: %w", mac, ErrBadMAC)
-	}
-	return b.String(), nil
+	return string(m), nil
 }

@@ -218,6 +218,11 @@ func TestUnknownVariableNamesFileLineAndVariable(t *testing.T) {
 	if err == nil {
 		t.Fatal("rendering with a missing variable succeeded")
 	}
+	// An empty inventory cell reaches render as a missing variable: the
+	// message must not claim the column is unknown.
+	if strings.Contains(err.Error(), "unknown variable") || !strings.Contains(err.Error(), "empty") {
+		t.Errorf("error %q should say the cell may be empty, not that the variable is unknown", err)
+	}
 	for _, want := range []string{"001565A1B2C3", "yealink-T57W.tmpl:3", `"timezone"`, "site"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %q", err, want)

@@ -2,7 +2,6 @@ package render
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,11 +13,13 @@ import (
 	"sync"
 
 	"github.com/cutover-dev/cutover/internal/atomicfile"
+	"github.com/cutover-dev/cutover/rundir"
 	"golang.org/x/sync/errgroup"
 )
 
-// ConfigsDir is where a run directory keeps its rendered configs.
-const ConfigsDir = "configs"
+// ConfigsDir is where a run directory keeps its rendered configs (rundir
+// owns the name).
+const ConfigsDir = rundir.ConfigsDir
 
 // SecretStore gives the SIP password of a device by MAC (12 upper-case hex
 // digits). *migrate.Secrets, which reads DIR/secrets.json (plain or encrypted
@@ -92,15 +93,14 @@ func (d PlannedDevice) Migrated() bool {
 // ReadPlanDevices reads the devices of dir/plan.json, in plan order. A plan
 // that cannot be read is an error wrapping ErrRunDir.
 func ReadPlanDevices(dir string) ([]PlannedDevice, error) {
-	b, err := os.ReadFile(filepath.Join(dir, "plan.json"))
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrRunDir, err)
-	}
 	var plan struct {
 		Devices []PlannedDevice `json:"devices"`
 	}
-	if err := json.Unmarshal(b, &plan); err != nil {
-		return nil, fmt.Errorf("plan.json: %w", err)
+	if err := rundir.ReadPlan(dir, &plan); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%w: %w", ErrRunDir, err)
+		}
+		return nil, err
 	}
 	return plan.Devices, nil
 }
@@ -132,7 +132,7 @@ func RenderRun(ctx context.Context, dir string, opts RunOptions) (*RunResult, er
 		return nil, fmt.Errorf("rendering run %s: %w", dir, err)
 	}
 	out := filepath.Join(dir, ConfigsDir)
-	if err := os.MkdirAll(out, 0o700); err != nil {
+	if err := os.MkdirAll(out, rundir.ModeSecretDir); err != nil {
 		return nil, fmt.Errorf("rendering run: %w", err)
 	}
 	jobs := opts.Jobs
@@ -183,16 +183,13 @@ func renderOne(r *Renderer, dir, out string, pd PlannedDevice, opts RunOptions) 
 	if err != nil {
 		return 0, false, err
 	}
-	b, err := os.ReadFile(filepath.Join(dir, "info", mac+".json"))
+	var info DeviceInfo
+	err = rundir.ReadInfo(dir, mac, &info)
 	if errors.Is(err, os.ErrNotExist) {
 		return 0, true, nil
 	}
 	if err != nil {
-		return 0, false, fmt.Errorf("reading device info: %w", err)
-	}
-	var info DeviceInfo
-	if err := json.Unmarshal(b, &info); err != nil {
-		return 0, false, fmt.Errorf("reading %s: %w", filepath.Join(dir, "info", mac+".json"), err)
+		return 0, false, err
 	}
 	pw, ok := opts.Secrets.Get(mac)
 	if !ok || pw == "" {
@@ -217,7 +214,7 @@ func (r *Renderer) WriteDevice(dir string, d Device) ([]File, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(dir, rundir.ModeSecretDir); err != nil {
 		return nil, 0, fmt.Errorf("writing configs: %w", err)
 	}
 	written := 0
@@ -236,7 +233,7 @@ func (r *Renderer) WriteDevice(dir string, d Device) ([]File, int, error) {
 // writeIfChanged replaces path with data atomically as mode 0600, unless it
 // already holds data.
 func writeIfChanged(path string, data []byte) (bool, error) {
-	changed, err := atomicfile.WriteIfChanged(path, data, 0o600, false)
+	changed, err := atomicfile.WriteIfChanged(path, data, rundir.ModeSecret, false)
 	if err != nil {
 		return false, fmt.Errorf("writing config: %w", err)
 	}

@@ -2,7 +2,6 @@ package reports
 
 import (
 	"cmp"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -15,16 +14,17 @@ import (
 
 	"github.com/cutover-dev/cutover/certify"
 	"github.com/cutover-dev/cutover/migrate"
+	"github.com/cutover-dev/cutover/rundir"
 )
 
-// File names inside a run directory.
+// File names inside a run directory (rundir owns them).
 const (
-	PlanFile      = "plan.json"
-	JournalFile   = "journal.jsonl"
-	ResultsFile   = "certify.jsonl"
-	HTMLFile      = "report.html"
-	XLSXFile      = "report.xlsx"
-	JUnitFile     = "junit.xml"
+	PlanFile      = rundir.PlanFile
+	JournalFile   = rundir.JournalFile
+	ResultsFile   = rundir.ResultsFile
+	HTMLFile      = rundir.HTMLFile
+	XLSXFile      = rundir.XLSXFile
+	JUnitFile     = rundir.JUnitFile
 	defaultNoMake = "unknown"
 )
 
@@ -54,11 +54,9 @@ var AllStatuses = []Status{
 	StatusInProgress, StatusPending, StatusRolledBack, StatusNotPlanned,
 }
 
-// Pipeline is the order of migration steps a device passes; rollback's delete is not part of it.
-var Pipeline = []migrate.Step{
-	migrate.StepCreate, migrate.StepPassword, migrate.StepMembers, migrate.StepApply,
-	migrate.StepInfo, migrate.StepRender, migrate.StepPublish,
-}
+// Pipeline is the order of migration steps a device passes (rundir's one
+// order); rollback's delete is not part of it.
+var Pipeline = rundir.Pipeline
 
 // Data is everything the writers render, derived once by Load or Build.
 // Slices are sorted (devices by MAC) so that output is deterministic.
@@ -278,34 +276,22 @@ func newConfig(opts []Option) *config {
 // malformed file.
 func Load(dir string, opts ...Option) (*Data, error) {
 	cfg := newConfig(opts)
-	var (
-		plan  *migrate.Plan
-		found bool
-	)
-	b, err := os.ReadFile(filepath.Join(dir, PlanFile))
+	var plan *migrate.Plan
+	p, err := migrate.ReadPlan(dir)
 	switch {
 	case err == nil:
-		found = true
-		plan = new(migrate.Plan)
-		if err := json.Unmarshal(b, plan); err != nil {
-			return nil, fmt.Errorf("reading plan %s: %w", filepath.Join(dir, PlanFile), err)
-		}
+		plan = p
 	case !errors.Is(err, os.ErrNotExist):
-		return nil, fmt.Errorf("reading plan: %w", err)
+		return nil, err
 	}
-	for _, f := range []string{JournalFile, ResultsFile} {
-		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
-			found = true
-		}
-	}
-	if !found {
+	if !rundir.HasRunData(dir) {
 		return nil, fmt.Errorf("loading reports from %s: %w", dir, ErrNoRunData)
 	}
-	events, err := migrate.ReadJournal(filepath.Join(dir, JournalFile))
+	events, err := rundir.ReadJournal(rundir.Path(dir, JournalFile))
 	if err != nil {
 		return nil, err
 	}
-	results, err := certify.ReadResults(filepath.Join(dir, ResultsFile))
+	results, err := certify.ReadResults(rundir.Path(dir, ResultsFile))
 	if err != nil {
 		return nil, err
 	}
@@ -398,66 +384,51 @@ func journalIDs(events []migrate.Event, get func(string) *Device) {
 	}
 }
 
-// replay derives each device's status from the journal. Events are ordered by
-// their position in the file, which is the order they happened in; the
-// timestamp only breaks ties for files merged out of order. Steps outside
-// the pipeline and rollback are not part of any status and are not counted.
+// replay derives each device's status from the journal through
+// rundir.Replay, the replay a resume uses (file order; a done delete resets a
+// device), so that the report says what a resume will do. Steps outside the
+// pipeline and rollback are not part of any status and are not counted.
 func replay(d *Data, events []migrate.Event, get func(string) *Device) {
 	const nslots = 8 // the pipeline, then delete
-	slot := func(s migrate.Step) int {
-		if s == migrate.StepDelete {
-			return nslots - 1
+	states := rundir.Replay(events)
+	macs := make([]string, 0, len(states))
+	for mac := range states {
+		if mac != "" {
+			macs = append(macs, mac)
 		}
-		return pipelineIndex(s)
 	}
-	type devState struct {
-		mac      string
-		latest   [nslots]int32 // index into events of each step's latest event, -1 for none
-		attempts int
-	}
-	index := make(map[string]int32)
-	var states []devState
-	for i := range events {
-		e := &events[i]
-		k := slot(e.Step)
-		if e.MAC == "" || k < 0 {
-			continue
-		}
-		si, ok := index[e.MAC]
-		if !ok {
-			si = int32(len(states))
-			index[e.MAC] = si
-			st := devState{mac: e.MAC}
-			for j := range st.latest {
-				st.latest[j] = -1
-			}
-			states = append(states, st)
-		}
-		st := &states[si]
-		if j := st.latest[k]; j < 0 || !e.TS.Before(events[j].TS) {
-			st.latest[k] = int32(i)
-		}
-		st.attempts = max(st.attempts, e.Attempt)
-	}
+	slices.Sort(macs)
 	var (
 		durations [nslots][]float64
 		stats     [nslots]StepStat
 	)
 	lastIdx := pipelineIndex(d.LastStep)
-	for si := range states {
-		st := &states[si]
-		dev := get(st.mac)
-		dev.Attempts = st.attempts
+	for _, mac := range macs {
+		st := states[mac]
+		var latest [nslots]*rundir.StepState
+		for k := range nslots {
+			step := rundir.StepDelete
+			if k < nslots-1 {
+				step = Pipeline[k]
+			}
+			if ss, ok := st.Steps[step]; ok {
+				latest[k] = &ss
+			}
+		}
+		if latest == [nslots]*rundir.StepState{} {
+			continue // only steps outside the pipeline
+		}
+		dev := get(mac)
+		dev.Attempts = st.Attempt
 		var (
 			failed, started = -1, -1 // the earliest such step in pipeline order
 			furthest        = -1
 			total           int64
 		)
-		for k, j := range st.latest {
-			if j < 0 {
+		for k, e := range latest {
+			if e == nil {
 				continue
 			}
-			e := &events[j]
 			switch e.Status {
 			case migrate.StatusDone:
 				stats[k].Done++
@@ -484,16 +455,16 @@ func replay(d *Data, events []migrate.Event, get func(string) *Device) {
 		if furthest >= 0 {
 			dev.Step = Pipeline[furthest]
 		}
-		if j := st.latest[nslots-1]; j >= 0 && events[j].Status == migrate.StatusDone {
+		if st.Deleted {
 			dev.Status, dev.Step = StatusRolledBack, migrate.StepDelete
 			continue
 		}
 		switch {
 		case failed >= 0:
-			e := &events[st.latest[failed]]
-			dev.Status, dev.Step, dev.Reason = StatusFailed, e.Step, redact(e.Detail)
+			e := latest[failed]
+			dev.Status, dev.Step, dev.Reason = StatusFailed, Pipeline[failed], redact(e.Detail)
 			if dev.Reason == "" {
-				dev.Reason = "step " + string(e.Step) + " failed"
+				dev.Reason = "step " + string(Pipeline[failed]) + " failed"
 			}
 		case started >= 0:
 			dev.Status, dev.Step = StatusUnknown, Pipeline[started]

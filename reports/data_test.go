@@ -126,8 +126,58 @@ func TestBuildDerivesStatusFromTheLatestEventPerStep(t *testing.T) {
 			members = st
 		}
 	}
-	if members.Done != 4 || members.Failed != 0 || members.P50MS != 100 {
+	// Device 8 was rolled back: the replay resets its steps, so only the
+	// three devices still migrated count.
+	if members.Done != 3 || members.Failed != 0 || members.P50MS != 100 {
 		t.Errorf("members step %+v: the retried failure must not count", members)
+	}
+}
+
+// The report and a resume read the journal through one replay: for a
+// journal whose timestamps go backwards (a clock stepped back), every
+// device's report status agrees with what rundir.Replay (what a resume
+// does) says about it.
+func TestReportAgreesWithResumeOnOutOfOrderTimestamps(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	at := func(sec int, mac string, s migrate.Step, st migrate.Status, detail string) migrate.Event {
+		return migrate.Event{TS: t0.Add(time.Duration(sec) * time.Second), MAC: mac, Step: s, Status: st, Attempt: 1, Detail: detail}
+	}
+	var events []migrate.Event
+	// A: members failed, then (clock stepped back) retried and done; all done.
+	for _, s := range Pipeline[:2] {
+		events = append(events, at(0, "A00000000001", s, migrate.StatusDone, ""))
+	}
+	events = append(events, at(100, "A00000000001", migrate.StepMembers, migrate.StatusFailed, "boom"))
+	for _, s := range Pipeline[2:6] {
+		events = append(events, at(-3600, "A00000000001", s, migrate.StatusDone, ""))
+	}
+	// B: create done, then apply done stamped later than a failure that
+	// came after it in the file: the failure is the truth.
+	events = append(events, at(0, "A00000000002", migrate.StepCreate, migrate.StatusDone, ""))
+	events = append(events, at(500, "A00000000002", migrate.StepPassword, migrate.StatusDone, ""))
+	events = append(events, at(10, "A00000000002", migrate.StepPassword, migrate.StatusFailed, "later in the file"))
+	// C: rolled back, then migrated again with an older clock.
+	events = append(events, at(0, "A00000000003", migrate.StepCreate, migrate.StatusDone, ""))
+	events = append(events, at(50, "A00000000003", migrate.StepDelete, migrate.StatusDone, ""))
+	for _, s := range Pipeline[:6] {
+		events = append(events, at(-50, "A00000000003", s, migrate.StatusDone, ""))
+	}
+	d := Build(nil, events, nil, t0)
+	states := migrate.Replay(events)
+	want := map[string]Status{"A00000000001": StatusProvisioned, "A00000000002": StatusFailed, "A00000000003": StatusProvisioned}
+	for _, dev := range d.Devices {
+		st := states[dev.MAC]
+		failedStep, _ := st.Failed()
+		resume := StatusProvisioned
+		switch {
+		case st.Deleted:
+			resume = StatusRolledBack
+		case failedStep != "":
+			resume = StatusFailed
+		}
+		if dev.Status != want[dev.MAC] || dev.Status != resume {
+			t.Errorf("%s: report %s, resume's replay %s, want %s", dev.MAC, dev.Status, resume, want[dev.MAC])
+		}
 	}
 }
 

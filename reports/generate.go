@@ -1,12 +1,14 @@
 package reports
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/cutover-dev/cutover/internal/atomicfile"
+	"github.com/cutover-dev/cutover/rundir"
 )
 
 // ErrWriting wraps every failure to write a report file (as opposed to
@@ -80,41 +82,16 @@ func WriteAll(dir string, d *Data, paths Paths) error {
 	return nil
 }
 
-func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
-	defer func() {
-		if err != nil {
-			err = fmt.Errorf("%w: %w", ErrWriting, err)
-		}
-	}()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+// writeFileAtomic writes a report through the module's one atomic-write
+// helper: a reader never sees half a report, and a failed write leaves the
+// previous one. Reports hold no secrets and are meant to be shared:
+// world-readable.
+func writeFileAtomic(path string, write func(io.Writer) error) error {
+	if err := os.MkdirAll(filepath.Dir(path), rundir.ModeDir); err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrWriting, path, err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	bw := bufio.NewWriterSize(tmp, 256<<10)
-	if err = write(bw); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err = bw.Flush(); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	// Reports hold no secrets and are meant to be shared: world-readable.
-	if err = tmp.Chmod(0o644); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+	if err := atomicfile.WriteFunc(path, rundir.ModePublic, true, write); err != nil {
+		return fmt.Errorf("%w: %w", ErrWriting, err)
 	}
 	return nil
 }

@@ -8,9 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -18,7 +16,9 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/cutover-dev/cutover/certify"
+	"github.com/cutover-dev/cutover/compose"
 	"github.com/cutover-dev/cutover/reports"
+	"github.com/cutover-dev/cutover/rundir"
 	"github.com/cutover-dev/cutover/simulator/device"
 )
 
@@ -47,7 +47,7 @@ const (
 	certFlagPrimaryDown   = "primary-down"
 	certFlagPrimaryUp     = "primary-up"
 	certDefaultOut        = "certify-results"
-	certResultsFile       = "certify.jsonl"
+	certResultsFile       = rundir.ResultsFile
 	certMaxCausesShown    = 10
 )
 
@@ -180,39 +180,28 @@ func runCertify(c *cli.Context, o certifyOptions) error {
 			return withCode(exitUsage, err)
 		}
 	}
-	trustRoots := []string{}
-	for _, r := range device.EmbeddedRoots() {
-		trustRoots = append(trustRoots, r.Subject.CommonName)
-	}
-	for _, r := range extra {
-		trustRoots = append(trustRoots, r.Subject.CommonName)
-	}
-	opts := certify.Options{
-		SBC:           o.sbc,
-		Roots:         device.TrustStore(extra...),
-		TrustRoots:    trustRoots,
-		Only:          o.only,
-		Cases:         o.cases,
-		Sample:        o.sample,
-		Jobs:          o.jobs,
-		Timeout:       o.timeout,
-		FailoverLimit: o.failoverLimit,
-		Log:           log,
-	}
-	if o.dns != "" {
-		opts.Resolver = device.NewResolver(o.dns)
+	comp := compose.CertifyOptions{
+		SBC: o.sbc, ExtraRoots: extra, DNS: o.dns, Only: o.only, Cases: o.cases, Sample: o.sample, Jobs: o.jobs,
+		Timeout: o.timeout, FailoverLimit: o.failoverLimit, Logger: log,
 	}
 	if o.primaryDown != "" {
-		opts.PrimaryDown = shellCommand(o.primaryDown)
-		opts.PrimaryUp = shellCommand(o.primaryUp)
+		comp.PrimaryDown, comp.PrimaryUp = shellCommand(o.primaryDown), shellCommand(o.primaryUp)
 	}
-	if err := os.MkdirAll(o.outDir, 0o700); err != nil {
-		return withCode(exitFatal, fmt.Errorf("creating results directory: %w", err))
-	}
-	resultsPath := filepath.Join(o.outDir, certResultsFile)
-	f, err := os.OpenFile(resultsPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	opts, err := compose.Certify(comp)
 	if err != nil {
-		return withCode(exitFatal, fmt.Errorf("opening results: %w", err))
+		return withCode(exitUsage, err)
+	}
+	// Results and reports are written under the directory's lock: a
+	// migrate still running there would otherwise race the reports.
+	lock, err := rundir.Acquire(o.outDir)
+	if err != nil {
+		return withCode(exitFatal, err)
+	}
+	defer lock.Release()
+	resultsPath := rundir.Path(o.outDir, rundir.ResultsFile)
+	f, err := rundir.OpenResults(o.outDir)
+	if err != nil {
+		return withCode(exitFatal, err)
 	}
 	defer f.Close()
 	opts.Out = f
@@ -246,6 +235,9 @@ func runCertify(c *cli.Context, o certifyOptions) error {
 			return err
 		}
 		return withCode(exitFatal, err)
+	}
+	if err := writeRunReports(c, o.outDir); err != nil {
+		return err
 	}
 	if certify.Failed(results) {
 		return fmt.Errorf("certification: %w", errSomeFailed)
@@ -283,8 +275,10 @@ func printCertifySummary(w io.Writer, results []certify.Result, path string) {
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
+	// A cause may quote an SBC's reason phrase: a hostile SBC must not
+	// drive the terminal.
 	for _, l := range reports.CauseLines(reports.Build(nil, nil, results, time.Now()), certMaxCausesShown) {
-		fmt.Fprintln(w, l)
+		fmt.Fprintln(w, terminalSafe(l))
 	}
 	fmt.Fprintf(w, "\nresults appended to %s\n", path)
 }

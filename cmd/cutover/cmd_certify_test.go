@@ -83,6 +83,20 @@ func TestCertifyFailureExitsOne(t *testing.T) {
 	if !strings.Contains(stdout, "tls-chain") || !strings.Contains(stdout, "expired") || !strings.Contains(stdout, "renew the SBC certificate") {
 		t.Fatalf("summary does not explain the failure:\n%s", stdout)
 	}
+	// certify ends with its reports, failed cases included, and keeps its
+	// results (which may quote an SBC) private.
+	for _, name := range []string{"report.html", "report.xlsx", "junit.xml"} {
+		if fi, err := os.Stat(filepath.Join(out, name)); err != nil || fi.Size() == 0 {
+			t.Errorf("%s after a failed certification: %v", name, err)
+		}
+	}
+	junit, _ := os.ReadFile(filepath.Join(out, "junit.xml"))
+	if !bytes.Contains(junit, []byte("<failure")) {
+		t.Errorf("junit.xml shows no failure")
+	}
+	if fi, err := os.Stat(filepath.Join(out, "certify.jsonl")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("certify.jsonl: %v, mode %v; want 0600", err, fi.Mode().Perm())
+	}
 }
 
 func TestCertifyUsageErrors(t *testing.T) {

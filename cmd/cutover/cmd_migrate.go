@@ -10,6 +10,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/cutover-dev/cutover/migrate"
+	"github.com/cutover-dev/cutover/rundir"
 	"github.com/cutover-dev/cutover/webex"
 )
 
@@ -88,6 +89,16 @@ func newMigrateCommand() *cli.Command {
 }
 
 func runMigrate(c *cli.Context, o migrateOptions) error {
+	// The lock comes before anything is read, planned or written: a second
+	// migrate on a directory in use changes nothing in it.
+	var lock *rundir.Lock
+	if !o.dryRun {
+		var err error
+		if lock, err = rundir.Acquire(o.dir); err != nil {
+			return withCode(exitFatal, err)
+		}
+		defer lock.Release()
+	}
 	devs, skipped, client, err := planInputs(c, o.planOptions, o.dryRun)
 	if err != nil {
 		return err
@@ -108,13 +119,13 @@ func runMigrate(c *cli.Context, o migrateOptions) error {
 	ready := func(p *migrate.Plan) {
 		prog.planEnd()
 		if o.dryRun || !c.Bool(flagQuiet) {
-			_ = p.WriteSummary(w)
+			_ = p.WriteSummary(safeLines{w})
 		}
 	}
 	_, res, err := migrate.Migrate(c.Context, client, devs,
 		migrate.PlanOptions{Only: o.only, Wave: o.wave, Source: o.inventory, OrgID: c.String(flagOrgID), Ready: ready},
 		migrate.RunOptions{Dir: o.dir, Jobs: o.jobs, DryRun: o.dryRun, ExtraSteps: extra,
-			Progress: prog.progress(), Logger: logger(c)})
+			Progress: prog.progress(), Logger: logger(c), Lock: lock})
 	prog.close()
 	if res != nil && res.Finished {
 		fmt.Fprintf(w, "all %d devices already done: the journal in %s shows every step of each; nothing to do "+
@@ -129,6 +140,14 @@ func runMigrate(c *cli.Context, o migrateOptions) error {
 			printPending(w, res)
 		}
 		printMigrateSummary(w, res, time.Since(start), o.dryRun)
+	}
+	// The reports are written whenever the run got as far as running,
+	// failed devices and an interrupted run included: they are how an
+	// operator sees what happened.
+	if res != nil && !o.dryRun {
+		if rerr := writeRunReports(c, o.dir); rerr != nil && err == nil {
+			return rerr
+		}
 	}
 	if err != nil {
 		if errors.Is(err, migrate.ErrSecretKey) {
@@ -158,7 +177,7 @@ func printPending(w io.Writer, res *migrate.Result) {
 
 func printMigrateSummary(w io.Writer, res *migrate.Result, took time.Duration, dry bool) {
 	for _, f := range res.Failures {
-		fmt.Fprintf(w, "failed %s at %s: %s\n", f.MAC, f.Step, redact(f.Detail))
+		fmt.Fprintf(w, "failed %s at %s: %s\n", f.MAC, f.Step, terminalSafe(redact(f.Detail)))
 	}
 	if dry {
 		fmt.Fprintf(w, "dry run: %d devices, %d already done, %d to work on, %d conflict, %d invalid\n",

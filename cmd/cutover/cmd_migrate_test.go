@@ -376,3 +376,75 @@ func TestMigrateSkipInvalid(t *testing.T) {
 		t.Errorf("--errors without --skip-invalid: exit %d", code)
 	}
 }
+
+// TestSecondProcessLeavesPlanAlone: while one `cutover migrate` process
+// runs a directory, a second `plan` and a second `migrate` (other
+// processes, on a one-device selection) are refused before they plan or
+// write anything: plan.json stays byte for byte the first run's.
+func TestSecondProcessLeavesPlanAlone(t *testing.T) {
+	e := newMigrateEnv(t, 100)
+	// Slow enough that the first run outlasts the two others by far.
+	e.emu.SetFaults(webexapi.Faults{LatencyMin: 20 * time.Millisecond, LatencyMax: 40 * time.Millisecond})
+	first, firstOut := startCutover(t, e.args("migrate", e.inv, "--run", e.dir, "--jobs", "1"))
+	exited := make(chan struct{})
+	go func() { _ = first.Wait(); close(exited) }()
+	if !waitLines(t, first, e.dir, 5, exited) {
+		t.Fatalf("first migrate ended before the second process ran:\n%s", firstOut.String())
+	}
+	before, err := os.ReadFile(filepath.Join(e.dir, migrate.PlanFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	one := e.devs[0].MAC
+	for _, cmd := range [][]string{
+		{"plan", e.inv, "--run", e.dir, "--only", one},
+		{"migrate", e.inv, "--run", e.dir, "--only", one},
+	} {
+		second, out := startCutover(t, e.args(cmd...))
+		_ = second.Wait()
+		select {
+		case <-exited:
+			t.Fatalf("the first run ended before the second %s was refused: nothing was tested", cmd[0])
+		default:
+		}
+		if code := second.ProcessState.ExitCode(); code != exitFatal || !strings.Contains(out.String(), "in use") {
+			t.Errorf("second %s: exit %d, want 3 and 'in use'\n%s", cmd[0], code, out.String())
+		}
+		after, _ := os.ReadFile(filepath.Join(e.dir, migrate.PlanFile))
+		if !bytes.Equal(before, after) {
+			t.Fatalf("second %s rewrote plan.json while the first run held the directory", cmd[0])
+		}
+	}
+	_ = first.Process.Signal(syscall.SIGINT)
+	<-exited
+	p, err := migrate.ReadPlan(e.dir)
+	if err != nil || len(p.Devices) != 100 {
+		t.Fatalf("plan after both: %v, %v; want the first run's 100 devices", p, err)
+	}
+}
+
+// TestMigrateWritesReportsAlsoOnFailure: migrate ends by writing the
+// three reports into the run directory, also when devices failed (here the
+// publish target cannot be written, so every device fails at publish).
+func TestMigrateWritesReportsAlsoOnFailure(t *testing.T) {
+	e := newMigrateEnv(t, 4)
+	blocker := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(blocker, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	code := run(t.Context(), e.args("migrate", e.inv, "--run", e.dir, "--publish", "dir://"+filepath.Join(blocker, "configs")), &out, &errb)
+	if code == 0 {
+		t.Fatalf("migrate publishing under a file: exit 0\n%s", out.String())
+	}
+	for _, name := range []string{"report.html", "report.xlsx", "junit.xml"} {
+		fi, err := os.Stat(filepath.Join(e.dir, name))
+		if err != nil || fi.Size() == 0 {
+			t.Errorf("%s after a failed migrate: %v (exit %d)\n%s\n%s", name, err, code, out.String(), errb.String())
+		}
+	}
+	junit, _ := os.ReadFile(filepath.Join(e.dir, "junit.xml"))
+	if !bytes.Contains(junit, []byte("failure")) {
+		t.Errorf("junit.xml shows no failure:\n%.2000s", junit)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/cutover-dev/cutover/migrate"
 	"github.com/cutover-dev/cutover/migrate/inventory"
 	"github.com/cutover-dev/cutover/render"
+	"github.com/cutover-dev/cutover/rundir"
 	"github.com/cutover-dev/cutover/webex"
 )
 
@@ -132,7 +133,7 @@ func parseMACList(s string) ([]string, error) {
 // on a dry run only when --errors names it).
 func readMigrationInventory(c *cli.Context, o planOptions, dryRun bool) (devs []inventory.Device, skipped int, err error) {
 	path := o.inventory
-	inv, err := inventory.Read(path, inventory.Options{Rules: render.Rules{}})
+	inv, err := inventory.ReadContext(c.Context, path, inventory.Options{Rules: render.Rules{}})
 	if err != nil {
 		return nil, 0, withCode(exitUsage, err)
 	}
@@ -146,7 +147,7 @@ func readMigrationInventory(c *cli.Context, o planOptions, dryRun bool) (devs []
 			fmt.Fprintf(w, "... and %d more\n", len(inv.Problems)-show)
 			break
 		}
-		fmt.Fprintln(w, p.String())
+		fmt.Fprintln(w, terminalSafe(p.String()))
 	}
 	if !o.skipInvalid {
 		hint := ""
@@ -158,7 +159,7 @@ func readMigrationInventory(c *cli.Context, o planOptions, dryRun bool) (devs []
 	}
 	out := o.errorsOut
 	if out == "" && !dryRun {
-		if err := os.MkdirAll(o.dir, 0o755); err != nil {
+		if err := os.MkdirAll(o.dir, rundir.ModeDir); err != nil {
 			return nil, 0, withCode(exitFatal, err)
 		}
 		out = filepath.Join(o.dir, invalidRowsFile)
@@ -176,8 +177,8 @@ func readMigrationInventory(c *cli.Context, o planOptions, dryRun bool) (devs []
 }
 
 // invalidRowsFile is where migrate --skip-invalid marks the rows it skipped
-// when --errors names no file.
-const invalidRowsFile = "invalid-rows.xlsx"
+// when --errors names no file (rundir owns the name).
+const invalidRowsFile = rundir.InvalidRowsFile
 
 // planInputs reads the inventory to plan (see readMigrationInventory for
 // its problems) and opens the Webex client: what plan and migrate start
@@ -195,6 +196,13 @@ func planInputs(c *cli.Context, o planOptions, dryRun bool) (devs []inventory.De
 }
 
 func runPlan(c *cli.Context, o planOptions) error {
+	// The lock comes before anything is read or planned: a plan made while
+	// another process runs this directory must not replace the plan it follows.
+	lock, err := rundir.Acquire(o.dir)
+	if err != nil {
+		return withCode(exitFatal, err)
+	}
+	defer lock.Release()
 	devs, _, client, err := planInputs(c, o, false)
 	if err != nil {
 		return err
@@ -208,13 +216,13 @@ func runPlan(c *cli.Context, o planOptions) error {
 	if err != nil {
 		return withCode(exitFatal, err)
 	}
-	if err := migrate.WritePlan(o.dir, plan); err != nil {
+	if err := migrate.WritePlan(lock, plan); err != nil {
 		return withCode(exitFatal, err)
 	}
 	plan.MarkDone(o.dir)
-	if err := plan.WriteSummary(c.App.Writer); err != nil {
+	if err := plan.WriteSummary(safeLines{c.App.Writer}); err != nil {
 		return err
 	}
-	fmt.Fprintf(c.App.Writer, "plan written to %s\n", o.dir+"/"+migrate.PlanFile)
+	fmt.Fprintf(c.App.Writer, "plan written to %s\n", rundir.Path(o.dir, rundir.PlanFile))
 	return nil
 }

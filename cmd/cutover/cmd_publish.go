@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/cutover-dev/cutover/compose"
 	"github.com/cutover-dev/cutover/migrate"
 	"github.com/cutover-dev/cutover/render"
 	"github.com/cutover-dev/cutover/render/publish"
@@ -64,11 +65,7 @@ func newPublishCommand() *cli.Command {
 }
 
 func openTarget(c *cli.Context, spec, caFile string, jobs int) (publish.Target, error) {
-	opts := []publish.Option{publish.WithLogger(logger(c)), publish.WithJobs(jobs)}
-	if caFile != "" {
-		opts = append(opts, publish.WithCAFile(caFile))
-	}
-	t, err := publish.Open(spec, opts...)
+	t, err := compose.Publisher(compose.PublisherOptions{Spec: spec, CAFile: caFile, Jobs: jobs, Logger: logger(c)})
 	if err != nil {
 		return nil, withCode(exitUsage, err)
 	}
@@ -108,5 +105,6 @@ func publishStep(c *cli.Context, dir string) (migrate.ExtraStep, bool, error) {
 	}
 	// The batcher lives as long as the process: the migration's last devices
 	// flush within the batch window, and nothing is queued after it.
-	return migrate.PublishStep(publish.NewBatcher(t, 2000)), true, nil
+	step, _ := compose.PublishStep(t)
+	return step, true, nil
 }

@@ -8,8 +8,10 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/cutover-dev/cutover/compose"
 	"github.com/cutover-dev/cutover/migrate"
 	"github.com/cutover-dev/cutover/render"
+	"github.com/cutover-dev/cutover/rundir"
 )
 
 func init() {
@@ -64,11 +66,7 @@ func newRenderCommand() *cli.Command {
 }
 
 func newRenderer(templates string) (*render.Renderer, error) {
-	var opts []render.Option
-	if templates != "" {
-		opts = append(opts, render.WithTemplatesDir(templates))
-	}
-	r, err := render.New(opts...)
+	r, err := compose.Renderer(templates)
 	if err != nil {
 		return nil, withCode(exitUsage, err)
 	}
@@ -80,9 +78,19 @@ func runRender(c *cli.Context, o renderOptions) error {
 	if err != nil {
 		return err
 	}
+	// Configs are the run directory's: written by one process at a time.
+	lock, err := rundir.Acquire(o.dir)
+	if err != nil {
+		return withCode(exitFatal, err)
+	}
+	defer lock.Release()
 	secrets, err := migrate.OpenSecrets(o.dir)
 	if err != nil {
 		return withCode(exitUsage, err)
+	}
+	// Under the lock, a key set on a plain secrets.json encrypts it now.
+	if err := secrets.EncryptNow(); err != nil {
+		return withCode(exitFatal, err)
 	}
 	var extras map[string]render.Extra
 	if o.inventory != "" {
@@ -126,5 +134,5 @@ func renderStep(c *cli.Context, _ string) (migrate.ExtraStep, bool, error) {
 	if err != nil {
 		return migrate.ExtraStep{}, false, err
 	}
-	return migrate.RenderStep(r), true, nil
+	return compose.RenderStep(r), true, nil
 }

@@ -69,3 +69,17 @@ func runReport(c *cli.Context, o reportOptions) error {
 	fmt.Fprintf(w, "wrote %s\nwrote %s\nwrote %s\n", p.HTML, p.XLSX, p.JUnit)
 	return nil
 }
+
+// writeRunReports writes dir's three reports at the end of migrate and
+// certify (README: "each run ends with its reports"), atomically, and says
+// where they are unless --quiet.
+func writeRunReports(c *cli.Context, dir string) error {
+	p, err := reports.Generate(dir)
+	if err != nil {
+		return withCode(exitFatal, fmt.Errorf("writing the run's reports: %w", err))
+	}
+	if !c.Bool(flagQuiet) {
+		fmt.Fprintf(c.App.Writer, "reports: %s, %s, %s\n", p.HTML, p.XLSX, p.JUnit)
+	}
+	return nil
+}

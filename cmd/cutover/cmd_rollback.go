@@ -55,7 +55,7 @@ func runRollback(c *cli.Context, o rollbackOptions) error {
 			fmt.Fprintf(w, "would delete %s\n", m)
 		}
 		for _, f := range res.Failures {
-			fmt.Fprintf(w, "failed %s: %s\n", f.MAC, redact(f.Detail))
+			fmt.Fprintf(w, "failed %s: %s\n", f.MAC, terminalSafe(redact(f.Detail)))
 		}
 		if !o.dryRun {
 			fmt.Fprintf(w, "rollback: %d deleted, %d already gone, %d failed\n", res.Deleted, res.Gone, res.Failed)

@@ -72,7 +72,7 @@ func parseValidateFlags(c *cli.Context) (validateOptions, error) {
 }
 
 func runValidate(c *cli.Context, o validateOptions) error {
-	inv, err := inventory.Read(o.inventory, inventory.Options{Lab: o.lab, Rules: render.Rules{}})
+	inv, err := inventory.ReadContext(c.Context, o.inventory, inventory.Options{Lab: o.lab, Rules: render.Rules{}})
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
@@ -114,7 +114,7 @@ func printProblems(w io.Writer, inv *inventory.Inventory, format string) error {
 		return enc.Encode(r)
 	}
 	for _, p := range inv.Problems {
-		if _, err := fmt.Fprintln(w, p.String()); err != nil {
+		if _, err := fmt.Fprintln(w, terminalSafe(p.String())); err != nil {
 			return err
 		}
 	}

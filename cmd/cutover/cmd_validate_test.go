@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 func runValidateCmd(t *testing.T, args ...string) (int, string, string) {
@@ -122,5 +125,46 @@ func TestValidateUnreadableAndUsage(t *testing.T) {
 		if code != exitUsage || !strings.Contains(errOut, tc.want) {
 			t.Errorf("validate %v: exit %d, stderr %q, stdout %q; want 2 and %q", tc.args, code, errOut, out, tc.want)
 		}
+	}
+}
+
+// A header-only inventory is no migration: validate says so and fails.
+func TestValidateHeaderOnlyFails(t *testing.T) {
+	t.Chdir(t.TempDir())
+	if err := os.WriteFile("inv.csv", []byte("mac,make,model,owner\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ := runValidateCmd(t, "inv.csv")
+	if code != exitFailed || !strings.Contains(out, "no device") {
+		t.Fatalf("exit %d, want 1 and 'no device'\n%s", code, out)
+	}
+}
+
+// SIGTERM while validating a large file stops it (exit 130) instead of
+// running to the end; the time it took is logged, not asserted.
+func TestValidateStopsOnSIGTERM(t *testing.T) {
+	if testing.Short() {
+		t.Skip("subprocess test with a large file")
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "big.csv")
+	var b bytes.Buffer
+	b.WriteString("mac,make,model,owner\n")
+	for i := range 1_500_000 {
+		fmt.Fprintf(&b, "02%010X,Yealink,T54W,user%d@acme.example\n", i, i)
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd, out := startCutover(t, []string{"cutover", "validate", path})
+	time.Sleep(300 * time.Millisecond) // let it start reading
+	sent := time.Now()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	t.Logf("exited %s after SIGTERM", time.Since(sent).Round(time.Millisecond))
+	if code := cmd.ProcessState.ExitCode(); code != exitInterrupted {
+		t.Fatalf("exit %d, want 130\n%.2000s", code, out.String())
 	}
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/urfave/cli/v2"
 
@@ -78,3 +80,59 @@ func exitCode(ctx context.Context, err error) int {
 // redact masks the values that look like credentials in text that might
 // reach the terminal (internal/redact, shared with the reports).
 func redact(s string) string { return secrets.String(s) }
+
+// terminalSafe drops control characters (ESC and the rest of C0 and C1,
+// DEL, bidirectional overrides) from text that came from outside (an SBC's
+// reason phrase, a Webex error message) before it reaches a terminal: a
+// hostile peer must not move the cursor, retitle the window or hide text.
+// Tabs become spaces; newlines are kept out too, so one failure stays one
+// line.
+func terminalSafe(s string) string {
+	clean := true
+	for _, r := range s {
+		if unsafeRune(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\t' || r == '\n' || r == '\r':
+			b.WriteByte(' ')
+		case unsafeRune(r):
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func unsafeRune(r rune) bool {
+	return r < 0x20 || (r >= 0x7f && r < 0xa0) || r == utf8.RuneError ||
+		(r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
+}
+
+// safeLines is a writer that passes text through terminalSafe line by line
+// (newlines kept): for output that quotes what Webex or an inventory said,
+// written by an engine that does not know it goes to a terminal.
+type safeLines struct{ w io.Writer }
+
+func (s safeLines) Write(p []byte) (int, error) {
+	lines := strings.SplitAfter(string(p), "\n")
+	var b strings.Builder
+	for _, l := range lines {
+		body, nl := strings.CutSuffix(l, "\n")
+		b.WriteString(terminalSafe(body))
+		if nl {
+			b.WriteByte('\n')
+		}
+	}
+	if _, err := io.WriteString(s.w, b.String()); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}

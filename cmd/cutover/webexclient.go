@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/oauth2"
 
+	"github.com/cutover-dev/cutover/compose"
 	"github.com/cutover-dev/cutover/internal/atomicfile"
 	"github.com/cutover-dev/cutover/webex"
 )
@@ -35,12 +36,10 @@ func newWebexClient(c *cli.Context, opts ...webex.Option) (*webex.Client, error)
 	if err != nil {
 		return nil, err
 	}
-	log := logger(c)
-	copts := []webex.Option{webex.WithLogger(log), webex.WithUserAgent("cutover/" + version)}
-	if org := c.String(flagOrgID); org != "" {
-		copts = append(copts, webex.WithOrgID(org))
-	}
-	client, err := webex.New(base, ts, append(copts, opts...)...)
+	client, err := compose.Client(compose.ClientOptions{
+		BaseURL: base, Token: ts, OrgID: c.String(flagOrgID), UserAgent: "cutover/" + version,
+		Logger: logger(c), Options: opts,
+	})
 	if err != nil {
 		return nil, usageErrorf("--%s: %w", flagWebexURL, err)
 	}

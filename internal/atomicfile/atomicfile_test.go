@@ -1,6 +1,8 @@
 package atomicfile
 
 import (
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -58,5 +60,39 @@ func TestWriteIfChanged(t *testing.T) {
 		if err != nil || got != tc.want {
 			t.Errorf("write %d (%q): changed=%v err=%v, want %v", i, tc.data, got, err, tc.want)
 		}
+	}
+}
+
+// A leftover temporary file that is world-readable must not carry its mode
+// over to a secret written through it.
+func TestWriteTightensLeftoverTempMode(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "secrets.json")
+	if err := os.WriteFile(tempName(p), []byte("torn"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(p, []byte("s3cret"), 0o600, true); err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Stat(p); fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v, want 0600", fi.Mode().Perm())
+	}
+}
+
+func TestWriteFuncKeepsOldFileOnError(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "report.html")
+	if err := WriteFunc(p, 0o644, false, func(w io.Writer) error { _, err := io.WriteString(w, "old"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("boom")
+	if err := WriteFunc(p, 0o644, true, func(w io.Writer) error { io.WriteString(w, "half"); return boom }); !errors.Is(err, boom) {
+		t.Fatalf("error %v, want boom", err)
+	}
+	if b, _ := os.ReadFile(p); string(b) != "old" {
+		t.Errorf("read %q after a failed write, want the old bytes", b)
+	}
+	ents, _ := os.ReadDir(filepath.Dir(p))
+	if len(ents) != 1 {
+		t.Errorf("%d entries, want the temporary file removed", len(ents))
 	}
 }

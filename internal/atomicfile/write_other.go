@@ -9,7 +9,10 @@ func writeTemp(tmp string, data []byte, perm os.FileMode, sync bool) error {
 	if err != nil {
 		return err
 	}
-	_, err = f.Write(data)
+	err = f.Chmod(perm)
+	if err == nil {
+		_, err = f.Write(data)
+	}
 	if err == nil && sync {
 		err = f.Sync()
 	}
@@ -20,3 +23,5 @@ func writeTemp(tmp string, data []byte, perm os.FileMode, sync bool) error {
 }
 
 func rename(from, to string) error { return os.Rename(from, to) }
+
+func syncDir(string) error { return nil }

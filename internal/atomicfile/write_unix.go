@@ -21,6 +21,9 @@ func writeTemp(tmp string, data []byte, perm os.FileMode, sync bool) error {
 	if err != nil {
 		return &os.PathError{Op: "open", Path: tmp, Err: err}
 	}
+	// A temporary file left by a killed writer keeps its old mode through
+	// O_TRUNC: set ours, so a secret never lands in a looser file.
+	err = retry(func() error { return syscall.Fchmod(fd, uint32(perm.Perm())) })
 	for len(data) > 0 && err == nil {
 		var n int
 		n, err = syscall.Write(fd, data)
@@ -51,6 +54,16 @@ func rename(from, to string) error {
 		return &os.LinkError{Op: "rename", Old: from, New: to, Err: err}
 	}
 	return nil
+}
+
+// syncDir makes a rename in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 func retry(f func() error) error {

@@ -3,6 +3,7 @@ package inventory
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -13,8 +14,8 @@ import (
 // ',' or ';' (or a tab), whichever the header line uses most outside quotes.
 // Rows are numbered by the line a record starts on, which is what a text
 // editor shows and what a spreadsheet shows unless a quoted cell spans lines.
-func readCSV(name string, r io.Reader, opts Options) (*Inventory, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
+func readCSV(ctx context.Context, name string, r io.Reader, opts Options) (*Inventory, error) {
+	br := bufio.NewReaderSize(newCheckedReader(ctx, r), 64<<10)
 	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte{0xEF, 0xBB, 0xBF}) {
 		_, _ = br.Discard(3)
 	}
@@ -23,7 +24,7 @@ func readCSV(name string, r io.Reader, opts Options) (*Inventory, error) {
 	cr.Comma = sniffComma(head)
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
-	p := newParser(name, "", opts)
+	p := newParser(ctx, name, "", opts)
 	src := &csvRows{r: cr}
 	if err := p.readDevices(src); err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"archive/zip"
 	"bufio"
 	"bytes"
 	"encoding/csv"
@@ -8,9 +9,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
+	"github.com/cutover-dev/cutover/internal/atomicfile"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -81,6 +82,9 @@ func openAsWorkbook(src string) (*excelize.File, error) {
 		return nil, err
 	}
 	if kind == formatXLSX {
+		if b, err = withStylesPart(b); err != nil {
+			return nil, unreadable(src, "%v", err)
+		}
 		f, err := excelize.OpenReader(bytes.NewReader(b))
 		if err != nil {
 			return nil, unreadable(src, "%v", err)
@@ -229,31 +233,13 @@ func writeErrorsSheet(f *excelize.File, problems []Problem) error {
 	return nil
 }
 
-// writeFile0600 writes through a 0600 temporary file in the target's
-// directory and renames it over path.
+// writeFile0600 replaces path through the module's atomic-write helper,
+// mode 0600: the copy holds the inventory's SIP passwords.
 func writeFile0600(path string, write func(io.Writer) (int64, error)) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
+	return atomicfile.WriteFunc(path, 0o600, false, func(w io.Writer) error {
+		_, err := write(w)
 		return err
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	bw := bufio.NewWriter(tmp)
-	if _, err := write(bw); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := bw.Flush(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	})
 }
 
 // streamedCopy copies src sheet by sheet through StreamWriters, marking the
@@ -402,4 +388,62 @@ func sheetOrDevices(s string) string {
 		return csvSheet
 	}
 	return s
+}
+
+// minimalStyles is the smallest style sheet Excel accepts: one font, the
+// two fills every sheet has, one border, the Normal style.
+const minimalStyles = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts><fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills><borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs><cellXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/></cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>`
+
+// withStylesPart returns the workbook b with a style sheet: a workbook
+// without xl/styles.xml is valid (other tools write them), but excelize
+// cannot add a style to it (NewStyle dereferences the missing sheet), and
+// marking cells red needs one. A workbook that has one is returned as is.
+func withStylesPart(b []byte) ([]byte, error) {
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range zr.File {
+		if strings.EqualFold(f.Name, "xl/styles.xml") {
+			return b, nil
+		}
+	}
+	var out bytes.Buffer
+	zw := zip.NewWriter(&out)
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			return nil, err
+		}
+		body, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			return nil, err
+		}
+		switch f.Name {
+		case "[Content_Types].xml":
+			body = bytes.Replace(body, []byte("</Types>"), []byte(`<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/></Types>`), 1)
+		case "xl/_rels/workbook.xml.rels":
+			body = bytes.Replace(body, []byte("</Relationships>"), []byte(`<Relationship Id="rIdCutoverStyles" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/></Relationships>`), 1)
+		}
+		w, err := zw.Create(f.Name)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := w.Write(body); err != nil {
+			return nil, err
+		}
+	}
+	w, err := zw.Create("xl/styles.xml")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := io.WriteString(w, minimalStyles); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
 }

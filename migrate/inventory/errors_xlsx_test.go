@@ -166,3 +166,29 @@ func TestWriteErrorsStreamsLargeInventories(t *testing.T) {
 	}
 	assertRed(t, g, "Devices", "C2", true)
 }
+
+// A workbook without xl/styles.xml (written by other tools; Excel opens
+// it) is marked like any other: excelize has no style sheet to add to, and
+// once panicked on it.
+func TestWriteErrorsWithoutStylesPart(t *testing.T) {
+	inTemp(t)
+	bad := okRow(2)
+	bad[0] = "not-a-mac"
+	src := rawXLSX(t, "nostyles.xlsx", rawRow(1, stdHeader...)+rawRow(2, bad...), "")
+	inv := mustRead(t, src, Options{})
+	if inv.Valid() {
+		t.Fatal("the bad MAC passed")
+	}
+	if err := WriteErrors(inv, src, "marked.xlsx"); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenFile("marked.xlsx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows(ErrorsSheet)
+	if err != nil || len(rows) != 2 {
+		t.Fatalf("errors sheet: %d rows, %v", len(rows), err)
+	}
+}

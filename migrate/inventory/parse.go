@@ -1,10 +1,13 @@
 package inventory
 
 import (
+	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -104,12 +107,14 @@ type override struct {
 }
 
 type parser struct {
+	ctx         context.Context
 	file, sheet string
 	opts        Options
 	cat         *Catalog
 	inv         *Inventory
 	h           header
 	missing     bool // a required column is missing: no row can be valid
+	refused     int  // rows left out before parsing (a cell over the limit)
 	drafts      []*draft
 	macs        dupIndex // MAC -> drafts
 	passwords   dupIndex // password -> drafts
@@ -133,13 +138,13 @@ func (p *parser) intern(s string) string {
 	return s
 }
 
-func newParser(file, sheet string, opts Options) *parser {
+func newParser(ctx context.Context, file, sheet string, opts Options) *parser {
 	cat := opts.Catalog
 	if cat == nil {
 		cat = DefaultCatalog()
 	}
 	return &parser{
-		file: file, sheet: sheet, opts: opts, cat: cat,
+		ctx: ctx, file: file, sheet: sheet, opts: opts, cat: cat,
 		inv:        &Inventory{File: file, Sheet: sheet},
 		macs:       newDupIndex(),
 		passwords:  newDupIndex(),
@@ -164,12 +169,18 @@ func (p *parser) pos(sheet string, h *header, row, col int) Pos {
 	return ps
 }
 
-// add records a problem, and marks d (if any) invalid.
+// add records a problem, and marks d (if any) invalid. Past MaxProblems
+// problems are only counted: a million broken rows would otherwise cost
+// gigabytes of messages nobody reads.
 func (p *parser) add(d *draft, pos Pos, expected, format string, a ...any) {
-	p.inv.Problems = append(p.inv.Problems, Problem{Pos: pos, Message: fmt.Sprintf(format, a...), Expected: expected})
 	if d != nil {
 		d.bad = true
 	}
+	if len(p.inv.Problems) >= MaxProblems {
+		p.inv.Unlisted++
+		return
+	}
+	p.inv.Problems = append(p.inv.Problems, Problem{Pos: pos, Message: fmt.Sprintf(format, a...), Expected: expected})
 }
 
 // name is the header text of a column as the file writes it, or the format's
@@ -207,9 +218,18 @@ func (p *parser) mapHeader(sheet string, row int, cells []string, known map[stri
 		}
 		key, ok := known[k]
 		if !ok {
-			if vars {
-				h.vars = append(h.vars, varColumn{col: i, key: k})
+			if !vars {
+				continue
 			}
+			// Two columns naming one variable ("timezone", "TimeZone")
+			// would leave the template to whichever came last.
+			if j := slices.IndexFunc(h.vars, func(v varColumn) bool { return v.key == k }); j >= 0 {
+				prev := h.vars[j].col
+				p.add(nil, p.pos(sheet, &h, row, i), "each column once",
+					"column %q names the same template variable as column %s (%q); rename or remove one", name, p.pos(sheet, &h, row, prev).Column, h.names[prev])
+				continue
+			}
+			h.vars = append(h.vars, varColumn{col: i, key: k})
 			continue
 		}
 		if prev, dup := h.col[key]; dup {
@@ -231,12 +251,19 @@ func (p *parser) readDevices(src rowSource) error {
 		firstCells []string
 		seen       int
 	)
-	for src.Next() {
+	for n := 0; src.Next(); n++ {
+		if n%1024 == 0 && p.ctx.Err() != nil {
+			return fmt.Errorf("reading %s: %w", p.file, p.ctx.Err())
+		}
 		if b, ok := src.(interface{ Broken() string }); ok && b.Broken() != "" {
 			p.add(nil, Pos{File: p.file, Sheet: p.sheet, Row: src.Row()}, "valid CSV: quotes around whole fields, doubled inside", "%s", b.Broken())
 			continue
 		}
 		cells := src.Cells()
+		if !p.checkCells(p.sheet, &p.h, src.Row(), cells) {
+			p.refused++
+			continue
+		}
 		if !haveHeader {
 			if blank(cells) {
 				continue
@@ -267,6 +294,9 @@ func (p *parser) readDevices(src rowSource) error {
 		p.deviceRow(src.Row(), cells)
 	}
 	if err := src.Err(); err != nil {
+		if p.ctx.Err() != nil {
+			return fmt.Errorf("reading %s: %w", p.file, p.ctx.Err())
+		}
 		return unreadable(p.file, "reading %s: %v", sheetLabel(src.Sheet()), err)
 	}
 	if !haveHeader && firstRow == 0 {
@@ -314,6 +344,16 @@ func (p *parser) deviceHeader(row int, cells []string) error {
 		}
 		return unreadable(p.file, "no mac column in the header row (%s); expected headers such as %s",
 			where, strings.Join(p.expectedHeaders(), ", "))
+	}
+	if !p.opts.Lab {
+		// sip_user and domain are a lab inventory's: in a migration Webex
+		// assigns both, and reading them silently would hide a mistake.
+		for _, k := range []string{keySIPUser, keyDomain} {
+			if c, ok := p.h.col[k]; ok {
+				p.add(nil, p.pos(p.sheet, &p.h, row, c), "no "+spelled[k]+" column in a migration inventory (Webex assigns it); rename it to pass it to a template",
+					"column %q is for lab inventories (cutover certify --inventory)", p.h.names[c])
+			}
+		}
 	}
 	for _, k := range p.required()[1:] {
 		if _, ok := p.h.col[k]; !ok {
@@ -451,9 +491,12 @@ func (p *parser) deviceRow(row int, cells []string) {
 			switch {
 			case owner == "":
 				p.add(d, ownerPos, "the owner's e-mail for a person, or the workspace's name", "%s is empty", ownerPos.Header)
+			case dev.OwnerType == Person && len(owner) > MaxEmailLen:
+				p.add(d, ownerPos, fmt.Sprintf("an e-mail address of at most %d characters", MaxEmailLen),
+					"%s is %d characters long, starting %q", ownerPos.Header, utf8.RuneCountInString(owner), clipValue(owner))
 			case dev.OwnerType == Person && !looksLikeEmail(owner):
 				p.add(d, ownerPos, "an e-mail address for a person owner, or owner_type workspace",
-					"%s %q is not an e-mail address", ownerPos.Header, owner)
+					"%s %q is not an e-mail address", ownerPos.Header, clipValue(owner))
 			}
 		}
 	}
@@ -471,9 +514,9 @@ func (p *parser) deviceRow(row int, cells []string) {
 			}
 			port++
 			l := Line{Port: port, Owner: entry, OwnerType: inferOwnerType(entry), Shared: dev.Type != Gateway, Pos: linesPos}
-			if l.OwnerType == Person && !looksLikeEmail(entry) && !p.opts.Lab {
+			if l.OwnerType == Person && (len(entry) > MaxEmailLen || !looksLikeEmail(entry)) && !p.opts.Lab {
 				p.add(d, linesPos, "owners separated by ';', each an e-mail or a workspace name",
-					"%s entry %d %q is not an e-mail address", linesPos.Header, port-1, entry)
+					"%s entry %d %q is not an e-mail address", linesPos.Header, port-1, clipValue(entry))
 			}
 			dev.Lines = append(dev.Lines, l)
 		}
@@ -511,7 +554,8 @@ func (p *parser) deviceRow(row int, cells []string) {
 			p.add(d, domPos, "a domain name, e.g. 12345678.eu.bcld.webex.com", "%s %q is not a domain name", domPos.Header, dom)
 		}
 	}
-	loc, _, _ := p.get(cells, row, keyLocation)
+	loc, locPos, _ := p.get(cells, row, keyLocation)
+	dev.LocationCell = locPos
 	dev.Location = p.intern(loc)
 	tmpl, _, _ := p.get(cells, row, keyTemplate)
 	dev.Template = p.intern(tmpl)
@@ -601,8 +645,14 @@ func (p *parser) readLines(src rowSource) error {
 		seen       = map[string]int{} // MAC/port -> row
 		keyMerges  []mergeRange
 	)
-	for src.Next() {
+	for n := 0; src.Next(); n++ {
+		if n%1024 == 0 && p.ctx.Err() != nil {
+			return fmt.Errorf("reading %s: %w", p.file, p.ctx.Err())
+		}
 		cells, row := src.Cells(), src.Row()
+		if !p.checkCells(sheet, &h, row, cells) {
+			continue
+		}
 		if !haveHeader {
 			if blank(cells) {
 				continue
@@ -696,8 +746,8 @@ func (p *parser) readLines(src rowSource) error {
 					p.add(d, otPos, "person or workspace", "%s %q is not an owner type", otPos.Header, ot)
 				}
 			}
-			if o.ownerTyp == Person && !looksLikeEmail(o.owner) && !p.opts.Lab {
-				p.add(d, o.ownerPos, "an e-mail address for a person, or a workspace name", "%s %q is not an e-mail address", o.ownerPos.Header, o.owner)
+			if o.ownerTyp == Person && (len(o.owner) > MaxEmailLen || !looksLikeEmail(o.owner)) && !p.opts.Lab {
+				p.add(d, o.ownerPos, "an e-mail address (at most 254 characters) for a person, or a workspace name", "%s %q is not an e-mail address", o.ownerPos.Header, clipValue(o.owner))
 			}
 		}
 		lt, ltPos := get(keyLineType)
@@ -719,6 +769,12 @@ func (p *parser) readLines(src rowSource) error {
 // finish applies the Lines sheet, checks the rules that span rows, and
 // keeps the valid devices.
 func (p *parser) finish() *Inventory {
+	if len(p.drafts) == 0 && p.refused == 0 && p.inv.HeaderRow > 0 && !p.missing {
+		// A migration given no devices says so and fails: "0 devices, 0
+		// problems" would pass a header-only file as a good inventory.
+		p.add(nil, Pos{File: p.file, Sheet: p.sheet, Row: p.inv.HeaderRow}, "at least one device row under the header",
+			"the inventory has a header row and no device")
+	}
 	for _, d := range p.drafts {
 		p.applyOverrides(d)
 		p.checkLineLimits(d)
@@ -768,6 +824,11 @@ func (p *parser) finish() *Inventory {
 		cb, _ := excelize.ColumnNameToNumber(b.Column)
 		return ca < cb
 	})
+	if p.inv.Unlisted > 0 {
+		p.inv.Problems = append(p.inv.Problems, Problem{Pos: Pos{File: p.file, Sheet: p.sheet},
+			Message:  fmt.Sprintf("and %d more problems, not listed", p.inv.Unlisted),
+			Expected: fmt.Sprintf("at most %d problems listed; fix these and validate again", MaxProblems)})
+	}
 	return p.inv
 }
 
@@ -779,8 +840,17 @@ func (p *parser) duplicates(rows map[string][]int, report func(d *draft, others 
 			continue
 		}
 		for _, i := range idxs {
+			if len(p.inv.Problems) >= MaxProblems {
+				// Counted, not worded: see add.
+				p.drafts[i].bad = true
+				p.inv.Unlisted++
+				continue
+			}
+			// At most five others are named, so only the first six rows are
+			// looked at: linear in the rows sharing the key, not quadratic
+			// (100,000 identical MACs took 13 s).
 			var others []string
-			for _, j := range idxs {
+			for _, j := range idxs[:min(len(idxs), 6)] {
 				if j != i && len(others) < 5 {
 					others = append(others, strconv.Itoa(p.drafts[j].dev.Pos.Row))
 				}

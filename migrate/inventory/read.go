@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -35,6 +36,9 @@ type Inventory struct {
 	Rows      int       `json:"rows"`            // data rows read, blank rows not counted
 	Devices   []Device  `json:"devices"`
 	Problems  []Problem `json:"problems"`
+	// Unlisted counts the problems past MaxProblems, which are not in
+	// Problems (its last entry then says how many).
+	Unlisted int `json:"unlisted,omitempty"`
 }
 
 // Valid reports whether the file has no problem at all.
@@ -63,6 +67,13 @@ var (
 // non-nil only when the file cannot be read as an inventory at all; it then
 // wraps ErrUnreadable.
 func Read(path string, opts Options) (*Inventory, error) {
+	return ReadContext(context.Background(), path, opts)
+}
+
+// ReadContext is Read that stops when ctx ends (Ctrl-C while validating a
+// large or hostile file): it checks ctx between chunks and rows, so it
+// returns within a fraction of a second with an error wrapping ctx.Err().
+func ReadContext(ctx context.Context, path string, opts Options) (*Inventory, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -92,9 +103,9 @@ func Read(path string, opts Options) (*Inventory, error) {
 		return nil, fmt.Errorf("reading %s: %w: %w", path, ErrUnreadable, err)
 	}
 	if kind == formatCSV {
-		return readCSV(path, f, opts)
+		return readCSV(ctx, path, f, opts)
 	}
-	return readXLSX(path, f, st.Size(), opts)
+	return readXLSX(ctx, path, f, st.Size(), opts)
 }
 
 // ReadFrom reads an inventory from r, named name in problems (its extension
@@ -109,10 +120,11 @@ func ReadFrom(r io.Reader, name string, opts Options) (*Inventory, error) {
 	if err != nil {
 		return nil, err
 	}
+	ctx := context.Background()
 	if kind == formatCSV {
-		return readCSV(name, bytes.NewReader(b), opts)
+		return readCSV(ctx, name, bytes.NewReader(b), opts)
 	}
-	return readXLSX(name, bytes.NewReader(b), int64(len(b)), opts)
+	return readXLSX(ctx, name, bytes.NewReader(b), int64(len(b)), opts)
 }
 
 // sniff decides the format from the first bytes, and refuses what is no

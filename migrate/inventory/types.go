@@ -70,8 +70,11 @@ type Device struct {
 	// given, else model), for plan-time errors about it.
 	ModelCell Pos `json:"-"`
 	// OwnerCell locates the owner cell, for plan-time errors about the owner
-	// (a workspace that cannot take phones).
+	// (a workspace that cannot take phones, an unknown person).
 	OwnerCell Pos `json:"-"`
+	// LocationCell locates the location cell, for plan-time errors about
+	// the location (not in Webex).
+	LocationCell Pos `json:"-"`
 	// SIPUser and Domain are read from lab inventories (certify --inventory).
 	SIPUser string `json:"sipUser,omitempty"`
 	Domain  string `json:"domain,omitempty"`

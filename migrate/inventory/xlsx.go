@@ -3,6 +3,7 @@ package inventory
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -22,7 +23,7 @@ const (
 
 // readXLSX streams the devices sheet (and the Lines sheet, if any) of the
 // workbook in r.
-func readXLSX(name string, r io.ReaderAt, size int64, opts Options) (*Inventory, error) {
+func readXLSX(ctx context.Context, name string, r io.ReaderAt, size int64, opts Options) (*Inventory, error) {
 	zr, err := zip.NewReader(r, size)
 	if err != nil {
 		return nil, unreadable(name, "not a valid .xlsx file (damaged or truncated zip: %v)", err)
@@ -30,7 +31,22 @@ func readXLSX(name string, r io.ReaderAt, size int64, opts Options) (*Inventory,
 	if kind := zipKind(zr); kind != "" {
 		return nil, unreadable(name, "%s, not an .xlsx workbook; save it as Excel Workbook (.xlsx) or CSV UTF-8", kind)
 	}
-	wb, err := excelize.OpenReader(io.NewSectionReader(r, 0, size))
+	paths, err := sheetPaths(zr)
+	if err != nil {
+		return nil, unreadable(name, "not a valid .xlsx workbook (%v)", err)
+	}
+	// The cells excelize will read are bounded first: it holds the whole
+	// shared-strings table, and a row, in memory.
+	if err := prescanXLSX(ctx, name, zr, paths); err != nil {
+		switch {
+		case ctx.Err() != nil:
+			return nil, fmt.Errorf("reading %s: %w", name, ctx.Err())
+		case errors.Is(err, ErrUnreadable):
+			return nil, err
+		}
+		return nil, unreadable(name, "not a valid .xlsx file (damaged zip: %v)", err)
+	}
+	wb, err := excelize.OpenReader(io.NewSectionReader(r, 0, size), excelize.Options{UnzipSizeLimit: maxUnzipBytes})
 	if err != nil {
 		if errors.Is(err, excelize.ErrWorkbookFileFormat) || errors.Is(err, excelize.ErrWorkbookPassword) {
 			return nil, unreadable(name, "the workbook is encrypted (password-protected); save an unprotected copy")
@@ -53,11 +69,7 @@ func readXLSX(name string, r io.ReaderAt, size int64, opts Options) (*Inventory,
 			lines = s
 		}
 	}
-	paths, err := sheetPaths(zr)
-	if err != nil {
-		return nil, unreadable(name, "not a valid .xlsx workbook (%v)", err)
-	}
-	p := newParser(name, devices, opts)
+	p := newParser(ctx, name, devices, opts)
 	src, err := openSheet(wb, zr, paths, devices)
 	if err != nil {
 		return nil, unreadable(name, "sheet %s: %v", devices, err)

@@ -11,7 +11,6 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -23,6 +22,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cutover-dev/cutover/macaddr"
 	"github.com/icholy/digest"
 )
 
@@ -80,22 +80,8 @@ func ReadUsers(path string) (Users, error) {
 }
 
 func normalizeMAC(s string) (string, error) {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == ':' || r == '-' || r == '.':
-		case r >= '0' && r <= '9', r >= 'A' && r <= 'F':
-			b.WriteRune(r)
-		case r >= 'a' && r <= 'f':
-			b.WriteRune(r - 'a' + 'A')
-		default:
-			return "", errors.New("not a MAC")
-		}
-	}
-	if b.Len() != 12 {
-		return "", errors.New("not a MAC")
-	}
-	return b.String(), nil
+	m, err := macaddr.Parse(s)
+	return string(m), err
 }
 
 // macIn finds the 12-hex-digit MAC inside a config file name.

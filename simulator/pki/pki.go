@@ -25,6 +25,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/cutover-dev/cutover/internal/atomicfile"
 )
 
 // clockSkew back-dates NotBefore so that a certificate issued this instant
@@ -257,30 +259,11 @@ func (ca *CA) WriteCAFile(path string) error {
 	return writeFile(path, ca.CertPEM(), 0o644)
 }
 
-// writeFile writes through a temporary file and renames it, so that a
-// reader never sees half a key and a pre-existing file's looser mode never
+// writeFile replaces path through the module's atomic-write helper: a
+// reader never sees half a key, and a pre-existing file's looser mode never
 // survives.
 func writeFile(path string, data []byte, mode os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
+	return atomicfile.Write(path, data, mode, false)
 }
 
 func randomSerial() (*big.Int, error) {

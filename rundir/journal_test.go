@@ -1,4 +1,4 @@
-package migrate
+package rundir
 
 import (
 	"errors"
@@ -126,9 +126,6 @@ func TestJournalDiskFullIsSticky(t *testing.T) {
 	if err := j.Append(Event{MAC: "B", Step: StepCreate, Status: StatusStarted}); !errors.Is(err, ErrJournal) {
 		t.Fatalf("append after the error: %v, want the sticky ErrJournal", err)
 	}
-	if !fatal(t.Context(), err) {
-		t.Fatal("a journal error is not fatal")
-	}
 	j.Close()
 }
 
@@ -141,7 +138,7 @@ func TestReplay(t *testing.T) {
 		{MAC: "A", Step: StepMembers, Status: StatusStarted, Attempt: 1},
 		{MAC: "A", Step: StepMembers, Status: StatusFailed, Attempt: 1, Detail: "boom"},
 		{MAC: "C", Step: StepCreate, Status: StatusStarted, Attempt: 1},
-		{MAC: "C", Step: StepCreate, Status: StatusSkipped, Attempt: 1, Detail: detailAdopted, IDs: map[string]string{"deviceId": "D-C"}},
+		{MAC: "C", Step: StepCreate, Status: StatusSkipped, Attempt: 1, Detail: DetailAdopted, IDs: map[string]string{"deviceId": "D-C"}},
 		{MAC: "D", Step: StepCreate, Status: StatusDone, Attempt: 1, IDs: map[string]string{"deviceId": "D-D"}},
 		{MAC: "D", Step: StepInfo, Status: StatusDone, Attempt: 1},
 		{MAC: "D", Step: StepDelete, Status: StatusStarted, Attempt: 1},
@@ -168,17 +165,18 @@ func TestReplay(t *testing.T) {
 
 func TestRunDirLockRefusesSecondHolder(t *testing.T) {
 	dir := t.TempDir()
-	unlock, err := lockRunDir(dir)
+	l, err := Acquire(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := lockRunDir(dir); !errors.Is(err, ErrRunDirBusy) {
-		t.Fatalf("second lock: err = %v, want ErrRunDirBusy", err)
+	if _, err := Acquire(dir); !errors.Is(err, ErrBusy) {
+		t.Fatalf("second lock: err = %v, want ErrBusy", err)
 	}
-	unlock()
-	again, err := lockRunDir(dir)
+	l.Release()
+	l.Release() // twice is fine
+	again, err := Acquire(dir)
 	if err != nil {
 		t.Fatalf("lock after unlock: %v", err)
 	}
-	again()
+	again.Release()
 }

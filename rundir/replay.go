@@ -1,10 +1,11 @@
-package migrate
+package rundir
 
 // StepState is what the journal says about one step of one device.
 type StepState struct {
-	Status   Status // the last event's status
-	Attempts int    // started events seen
-	Detail   string // the last event's detail
+	Status     Status // the last event's status
+	Attempts   int    // started events seen
+	Detail     string // the last event's detail
+	DurationMS int64  // the last event's duration (done and failed events carry one)
 }
 
 // Done reports whether the step completed (done or skipped).
@@ -19,7 +20,7 @@ type DeviceState struct {
 	MAC   string
 	Steps map[Step]StepState
 	// IDs merges the ids of every event, later ones winning: deviceId,
-	// callingDeviceId, ownerId, wave.
+	// callingDeviceId, ownerId, wave. Nil when no event had any.
 	IDs map[string]string
 	// Created says the device was created by this run (a done create that
 	// is not an adoption) and not deleted since: rollback deletes it.
@@ -28,6 +29,8 @@ type DeviceState struct {
 	Adopted bool
 	// Deleted says rollback removed the device; steps were reset.
 	Deleted bool
+	// Attempt is the highest attempt number any of its events carries.
+	Attempt int
 }
 
 // Step returns the state of step s (zero when the journal never mentions it).
@@ -48,26 +51,38 @@ func (d *DeviceState) Failed() (Step, string) {
 	return "", ""
 }
 
-var allSteps = []Step{StepCreate, StepPassword, StepMembers, StepApply, StepInfo, StepRender, StepPublish, StepDelete}
+var allSteps = append(append([]Step{}, Pipeline...), StepDelete)
 
-// Detail values the engine writes that replay gives meaning to.
-const (
-	detailAdopted = "adopted" // a create skipped because the device already existed
-)
-
-// Replay derives every device's state from events in journal order. A
-// done delete resets a device's steps: after a rollback, the next run starts
-// it afresh.
+// Replay derives every device's state from events in journal order: the
+// one replay of the module. A resumed run, rollback, render, certify and the
+// reports all read state through it, so that what a report says is what a
+// resume will do.
+//
+// The rule is file order, never timestamps: the journal is appended by one
+// process at a time (the run directory's lock), so its order is the order
+// things happened, while a wall clock may step back (NTP, a VM restored, a
+// run resumed on another machine). A done delete resets a device's steps:
+// after a rollback, the next run starts it afresh.
 func Replay(events []Event) map[string]*DeviceState {
 	out := make(map[string]*DeviceState)
+	// States are allocated in slabs and IDs maps only when an event has
+	// ids: the reports replay journals of a million events.
+	var slab []DeviceState
 	for _, ev := range events {
 		d := out[ev.MAC]
 		if d == nil {
-			d = &DeviceState{MAC: ev.MAC, Steps: make(map[Step]StepState), IDs: make(map[string]string)}
+			if len(slab) == 0 {
+				slab = make([]DeviceState, 256)
+			}
+			d, slab = &slab[0], slab[1:]
+			d.MAC, d.Steps = ev.MAC, make(map[Step]StepState, len(allSteps))
 			out[ev.MAC] = d
 		}
 		for k, v := range ev.IDs {
 			if v != "" {
+				if d.IDs == nil {
+					d.IDs = make(map[string]string, 4)
+				}
 				d.IDs[k] = v
 			}
 		}
@@ -75,27 +90,20 @@ func Replay(events []Event) map[string]*DeviceState {
 		if ev.Status == StatusStarted {
 			st.Attempts++
 		}
-		st.Status, st.Detail = ev.Status, ev.Detail
+		st.Status, st.Detail, st.DurationMS = ev.Status, ev.Detail, ev.DurationMS
+		d.Attempt = max(d.Attempt, ev.Attempt)
 		d.Steps[ev.Step] = st
 		switch {
 		case ev.Step == StepCreate && ev.Status == StatusDone:
 			d.Created, d.Adopted, d.Deleted = true, false, false
-		case ev.Step == StepCreate && ev.Status == StatusSkipped && ev.Detail == detailAdopted:
+		case ev.Step == StepCreate && ev.Status == StatusSkipped && ev.Detail == DetailAdopted:
 			d.Adopted, d.Created, d.Deleted = true, false, false
 		case ev.Step == StepDelete && ev.Status == StatusDone:
 			d.Created, d.Adopted, d.Deleted = false, false, true
 			d.Steps = map[Step]StepState{StepDelete: st}
-			delete(d.IDs, idDevice)
-			delete(d.IDs, idCallingDevice)
+			delete(d.IDs, IDDevice)
+			delete(d.IDs, IDCallingDevice)
 		}
 	}
 	return out
 }
-
-// Event id keys.
-const (
-	idDevice        = "deviceId"
-	idCallingDevice = "callingDeviceId"
-	idOwner         = "ownerId"
-	idWave          = "wave"
-)

@@ -1,4 +1,4 @@
-package migrate
+package rundir
 
 import (
 	"fmt"

@@ -1,6 +1,6 @@
 //go:build unix
 
-package migrate
+package rundir
 
 import (
 	"errors"
@@ -11,7 +11,7 @@ import (
 func flock(f *os.File) error {
 	err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
 	if errors.Is(err, syscall.EWOULDBLOCK) {
-		return ErrRunDirBusy
+		return ErrBusy
 	}
 	return err
 }

@@ -1,4 +1,4 @@
-package migrate
+package rundir
 
 import (
 	"bufio"
@@ -9,9 +9,6 @@ import (
 	"sync"
 	"time"
 )
-
-// JournalFile is the journal's name inside a run directory.
-const JournalFile = "journal.jsonl"
 
 // Journal appends events to DIR/journal.jsonl. Appends are buffered and made
 // durable in small batches (every SyncEvery events or SyncInterval, whichever
@@ -74,8 +71,8 @@ func SyncInterval(d time.Duration) JournalOption {
 	}
 }
 
-// journalClock injects the clock stamping events without a time.
-func journalClock(now func() time.Time) JournalOption {
+// WithClock injects the clock stamping events without a time.
+func WithClock(now func() time.Time) JournalOption {
 	return func(j *Journal, _ *journalTiming) { j.now = now }
 }
 
@@ -83,14 +80,14 @@ func journalClock(now func() time.Time) JournalOption {
 // appending. A torn last line left by a crash is cut off first, so that new
 // events start on a line of their own.
 func OpenJournal(dir string, opts ...JournalOption) (*Journal, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, ModeDir); err != nil {
 		return nil, fmt.Errorf("opening journal: %w", err)
 	}
 	path := filepath.Join(dir, JournalFile)
 	if err := repairTail(path); err != nil {
 		return nil, fmt.Errorf("opening journal: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, ModePublic)
 	if err != nil {
 		return nil, fmt.Errorf("opening journal: %w", err)
 	}

@@ -1,0 +1,74 @@
+package compose
+
+import (
+	"context"
+	"crypto/x509"
+	"testing"
+
+	"github.com/cutover-dev/cutover/certify"
+	"github.com/cutover-dev/cutover/simulator/pki"
+)
+
+// The trust store composed for a certification holds the lab CA beside the
+// IdenTrust roots, and a DNS address becomes the resolver.
+func TestCertifyBuildsTrustAndResolver(t *testing.T) {
+	ca, err := pki.NewCA("compose test CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := Certify(CertifyOptions{SBC: "sbc.example", DNS: "127.0.0.1:5353", ExtraRoots: []*x509.Certificate{ca.Certificate()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Resolver == nil || o.Roots == nil || o.SBC != "sbc.example" {
+		t.Fatalf("options %+v", o)
+	}
+	cert, err := ca.Issue([]string{"sbc.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := x509.ParseCertificate(cert.Certificate[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := leaf.Verify(x509.VerifyOptions{Roots: o.Roots, DNSName: "sbc.example"}); err != nil {
+		t.Errorf("a certificate of the lab CA does not verify against the composed roots: %v", err)
+	}
+	if _, err := leaf.Verify(x509.VerifyOptions{Roots: without(t).Roots, DNSName: "sbc.example"}); err == nil {
+		t.Error("the lab CA is trusted without being added")
+	}
+	if without(t).Resolver != nil {
+		t.Error("a resolver without a DNS address")
+	}
+	if _, err := Certify(CertifyOptions{PrimaryDown: func(context.Context) error { return nil }}); err == nil {
+		t.Error("primary down without up accepted")
+	}
+}
+
+func TestPublisherAndRenderer(t *testing.T) {
+	if _, err := Renderer(""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Publisher(PublisherOptions{Spec: "ftp://nowhere"}); err == nil {
+		t.Error("an ftp target accepted")
+	}
+	tgt, err := Publisher(PublisherOptions{Spec: "dir://" + t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	step, stop := PublishStep(tgt)
+	defer stop()
+	if step.Step != "publish" {
+		t.Errorf("publish step named %q", step.Step)
+	}
+}
+
+type certifyOpts = certify.Options
+
+func without(t *testing.T) certifyOpts {
+	o, err := Certify(CertifyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
