@@ -2,6 +2,8 @@ package macaddr
 
 import (
 	"errors"
+	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -67,4 +69,31 @@ func TestParseClipsHugeInput(t *testing.T) {
 	if err == nil || len(err.Error()) > 100 {
 		t.Fatalf("error of %d bytes, want a short one", len(err.Error()))
 	}
+}
+
+var twelveHex = regexp.MustCompile(`^[0-9A-F]{12}$`)
+
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"00:04:F2:A1:B2:C3", "0004.f2a1.b2c3", "00-04-f2-a1-b2-c3", "0004F2A1B2C3", "1.34E+15", "\u00a0", "ff:ff:ff:ff:ff:ff", "::::::"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := Parse(s)
+		if err != nil {
+			if got != "" {
+				t.Fatalf("Parse(%q) returned %q with error %v", s, got, err)
+			}
+			return
+		}
+		if !twelveHex.MatchString(string(got)) {
+			t.Fatalf("Parse(%q) = %q: not 12 upper-case hex digits", s, got)
+		}
+		if b := got[1]; strings.IndexByte("13579BDF", b) >= 0 {
+			t.Fatalf("Parse(%q) = %q: multicast accepted", s, got)
+		}
+		// Parsing is idempotent.
+		if again, err := Parse(string(got)); err != nil || again != got {
+			t.Fatalf("Parse(%q) = %q, %v; not idempotent", got, again, err)
+		}
+	})
 }
