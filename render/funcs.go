@@ -58,16 +58,17 @@ func varFuncs(vars func() map[string]string) template.FuncMap {
 	return template.FuncMap{
 		"var": func(name string) (string, error) {
 			v, ok := vars()[name]
-			if !ok {
-				// The inventory keeps only cells with a value, so an empty
-				// cell and a missing column look alike here: say both.
-				return "", fmt.Errorf("variable %q has no value for this device: its inventory cell is empty or there is no such column (columns with a value: %s)", name, varNames(vars()))
+			switch {
+			case !ok:
+				return "", fmt.Errorf("variable %q has no inventory column (columns: %s)", name, varNames(vars()))
+			case v == "":
+				return "", fmt.Errorf("variable %q is empty in this device's inventory row: fill the cell, or use varOr in the template", name)
 			}
 			return v, nil
 		},
-		"hasVar": func(name string) bool { _, ok := vars()[name]; return ok },
+		"hasVar": func(name string) bool { return vars()[name] != "" },
 		"varOr": func(name, def string) string {
-			if v, ok := vars()[name]; ok {
+			if v := vars()[name]; v != "" {
 				return v
 			}
 			return def

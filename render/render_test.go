@@ -218,10 +218,9 @@ func TestUnknownVariableNamesFileLineAndVariable(t *testing.T) {
 	if err == nil {
 		t.Fatal("rendering with a missing variable succeeded")
 	}
-	// An empty inventory cell reaches render as a missing variable: the
-	// message must not claim the column is unknown.
-	if strings.Contains(err.Error(), "unknown variable") || !strings.Contains(err.Error(), "empty") {
-		t.Errorf("error %q should say the cell may be empty, not that the variable is unknown", err)
+	// No such column: said so, with the columns there are.
+	if !strings.Contains(err.Error(), `"timezone" has no inventory column (columns: site)`) {
+		t.Errorf("error %q should say the inventory has no such column", err)
 	}
 	for _, want := range []string{"001565A1B2C3", "yealink-T57W.tmpl:3", `"timezone"`, "site"} {
 		if !strings.Contains(err.Error(), want) {
@@ -230,6 +229,13 @@ func TestUnknownVariableNamesFileLineAndVariable(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), d.Password) {
 		t.Error("error carries the password")
+	}
+
+	// The column is there but this row's cell is empty: said so, and never
+	// called a missing column.
+	d.Vars = map[string]string{"site": "HQ", "timezone": ""}
+	if _, err := r.Render(d); err == nil || !strings.Contains(err.Error(), `"timezone" is empty in this device's inventory row`) {
+		t.Errorf("empty cell: error %v, want it named empty", err)
 	}
 
 	d.Vars["timezone"] = "-5"

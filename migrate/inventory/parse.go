@@ -569,41 +569,42 @@ func (p *parser) deviceRow(row int, cells []string) {
 	dev.Vars = p.vars(cells)
 }
 
-// vars collects the template variables of a row. Rows with the same values
-// share one map (a timezone or language column repeats down 100,000 rows):
-// Device.Vars is read-only.
+// vars collects the template variables of a row: every variable column the
+// row reaches, an empty cell as "" (so a template can tell an empty cell from
+// a column the inventory lacks). Rows with the same values share one map (a
+// timezone or language column repeats down 100,000 rows): Device.Vars is
+// read-only.
 func (p *parser) vars(cells []string) map[string]string {
 	var sig strings.Builder
-	n := 0
-	for _, v := range p.h.vars {
-		if v.col < len(cells) {
-			if s := trimCell(cells[v.col]); s != "" {
-				n++
-				sig.WriteString(strconv.Itoa(v.col))
-				sig.WriteByte(0)
-				sig.WriteString(s)
-				sig.WriteByte(0)
-			}
-		}
-	}
-	if n == 0 {
+	if len(p.h.vars) == 0 {
 		return nil
+	}
+	for _, v := range p.h.vars {
+		sig.WriteString(strconv.Itoa(v.col))
+		sig.WriteByte(0)
+		sig.WriteString(p.cell(cells, v.col))
+		sig.WriteByte(0)
 	}
 	if m, ok := p.sharedVars[sig.String()]; ok {
 		return m
 	}
-	m := make(map[string]string, n)
+	m := make(map[string]string, len(p.h.vars))
 	for _, v := range p.h.vars {
-		if v.col < len(cells) {
-			if s := trimCell(cells[v.col]); s != "" {
-				m[v.key] = p.intern(s)
-			}
-		}
+		m[v.key] = p.intern(p.cell(cells, v.col))
 	}
 	if len(p.sharedVars) < 4096 {
 		p.sharedVars[sig.String()] = m
 	}
 	return m
+}
+
+// cell is a row's trimmed cell at col; a row that ends before col (a
+// spreadsheet drops trailing empty cells) has it empty.
+func (p *parser) cell(cells []string, col int) string {
+	if col < len(cells) {
+		return trimCell(cells[col])
+	}
+	return ""
 }
 
 func (p *parser) catalogList() string {

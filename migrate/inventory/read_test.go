@@ -502,3 +502,32 @@ func TestTitleRowAboveTheHeader(t *testing.T) {
 		t.Errorf("devices %+v", inv.Devices)
 	}
 }
+
+// An empty variable cell reaches the templates as an empty value, not as a
+// missing column, wherever it stands in the row (a spreadsheet drops a row's
+// trailing empty cells).
+func TestEmptyVariableCellIsKept(t *testing.T) {
+	inTemp(t)
+	h := append(slices.Clone(stdHeader), "language", "timezone")
+	rows := [][]string{h,
+		append(okRow(1), "", "Europe/Paris"),
+		append(okRow(2), "fr", ""),
+		okRow(3),
+	}
+	inv := mustRead(t, xlsxFile(t, "inv.xlsx", rows), Options{})
+	if len(inv.Devices) != 3 {
+		t.Fatalf("%d devices, problems %v", len(inv.Devices), inv.Problems)
+	}
+	for i, want := range []map[string]string{
+		{"language": "", "timezone": "Europe/Paris"},
+		{"language": "fr", "timezone": ""},
+		{"language": "", "timezone": ""},
+	} {
+		got := inv.Devices[i].Vars
+		for k, v := range want {
+			if gv, ok := got[k]; !ok || gv != v {
+				t.Errorf("row %d: Vars[%q] = %q (present %v), want %q", i+2, k, gv, ok, v)
+			}
+		}
+	}
+}
