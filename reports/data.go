@@ -354,7 +354,6 @@ func Build(plan *migrate.Plan, events []migrate.Event, results []certify.Result,
 		}
 	}
 	replay(d, events, get)
-	journalIDs(events, get)
 	certResults(d, results, get)
 
 	d.Devices = make([]Device, 0, len(byMAC))
@@ -371,17 +370,6 @@ func Build(plan *migrate.Plan, events []migrate.Event, results []certify.Result,
 	d.Groups = groupFailures(d.Failures)
 	firstCauses(d)
 	return d
-}
-
-// journalIDs takes each device's Webex device ID from the journal: the plan
-// only knows the IDs of devices it adopts, the create step records the
-// rest. The latest ID wins (a device deleted and created again).
-func journalIDs(events []migrate.Event, get func(string) *Device) {
-	for i := range events {
-		if id := events[i].IDs["deviceId"]; id != "" && events[i].MAC != "" {
-			get(events[i].MAC).DeviceID = id
-		}
-	}
 }
 
 // replay derives each device's status from the journal through
@@ -420,6 +408,11 @@ func replay(d *Data, events []migrate.Event, get func(string) *Device) {
 		}
 		dev := get(mac)
 		dev.Attempts = st.Attempt
+		// The Webex device ID is the journal's (the plan's is only what
+		// existed before the run), as the replay merged it.
+		if id := st.IDs[rundir.IDDevice]; id != "" {
+			dev.DeviceID = id
+		}
 		var (
 			failed, started = -1, -1 // the earliest such step in pipeline order
 			furthest        = -1
