@@ -234,3 +234,27 @@ func TestFleetFromRunDirectory(t *testing.T) {
 		t.Errorf("%s: no fleet chart saying 100%% not reached", filepath.Base(paths.HTML))
 	}
 }
+
+// TestFleetChartBounded: a fleet of 100,000 draws a step per tenth of a
+// unit of the chart's width at most, not one per device, and still ends at
+// 100%.
+func TestFleetChartBounded(t *testing.T) {
+	res := make([]certify.Result, 0, 100_000)
+	down := time.Date(2026, 12, 2, 22, 0, 0, 0, time.UTC)
+	for i := range 100_000 {
+		res = append(res, certify.Result{MAC: fmt.Sprintf("%012X", i), Case: certify.CaseFailover, Outcome: certify.Pass,
+			Started: down, Outage: down, Timings: map[string]float64{certify.CaseFailover: float64(i%9973) + float64(i)/100}})
+	}
+	out := renderHTML(t, Build(nil, nil, res, fixedNow))
+	path := regexp.MustCompile(`<path class="fleet-line t-failover" data-case="failover" d="([^"]*)"`).FindStringSubmatch(out)
+	if path == nil {
+		t.Fatal("no failover line")
+	}
+	steps := strings.Count(path[1], "V")
+	if steps > 10*(chartWidth-fleetLeft-fleetRight)+1 || steps < 100 {
+		t.Errorf("%d steps for 100,000 devices", steps)
+	}
+	if want := fmt.Sprintf("V%.1f", float64(fleetTop)); !strings.Contains(path[1], want) {
+		t.Errorf("the line never reaches 100%% (%s)", want)
+	}
+}
