@@ -64,6 +64,7 @@ type verdict struct {
 	remedy  string
 	target  string
 	timings map[string]float64
+	outage  time.Time // Result.Outage
 }
 
 func pass(reason string) verdict { return verdict{outcome: Pass, reason: reason} }
@@ -89,12 +90,23 @@ func (s *subject) do(ctx context.Context, name string, f func(ctx context.Contex
 	} else {
 		v = f(ctx)
 		if why, unknown := s.unknownFor(name); unknown && v.outcome == Pass {
-			// What the config relies on is undocumented: never a pass.
-			v = skip(v.reason + "; but not certifiable from the config: " + why)
+			// What the config relies on is undocumented: never a pass. A
+			// live outage's measurement still happened and stays.
+			sk := skip(v.reason + "; but not certifiable from the config: " + why)
+			if !v.outage.IsZero() {
+				sk.target, sk.timings, sk.outage = v.target, v.timings, v.outage
+			}
+			v = sk
 		}
 	}
 	if ctx.Err() != nil && v.outcome != Pass && v.outcome != Blocked {
-		v = fail(name+": interrupted", "run the certification again")
+		// A device cut short in a live outage still took part: it counts
+		// as not there (unless it got there first), not as absent.
+		cut := fail(name+": interrupted", "run the certification again")
+		if !v.outage.IsZero() {
+			cut.timings, cut.outage = v.timings, v.outage
+		}
+		v = cut
 	}
 	if name == CaseRegister && v.outcome == Fail {
 		s.regFailed = true
@@ -102,7 +114,7 @@ func (s *subject) do(ctx context.Context, name string, f func(ctx context.Contex
 	s.r.record(Result{
 		MAC: s.t.MAC, Make: s.t.Make, Model: s.t.Model,
 		Case: name, Outcome: v.outcome, Reason: v.reason, Remedy: v.remedy, Target: v.target,
-		Started: started, DurationMS: time.Since(t0).Milliseconds(), Timings: v.timings,
+		Started: started, DurationMS: time.Since(t0).Milliseconds(), Timings: v.timings, Outage: v.outage,
 	})
 }
 

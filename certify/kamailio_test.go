@@ -61,6 +61,15 @@ func TestKamailioPair(t *testing.T) {
 			shown++
 		}
 	}
+	// The fleet's times through the real outage (Kamailio killed by pid):
+	// every device took part and got there, both ways.
+	fo, fb := certify.Fleet(res)
+	for _, p := range []certify.FleetPhase{fo, fb} {
+		if p.Devices != n || p.Never() != 0 || !p.Mark(100).Reached {
+			t.Errorf("fleet %s: %d devices, %d never, 100%% %+v; want %d all there", p.Case, p.Devices, p.Never(), p.Mark(100), n)
+		}
+		t.Logf("fleet %s: %s", p.Case, marks(p))
+	}
 	by := byCase(res)
 	t.Logf("e.g. %s", by[certify.CaseFailover][0].Reason)
 	t.Logf("e.g. %s", by[certify.CaseFailback][0].Reason)

@@ -46,19 +46,8 @@ func (r *runner) liveFailover(ctx context.Context, subjects []*subject) error {
 		return ctx.Err()
 	}
 	down := time.Now()
-	failedOver := make([]bool, len(ready))
 	err := r.each(ctx, ready, func(ctx context.Context, s *subject) {
-		s.doIf(ctx, CaseFailover, func(ctx context.Context) verdict {
-			v := s.liveFailover(ctx, down)
-			if v.outcome == Pass {
-				for i, x := range ready {
-					if x == s {
-						failedOver[i] = true
-					}
-				}
-			}
-			return v
-		})
+		s.doIf(ctx, CaseFailover, func(ctx context.Context) verdict { return s.liveFailover(ctx, down) })
 	})
 	// The primary comes back whatever happened, so the lab is left as found.
 	upErr := r.o.PrimaryUp(context.WithoutCancel(ctx))
@@ -97,7 +86,9 @@ func (s *subject) liveVerdict(ctx context.Context, failover, failback verdict) {
 
 // liveFailover: the primary is gone; the device notices at its next
 // refresh (as when its keepalive fails) and must land on a secondary
-// within the limit, counted from the outage.
+// within the limit, counted from the outage. Every device that was on the
+// primary takes part in the fleet's failover (verdict.outage), whether it
+// gets there or not.
 func (s *subject) liveFailover(ctx context.Context, down time.Time) verdict {
 	p := s.primary()
 	limit := s.r.o.FailoverLimit
@@ -122,23 +113,31 @@ func (s *subject) liveFailover(ctx context.Context, down time.Time) verdict {
 	elapsed := time.Since(down)
 	if err != nil {
 		reason, remedy := explain(fmt.Sprintf("failover: %s after the primary %s went down, no secondary accepted", fmtDur(elapsed), p), err, s.r.o.Timeout)
-		return fail(reason, remedy)
+		v := fail(reason, remedy)
+		v.outage = down // took part, never got there: no timing
+		return v
 	}
 	v := pass(fmt.Sprintf("failover: primary %s stopped; secondary %s answered after %s, limit %s", p, reg.Target, fmtDur(elapsed), fmtDur(limit)))
 	if reg.Target.String() == p.String() {
 		v = fail(fmt.Sprintf("failover: %s after the primary-down command the primary %s still accepted the device", fmtDur(elapsed), p),
 			"make --primary-down stop the primary SBC")
-	} else if elapsed > limit {
+		v.target, v.outage = reg.Target.String(), down // never on a secondary: no timing
+		return v
+	}
+	if elapsed > limit {
 		v = fail(fmt.Sprintf("failover: secondary %s answered after %s, limit %s", reg.Target, fmtDur(elapsed), fmtDur(limit)),
 			"make the secondary answer sooner, or shorten the device's per-target timeout")
 	}
-	v.target = reg.Target.String()
-	v.timings = map[string]float64{"failover": ms(elapsed)}
+	// Late or not, the device is on the secondary: the fleet counts it
+	// from here.
+	v.target, v.outage = reg.Target.String(), down
+	v.timings = map[string]float64{CaseFailover: ms(elapsed)}
 	return v
 }
 
 // liveFailback: the primary is back; the device probes it every failback
-// interval and must return within the limit.
+// interval and must return within the limit. Only a device then on a
+// secondary takes part in the fleet's failback.
 func (s *subject) liveFailback(ctx context.Context, up time.Time) verdict {
 	p := s.primary()
 	cur := s.dev.Registration()
@@ -158,8 +157,8 @@ func (s *subject) liveFailback(ctx context.Context, up time.Time) verdict {
 				v = fail(fmt.Sprintf("failback: the device returned to %s after %s, limit %s", p, fmtDur(elapsed), fmtDur(limit)),
 					"probe the primary more often while on the secondary")
 			}
-			v.target = reg.Target.String()
-			v.timings = map[string]float64{"failback": ms(elapsed)}
+			v.target, v.outage = reg.Target.String(), up
+			v.timings = map[string]float64{CaseFailback: ms(elapsed)}
 			return v
 		}
 		if err != nil {
@@ -172,7 +171,7 @@ func (s *subject) liveFailback(ctx context.Context, up time.Time) verdict {
 				reason, remedy = explain(reason, lastErr, s.r.o.Timeout)
 			}
 			v := fail(reason, remedy)
-			v.target = from.String()
+			v.target, v.outage = from.String(), up // took part, never got back: no timing
 			return v
 		}
 		select {

@@ -69,4 +69,12 @@ type Result struct {
 	// milliseconds (e.g. "register", "failover").
 	DurationMS int64              `json:"ms"`
 	Timings    map[string]float64 `json:"timings,omitempty"`
+	// Outage is set on the failover and failback results of a live outage
+	// (PrimaryDown/PrimaryUp) for every device that took part: when the
+	// primary was stopped (failover: the devices registered on it) or
+	// started again (failback: the devices then on a secondary). The
+	// case's timing (Timings["failover"] or ["failback"]) is then counted
+	// from this moment and is present only if the device got there: on a
+	// secondary, or back on the primary, late or not. Fleet reads them.
+	Outage time.Time `json:"outage,omitzero"`
 }

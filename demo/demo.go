@@ -89,6 +89,10 @@ type Summary struct {
 	CasesSkip int // skipped case results (e.g. what the vendor's documentation leaves undecided)
 	Reports   reports.Paths
 	Migration *migrate.Result
+
+	// Failover and Failback are the fleet's times through the demo's live
+	// outage (certify.Fleet).
+	Failover, Failback certify.FleetPhase
 }
 
 // Passed reports whether every device migrated and every case passed.
@@ -377,6 +381,7 @@ func (l *lab) certify(ctx context.Context, opts Options, sum *Summary) error {
 	}
 	sum.Certified = len(targets)
 	sum.Cases = len(results)
+	sum.Failover, sum.Failback = certify.Fleet(results)
 	for _, r := range results {
 		switch r.Outcome {
 		case certify.Fail:

@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"encoding/xml"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -126,6 +127,16 @@ func TestDemoFixtureEndToEnd(t *testing.T) {
 	}
 	if d.Summary.CertPassed != 60 || d.Summary.CasesFailed != 0 {
 		t.Errorf("report: %d devices passed certification, %d cases failed", d.Summary.CertPassed, d.Summary.CasesFailed)
+	}
+	// The fleet failover time of the live outage, from the run directory
+	// alone, is the one the demo reported, and every device got there.
+	for _, p := range []struct{ got, sum certify.FleetPhase }{{d.FleetFailover, sum.Failover}, {d.FleetFailback, sum.Failback}} {
+		if p.got.Devices != 60 || p.got.Never() != 0 || !p.got.Mark(100).Reached || p.got.Outages != 1 || fmt.Sprint(p.got) != fmt.Sprint(p.sum) {
+			t.Errorf("fleet %s: report %+v, demo %+v; want 60 devices all there", p.got.Case, p.got, p.sum)
+		}
+	}
+	if html, err := os.ReadFile(sum.Reports.HTML); err != nil || !strings.Contains(string(html), `id="chart-fleet"`) {
+		t.Errorf("report.html has no fleet failover chart (%v)", err)
 	}
 	var junit struct {
 		Suites []struct {

@@ -79,6 +79,10 @@ type Data struct {
 	Timings  []Timing    `json:"timings"` // certification timings by name, sorted
 	Failures []Failure   `json:"failures"`
 	Groups   []FailGroup `json:"groups"` // failures grouped by cause, most devices first
+	// FleetFailover and FleetFailback are the fleet's figures of a live
+	// outage (certify.Fleet over the results): Devices 0 when there was none.
+	FleetFailover certify.FleetPhase `json:"fleetFailover"`
+	FleetFailback certify.FleetPhase `json:"fleetFailback"`
 
 	certFails []Failure // certification failures, completed by collectFailures
 	spans     []span    // failover and failback results, for the timeline
@@ -355,6 +359,7 @@ func Build(plan *migrate.Plan, events []migrate.Event, results []certify.Result,
 	}
 	replay(d, events, get)
 	certResults(d, results, get)
+	d.FleetFailover, d.FleetFailback = certify.Fleet(results)
 
 	d.Devices = make([]Device, 0, len(byMAC))
 	for _, dev := range byMAC {
@@ -564,8 +569,10 @@ func certResults(d *Data, results []certify.Result, get func(string) *Device) {
 			}
 			dev.Outcomes[ci], dev.CaseMS[ci] = r.Outcome, r.DurationMS
 			if r.Case == certify.CaseFailover || r.Case == certify.CaseFailback {
-				// A live outage's reasons name the primary stopped (or its command).
-				live := strings.Contains(r.Reason, " stopped;") || strings.Contains(r.Reason, "primary-down") || strings.Contains(r.Reason, " restarted;")
+				// A live outage's results carry it; results written before
+				// they did are known by their reasons, which name the
+				// primary stopped (or its command).
+				live := !r.Outage.IsZero() || strings.Contains(r.Reason, " stopped;") || strings.Contains(r.Reason, "primary-down") || strings.Contains(r.Reason, " restarted;")
 				d.spans = append(d.spans, span{mac, r.Case, r.Started, r.DurationMS, r.Outcome, live})
 			}
 			cs := &d.CaseSums[ci]

@@ -109,6 +109,8 @@ type htmlView struct {
 	StepsCaption                string
 	ChartTimeline               template.HTML
 	TimelineCaption             string
+	ChartFleet                  template.HTML
+	FleetCaption                string
 	Statuses                    []Status
 	DeviceCols, FailureCols     []column
 	DevicesJSON, MatrixJSON     template.JS
@@ -165,6 +167,7 @@ func WriteHTML(w io.Writer, d *Data) error {
 		v.ChartCases = caseOutcomeChart(d)
 		v.ChartCaseTimes, v.CaseTimesCaption = caseTimeChart(d)
 		v.ChartTimeline, v.TimelineCaption = timelineChart(d)
+		v.ChartFleet, v.FleetCaption = fleetChart(d)
 	}
 	if d.Journaled() {
 		v.ChartSteps, v.StepsCaption = stepChart(d)

@@ -28,14 +28,28 @@ type JUnitSuites struct {
 
 // JUnitSuite is one certification case, or the migration.
 type JUnitSuite struct {
-	Name      string      `xml:"name,attr"`
-	Tests     int         `xml:"tests,attr"`
-	Failures  int         `xml:"failures,attr"`
-	Errors    int         `xml:"errors,attr"`
-	Skipped   int         `xml:"skipped,attr"`
-	Time      string      `xml:"time,attr"`
-	Timestamp string      `xml:"timestamp,attr"`
-	Cases     []JUnitCase `xml:"testcase"`
+	Name      string `xml:"name,attr"`
+	Tests     int    `xml:"tests,attr"`
+	Failures  int    `xml:"failures,attr"`
+	Errors    int    `xml:"errors,attr"`
+	Skipped   int    `xml:"skipped,attr"`
+	Time      string `xml:"time,attr"`
+	Timestamp string `xml:"timestamp,attr"`
+	// Properties come before the testcases, as the schema orders them.
+	Properties *JUnitProperties `xml:"properties,omitempty"`
+	Cases      []JUnitCase      `xml:"testcase"`
+}
+
+// JUnitProperties holds a suite's properties (absent when it has none).
+type JUnitProperties struct {
+	Property []JUnitProperty `xml:"property"`
+}
+
+// JUnitProperty is a named figure of a suite: the failover and failback
+// suites carry the fleet's times of a live outage (fleet.failover.p95_ms).
+type JUnitProperty struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
 }
 
 // JUnitCase is one device in a suite.
@@ -125,6 +139,11 @@ func JUnit(d *Data) *JUnitSuites {
 	}
 	for ci, name := range d.Cases {
 		s := JUnitSuite{Name: "certify." + name, Timestamp: ts}
+		for _, p := range fleetPhases(d) {
+			if p.Case == name {
+				s.Properties = &JUnitProperties{fleetProperties(p)}
+			}
+		}
 		var ms int64
 		for i := range d.Devices {
 			dev := &d.Devices[i]

@@ -273,9 +273,21 @@ func TestTimelineOfALiveOutage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := renderHTML(t, Build(nil, nil, res, fixedNow))
+	d := Build(nil, nil, res, fixedNow)
+	out := renderHTML(t, d)
 	if !strings.Contains(out, `id="chart-timeline"`) || !strings.Contains(out, "Live outage: the primary stopped for the whole fleet; failover and failback of 4 devices") {
 		t.Errorf("no live timeline in the report")
+	}
+	// The fleet's figures of the same outage: every device got there.
+	if !strings.Contains(out, `id="chart-fleet"`) || !strings.Contains(out, "failover (4): 50% ") || !strings.Contains(out, "failback (4): 50% ") || strings.Contains(out, notReached) {
+		t.Errorf("no fleet chart of 4 devices all there in the report")
+	}
+	props := junitProps(t, d)
+	for _, c := range []string{certify.CaseFailover, certify.CaseFailback} {
+		p := props["certify."+c]
+		if p["fleet."+c+".devices"] != "4" || p["fleet."+c+".never"] != "0" || p["fleet."+c+".p100_ms"] == "" || p["fleet."+c+".p100_ms"] == notReached {
+			t.Errorf("%s properties: %v", c, p)
+		}
 	}
 	// The same cases run device by device are not called a live outage.
 	sim := certifiedScenario(t, scenarioPassing).data()

@@ -152,6 +152,8 @@ func synth(n int, seed uint64) *synthRun {
 			case certify.CaseRegister:
 				r.Timings = map[string]float64{"register": float64(30 + rng.IntN(170))}
 			case certify.CaseFailover:
+				// A live outage of the whole fleet, as certify --primary-down runs it.
+				r.Outage = base.Add(time.Hour)
 				r.Timings = map[string]float64{"failover": float64(2000 + rng.IntN(30000))}
 				r.DurationMS = int64(r.Timings["failover"])
 				if i%17 == 13 {

@@ -311,6 +311,29 @@ func writeSummarySheet(f *excelize.File, st *styles, d *Data) error {
 			}
 		}
 	}
+	if phases := fleetPhases(d); len(phases) > 0 {
+		s.skip()
+		if err := title("Fleet failover time, live outage (ms until the share of the fleet got there)"); err != nil {
+			return err
+		}
+		if err := head("Phase", "Devices", "Never got there", "50%", "95%", "100%"); err != nil {
+			return err
+		}
+		for _, p := range phases {
+			row := []any{p.Case + " (" + fleetWhere(p) + ")", p.Devices, st.statusCellN(string(certify.Fail), p.Never())}
+			for _, m := range p.Marks() {
+				if m.Reached {
+					row = append(row, m.MS)
+				} else {
+					// Never a number: a reader must not take it for a time.
+					row = append(row, excelize.Cell{StyleID: st.label[string(certify.Fail)], Value: notReached})
+				}
+			}
+			if err := s.add(row...); err != nil {
+				return err
+			}
+		}
+	}
 	if len(d.Timings) > 0 {
 		s.skip()
 		if err := title("Certification timings (ms)"); err != nil {

@@ -274,10 +274,14 @@ func printCertifySummary(w io.Writer, results []certify.Result, path string) {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\n", s.Case, s.Passed, s.Failed, s.Blocked, s.Skipped)
 	}
 	tw.Flush()
+	d := reports.Build(nil, nil, results, time.Now())
+	if l := reports.FleetLine(d.FleetFailover, d.FleetFailback); l != "" {
+		fmt.Fprintln(w, l)
+	}
 	fmt.Fprintln(w)
 	// A cause may quote an SBC's reason phrase: a hostile SBC must not
 	// drive the terminal.
-	for _, l := range reports.CauseLines(reports.Build(nil, nil, results, time.Now()), certMaxCausesShown) {
+	for _, l := range reports.CauseLines(d, certMaxCausesShown) {
 		fmt.Fprintln(w, terminalSafe(l))
 	}
 	fmt.Fprintf(w, "\nresults appended to %s\n", path)

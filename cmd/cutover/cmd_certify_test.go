@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -154,6 +155,10 @@ func TestCertifyLiveOutageCommands(t *testing.T) {
 		"--primary-down", "touch "+flag, "--primary-up", "rm "+flag, "-q")
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	// The fleet's figures of the outage, in one line.
+	if !regexp.MustCompile(`(?m)^fleet failover of \d+ devices: 50% [^;]+, 95% [^;]+, 100% [0-9.]+ m?s; failback of \d+ devices: 50% `).MatchString(stdout) {
+		t.Errorf("no fleet failover line in\n%s", stdout)
 	}
 	res, _ := certify.ReadResults(filepath.Join(out, "certify.jsonl"))
 	for _, r := range res {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/cutover-dev/cutover/certify"
 	"github.com/cutover-dev/cutover/demo"
+	"github.com/cutover-dev/cutover/reports"
 )
 
 func init() { register(newDemoCommand) }
@@ -69,6 +70,9 @@ func runDemo(c *cli.Context, o demoOptions) error {
 	}
 	fmt.Fprintf(w, "migrated %d of %d devices (%d failed); certified %d devices: %d of %d cases passed, %d skipped, %d failed\n",
 		sum.Migrated, sum.Devices, sum.Failed, sum.Certified, sum.Cases-sum.CasesFail-sum.CasesSkip, sum.Cases, sum.CasesSkip, sum.CasesFail)
+	if l := reports.FleetLine(sum.Failover, sum.Failback); l != "" {
+		fmt.Fprintln(w, l)
+	}
 	fmt.Fprintf(w, "reports:\n  %s\n  %s\n  %s\n", sum.Reports.HTML, sum.Reports.XLSX, sum.Reports.JUnit)
 	if !sum.Passed() {
 		return fmt.Errorf("demo: %w", errSomeFailed)

@@ -63,6 +63,9 @@ func runReport(c *cli.Context, o reportOptions) error {
 		return withCode(exitUsage, err) // a malformed plan, journal or results file
 	}
 	w := c.App.Writer
+	if l := reports.FleetLine(d.FleetFailover, d.FleetFailback); l != "" {
+		fmt.Fprintln(w, l)
+	}
 	for _, l := range reports.CauseLines(d, certMaxCausesShown) {
 		fmt.Fprintln(w, l)
 	}
