@@ -15,6 +15,7 @@ import (
 
 	"github.com/cutover-dev/cutover/certify"
 	"github.com/cutover-dev/cutover/internal/identrust"
+	"github.com/cutover-dev/cutover/internal/racecheck"
 	"github.com/cutover-dev/cutover/render"
 	"github.com/cutover-dev/cutover/simulator/device/devicetest"
 )
@@ -260,7 +261,19 @@ func TestBrokenConfigsTurnRedOnSBCEmulator(t *testing.T) {
 		l.Users.Set(u, p)
 	}
 	runBreakages(t, fleet, certify.Options{
-		Resolver: l.Resolver(), Roots: l.Roots, Jobs: 5, Timeout: 500 * time.Millisecond,
+		Resolver: l.Resolver(), Roots: l.Roots, Jobs: 5, Timeout: breakTimeout(),
 		FailbackInterval: 100 * time.Millisecond,
 	})
+}
+
+// breakTimeout is the per-target wait of the breakage runs. Every broken
+// config here fails on what it says, not on a slow answer, so the wait only
+// bounds the run: under the race detector on a loaded machine a healthy
+// exchange can take longer than 500 ms, which would turn the untouched
+// devices red for the wrong reason.
+func breakTimeout() time.Duration {
+	if racecheck.Enabled {
+		return 3 * time.Second
+	}
+	return 500 * time.Millisecond
 }
