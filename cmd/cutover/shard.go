@@ -35,7 +35,7 @@ func shardNote(s shard.Spec, selected, total int, rate float64) string {
 	}
 	note := fmt.Sprintf("shard %s: %d of the inventory's %d devices", s, selected, total)
 	if rate > 0 {
-		note += fmt.Sprintf(", at most %g requests/s (--rate %g split %d ways)", s.Share(rate), rate, s.N)
+		note += fmt.Sprintf(", at most %.4g requests/s (--rate %g split %d ways)", s.Share(rate), rate, s.N)
 	}
 	return note
 }
