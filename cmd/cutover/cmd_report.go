@@ -52,18 +52,28 @@ func newReportCommand() *cli.Command {
 			&cli.StringFlag{Name: flagJUnit, Usage: "write JUnit XML to `FILE` (default DIR/junit.xml)"},
 		},
 		Action: func(c *cli.Context) error {
-			o := reportOptions{dirs: append(c.StringSlice(flagRun), c.Args().Slice()...), out: c.String(flagReportOut), paths: reports.Paths{
-				HTML: c.String(flagHTML), XLSX: c.String(flagXLSX), JUnit: c.String(flagJUnit),
-			}}
-			if len(o.dirs) > 1 && o.out == "" {
-				return usageErrorf("merging %d runs needs --%s DIR for the merged reports", len(o.dirs), flagReportOut)
-			}
-			if len(o.dirs) > 1 && slices.Contains(o.dirs, o.out) {
-				return usageErrorf("--%s %s is one of the runs merged: give the merged reports a directory of their own", flagReportOut, o.out)
+			o, err := parseReportFlags(c)
+			if err != nil {
+				return err
 			}
 			return runReport(c, o)
 		},
 	}
+}
+
+// parseReportFlags reads --run (repeated, plus any directories after the
+// flags), --out and the report paths.
+func parseReportFlags(c *cli.Context) (reportOptions, error) {
+	o := reportOptions{dirs: append(c.StringSlice(flagRun), c.Args().Slice()...), out: c.String(flagReportOut), paths: reports.Paths{
+		HTML: c.String(flagHTML), XLSX: c.String(flagXLSX), JUnit: c.String(flagJUnit),
+	}}
+	if len(o.dirs) > 1 && o.out == "" {
+		return o, usageErrorf("merging %d runs needs --%s DIR for the merged reports", len(o.dirs), flagReportOut)
+	}
+	if len(o.dirs) > 1 && slices.Contains(o.dirs, o.out) {
+		return o, usageErrorf("--%s %s is one of the runs merged: give the merged reports a directory of their own", flagReportOut, o.out)
+	}
+	return o, nil
 }
 
 func runReport(c *cli.Context, o reportOptions) error {
