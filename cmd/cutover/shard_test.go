@@ -15,6 +15,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/cutover-dev/cutover/migrate"
+	"github.com/cutover-dev/cutover/render/publish"
 	"github.com/cutover-dev/cutover/reports"
 	"github.com/cutover-dev/cutover/shard"
 	"github.com/cutover-dev/cutover/webex"
@@ -72,7 +73,10 @@ func TestShardsMergeToTheUnshardedRun(t *testing.T) {
 	outs := make([]*bytes.Buffer, n)
 	for k := range n {
 		shardDirs[k] = filepath.Join(root, fmt.Sprintf("shard-%d", k))
-		cmds[k], outs[k] = startCutover(t, e.args("migrate", e.inv, "--run", shardDirs[k], "--shard", fmt.Sprintf("%d/%d", k, n), "--jobs", "4"))
+		// Every shard publishes into the one provisioning directory the
+		// phones read, as the shards of a real night do.
+		cmds[k], outs[k] = startCutover(t, e.args("migrate", e.inv, "--run", shardDirs[k], "--shard", fmt.Sprintf("%d/%d", k, n), "--jobs", "4",
+			"--publish", "dir://"+filepath.Join(root, "prov")))
 	}
 	for k, cmd := range cmds {
 		if err := cmd.Wait(); err != nil {
@@ -119,7 +123,8 @@ func TestShardsMergeToTheUnshardedRun(t *testing.T) {
 
 	// The same inventory, unsharded, against a fresh org.
 	whole := newMigrateEnv(t, devices)
-	if code := run(t.Context(), whole.args("migrate", whole.inv, "--run", whole.dir, "--jobs", "4"), &out, &errb); code != 0 {
+	wholeProv := filepath.Join(t.TempDir(), "prov")
+	if code := run(t.Context(), whole.args("migrate", whole.inv, "--run", whole.dir, "--jobs", "4", "--publish", "dir://"+wholeProv), &out, &errb); code != 0 {
 		t.Fatalf("unsharded migrate: exit %d\n%s%s", code, out.String(), errb.String())
 	}
 	want, err := reports.Load(whole.dir)
@@ -128,6 +133,14 @@ func TestShardsMergeToTheUnshardedRun(t *testing.T) {
 	}
 	if g, w := fleetView(got), fleetView(want); g != w {
 		t.Fatalf("the merged shards report differently from the unsharded run:\n--- merged\n%s\n--- unsharded\n%s", g, w)
+	}
+	if !strings.Contains(fleetView(got), "step publish done 45") {
+		t.Errorf("not every device was published:\n%s", fleetView(got))
+	}
+	// The shared provisioning directory lists every device's files once,
+	// the same files the unsharded run published.
+	if g, w := manifestNames(t, filepath.Join(root, "prov")), manifestNames(t, wholeProv); !slices.Equal(g, w) || len(g) < devices {
+		t.Errorf("the shards published %d files, the unsharded run %d (want the same names, at least one per device)", len(g), len(w))
 	}
 	// Broken on purpose: without one shard the merge is not the fleet, and
 	// the report says which shard is missing.
@@ -146,6 +159,20 @@ func TestShardsMergeToTheUnshardedRun(t *testing.T) {
 	if fleetView(part) == fleetView(want) {
 		t.Fatal("two shards of three report the same as the whole fleet")
 	}
+}
+
+// manifestNames lists the files a dir:// target's manifest holds.
+func manifestNames(t *testing.T, dir string) []string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, publish.ManifestName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := publish.ParseManifest(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return slices.Sorted(maps.Keys(m.Files))
 }
 
 // TestShardRunDirectoryIsOneShards: a shard's run directory refuses a
