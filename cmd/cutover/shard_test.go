@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -13,7 +14,9 @@ import (
 	"testing"
 
 	"github.com/urfave/cli/v2"
+	"github.com/xuri/excelize/v2"
 
+	"github.com/cutover-dev/cutover/certify"
 	"github.com/cutover-dev/cutover/migrate"
 	"github.com/cutover-dev/cutover/render/publish"
 	"github.com/cutover-dev/cutover/reports"
@@ -268,5 +271,89 @@ func TestShardSplitsTheRate(t *testing.T) {
 	}
 	if got := shardNote(mustShard(t, "1/4"), 30, 120, 100); got != "shard 1/4: 30 of the inventory's 120 devices, at most 25 requests/s (--rate 100 split 4 ways)" {
 		t.Errorf("shard note: %q", got)
+	}
+}
+
+// TestBadRowStopsEveryShard: the inventory is checked whole before the
+// shard is selected, so a bad row stops every shard alike, with the same
+// located error, whichever shard its MAC would fall in; with --skip-invalid
+// every shard goes on with its own valid rows and says the row was skipped.
+func TestBadRowStopsEveryShard(t *testing.T) {
+	e := newMigrateEnv(t, 8)
+	f, err := excelize.OpenFile(e.inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.SetCellValue(f.GetSheetName(0), "D3", "Brick 9000"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Save(); err != nil {
+		t.Fatal(err)
+	}
+	_ = f.Close()
+	var first string
+	for k := range 2 {
+		var out, errb bytes.Buffer
+		code := run(t.Context(), e.args("migrate", e.inv, "--run", filepath.Join(t.TempDir(), "s"), "--shard", fmt.Sprintf("%d/2", k)), &out, &errb)
+		if code != exitUsage || !strings.Contains(errb.String(), ":3:D: ") {
+			t.Fatalf("shard %d/2: exit %d, want 2 with the located error\n%s", k, code, errb.String())
+		}
+		if first == "" {
+			first = errb.String()
+		} else if errb.String() != first {
+			t.Errorf("shard 1/2 says\n%s\nshard 0/2 said\n%s", errb.String(), first)
+		}
+	}
+	if n := e.emu.Snapshot().Counts.Devices; n != 0 {
+		t.Fatalf("%d devices created by blocked shards", n)
+	}
+	done := 0
+	for k := range 2 {
+		var out, errb bytes.Buffer
+		dir := filepath.Join(t.TempDir(), "s")
+		code := run(t.Context(), e.args("migrate", e.inv, "--run", dir, "--shard", fmt.Sprintf("%d/2", k), "--skip-invalid"), &out, &errb)
+		if code != exitFailed || !strings.Contains(out.String(), "skipping 1 invalid rows") {
+			t.Fatalf("shard %d/2 --skip-invalid: exit %d, want 1 saying the row was skipped\n%s%s", k, code, out.String(), errb.String())
+		}
+		p, err := migrate.ReadPlan(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		done += len(p.Devices)
+	}
+	if done != 7 || e.emu.Snapshot().Counts.Devices != 7 {
+		t.Errorf("the shards planned %d devices and Webex holds %d; want the 7 valid ones", done, e.emu.Snapshot().Counts.Devices)
+	}
+}
+
+// TestCertifyShardTargets: certify --shard keeps the shard's devices, and
+// refuses another shard on a shard's run directory.
+func TestCertifyShardTargets(t *testing.T) {
+	e := newMigrateEnv(t, 10)
+	var targets []certify.Target
+	for _, d := range e.devs {
+		targets = append(targets, certify.Target{MAC: d.MAC})
+	}
+	kept, err := shardTargets("", mustShard(t, "1/3"), targets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tg := range kept {
+		if shard.Index(tg.MAC, 3) != 1 {
+			t.Errorf("%s kept by shard 1/3", tg.MAC)
+		}
+	}
+	if all, _ := shardTargets("", shard.Spec{}, targets); len(all) != 10 || len(kept) == 0 || len(kept) == 10 {
+		t.Errorf("kept %d of 10 for 1/3, %d without a shard", len(kept), len(all))
+	}
+	var out, errb bytes.Buffer
+	if code := run(t.Context(), e.args("plan", e.inv, "--run", e.dir, "--shard", "1/3"), &out, &errb); code != 0 {
+		t.Fatalf("plan: exit %d\n%s", code, errb.String())
+	}
+	if _, err := shardTargets(e.dir, mustShard(t, "0/3"), targets); !errors.Is(err, migrate.ErrShardMismatch) {
+		t.Errorf("shard 0/3 on shard 1/3's directory: %v", err)
+	}
+	if _, err := shardTargets(e.dir, mustShard(t, "1/3"), targets); err != nil {
+		t.Errorf("shard 1/3 on its own directory: %v", err)
 	}
 }
