@@ -57,8 +57,17 @@ func LoadRuns(dirs []string, opts ...Option) (*Data, error) {
 	for i, dir := range dirs {
 		names[i] = runName(dir)
 	}
-	d.Run = strings.Join(names, " + ")
+	d.Run = mergedName(names)
 	return d, nil
+}
+
+// mergedName names a merged run by its directories: all of them when
+// there are a few, else the first and the last and how many.
+func mergedName(names []string) string {
+	if len(names) <= 4 {
+		return strings.Join(names, " + ")
+	}
+	return fmt.Sprintf("%s + … + %s (%d runs)", names[0], names[len(names)-1], len(names))
 }
 
 // Shards describes the shards of a split that the run directories hold,

@@ -93,6 +93,9 @@ func TestMergedShardsEqualTheWholeRun(t *testing.T) {
 	if got.Run != "shard-0 + shard-1 + shard-2 + shard-3" {
 		t.Errorf("Run = %q", got.Run)
 	}
+	if n := mergedName([]string{"s0", "s1", "s2", "s3", "s4"}); n != "s0 + … + s4 (5 runs)" {
+		t.Errorf("five runs are named %q", n)
+	}
 	// Broken on purpose: three of four shards are not the fleet.
 	part, err := LoadRuns(dirs[:3], WithClock(func() time.Time { return fixedNow }))
 	if err != nil {
