@@ -98,7 +98,7 @@ func newCertifyCommand() *cli.Command {
 			&cli.StringFlag{Name: certFlagCA, Usage: "PEM `FILE` of extra trusted root certificates (lab CA)"},
 			&cli.StringFlag{Name: certFlagDNS, Usage: "send DNS queries to this server `ADDR` (host:port)"},
 			&cli.StringFlag{Name: certFlagCases, Usage: "comma-separated `LIST` of cases (default: all)"},
-			onlyFlag(), shardFlag(),
+			onlyFlag(), certifyShardFlag(),
 			&cli.IntFlag{Name: certFlagSample, Usage: "certify a random sample of `N` devices (0: all)"},
 			&cli.IntFlag{Name: certFlagJobs, Value: certify.DefaultJobs, Usage: "devices certified at once"},
 			&cli.DurationFlag{Name: certFlagTimeout, Value: device.DefaultTimeout, Usage: "per-SBC deadline of each SIP step"},

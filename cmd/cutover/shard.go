@@ -18,6 +18,11 @@ func shardFlag() cli.Flag {
 		"JOB_COMPLETION_INDEX; devices split by a hash of the MAC); each shard uses 1/N of --rate and its own --run DIR"}
 }
 
+// certifyShardFlag is --shard on certify, which sends no Webex request.
+func certifyShardFlag() cli.Flag {
+	return &cli.StringFlag{Name: flagShard, Usage: "certify only the devices of shard `K/N` (K from 0; as migrate --shard selects them)"}
+}
+
 // parseShard reads --shard; unset is the zero Spec (every device).
 func parseShard(c *cli.Context) (shard.Spec, error) {
 	s, err := shard.Parse(c.String(flagShard))
