@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -348,4 +349,84 @@ func errorsText(errs []error) string {
 		fmt.Fprintln(&b, e)
 	}
 	return b.String()
+}
+
+// TestKubernetesJobRunsLocally runs the manifests' own command lines, as
+// the kubelet would expand them for each index, with the shared volume
+// /runs mapped to a temporary directory and Webex to the emulator: N shard
+// processes at once, then the merge Job's report over them.
+func TestKubernetesJobRunsLocally(t *testing.T) {
+	shardsYAML, err := os.ReadFile(k8sShardsFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mergeYAML, err := os.ReadFile(k8sMergeFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs, _, err := k8sObjects(shardsYAML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mjobs, _, err := k8sObjects(mergeYAML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const devices = 40
+	e := newMigrateEnv(t, devices)
+	vol := t.TempDir()
+	local := func(a string) string {
+		if a == "/runs" || strings.HasPrefix(a, "/runs/") {
+			return filepath.Join(vol, strings.TrimPrefix(a, "/runs"))
+		}
+		return a
+	}
+	inv, err := os.ReadFile(e.inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(local("/runs/inventory.xlsx"), inv, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	webexArgs := []string{"cutover", "--webex-url", e.url, "--token", e.emu.AdminToken()}
+	ctr := jobs[0].Spec.Template.Spec.Containers[0]
+	n := int(*jobs[0].Spec.Completions)
+	var (
+		cmds []*exec.Cmd
+		outs []*bytes.Buffer
+	)
+	for k := range n {
+		args := append([]string(nil), webexArgs...)
+		for _, a := range ctr.Args {
+			x, err := k8sExpand(a, ctr.Env, k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			args = append(args, local(x))
+		}
+		// The emulator allows the manifest's --rate; tests do not wait on it.
+		args = append(args, "--rate", "2000")
+		cmd, out := startCutover(t, args)
+		cmds, outs = append(cmds, cmd), append(outs, out)
+	}
+	for k, cmd := range cmds {
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("pod %d: %v\n%s", k, err, outs[k].String())
+		}
+	}
+	e.checkExactlyOnce(t)
+	margs := []string{"cutover"}
+	for _, a := range mjobs[0].Spec.Template.Spec.Containers[0].Args {
+		margs = append(margs, local(a))
+	}
+	var out, errb bytes.Buffer
+	if code := run(t.Context(), margs, &out, &errb); code != 0 {
+		t.Fatalf("merge Job: exit %d\n%s%s", code, out.String(), errb.String())
+	}
+	if !strings.Contains(out.String(), fmt.Sprintf("merged %d runs: %d devices", n, devices)) || errb.Len() > 0 {
+		t.Errorf("merge Job output:\n%s%s", out.String(), errb.String())
+	}
+	if _, err := os.Stat(local("/runs/wave1/merged/report.html")); err != nil {
+		t.Error(err)
+	}
 }
