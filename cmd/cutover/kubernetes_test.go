@@ -153,6 +153,24 @@ func checkK8s(shardsYAML, mergeYAML []byte) []error {
 	if spec.Parallelism == nil || int(*spec.Parallelism) > n {
 		bad("Job %s: parallelism must be set, at most completions (%d)", job.Name, n)
 	}
+	if spec.MaxFailedIndexes != nil {
+		bad("Job %s: maxFailedIndexes stops the other shards mid-run when one fails; leave it unset", job.Name)
+	}
+	if pfp := spec.PodFailurePolicy; pfp != nil {
+		for _, r := range pfp.Rules {
+			if r.OnExitCodes == nil {
+				continue
+			}
+			for _, v := range r.OnExitCodes.Values {
+				if !slices.Contains([]int32{exitFailed, exitUsage, exitFatal, exitInterrupted}, v) {
+					bad("Job %s: podFailurePolicy acts on exit code %d, which cutover never exits with", job.Name, v)
+				}
+				if v == exitFailed && r.Action == batchv1.PodFailurePolicyActionFailJob {
+					bad("Job %s: exit 1 (some devices failed) must not fail the whole Job: the other shards' work would stop", job.Name)
+				}
+			}
+		}
+	}
 	pod := spec.Template.Spec
 	if pod.RestartPolicy != corev1.RestartPolicyNever {
 		bad("Job %s: restartPolicy %q; want Never (a retried shard is a new pod resuming the journal)", job.Name, pod.RestartPolicy)
@@ -321,6 +339,8 @@ func TestKubernetesCheckCatches(t *testing.T) {
 		{"credential from elsewhere", true, "secretKeyRef: {name: cutover-service-app, key: client-secret}", "secretKeyRef: {name: other, key: client-secret}", "want cutover-service-app"},
 		{"credential inline", true, "- name: WEBEX_CLIENT_SECRET\n              valueFrom:\n                secretKeyRef: {name: cutover-service-app, key: client-secret}",
 			"- name: WEBEX_CLIENT_SECRET\n              value: not-a-secret-anymore", "must come from a Secret"},
+		{"early stop", true, "backoffLimitPerIndex: 3\n", "backoffLimitPerIndex: 3\n  maxFailedIndexes: 0\n", "leave it unset"},
+		{"exit code cutover never gives", true, "values: [2]", "values: [4]", "never exits with"},
 		{"unknown variable", true, "- name: CUTOVER_QUIET", "- name: CUTOVER_QUIETLY", "no variable cutover reads"},
 		{"shard not merged", false, "            - --run\n            - /runs/wave1/shard-3\n", "", "shard 3/4's run directory"},
 		{"merge of a stranger", false, "/runs/wave1/shard-3", "/runs/wave2/shard-3", "no shard's run directory"},
