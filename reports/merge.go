@@ -141,7 +141,7 @@ func checkShards(runs []runInputs) (Shards, error) {
 		}
 	}
 	if sh.N > 0 && len(plain) > 0 {
-		return sh, fmt.Errorf("%w: %s is shard of %d but %s planned no shard (made without --shard)",
+		return sh, fmt.Errorf("%w: %s is a shard of a %d-way split but %s planned no shard (made without --shard)",
 			ErrMerging, firstDir, sh.N, plain[0])
 	}
 	slices.Sort(sh.Present)
