@@ -90,6 +90,11 @@ func TestMergedShardsEqualTheWholeRun(t *testing.T) {
 	if g, w := normalised(t, got), normalised(t, want); g != w {
 		t.Fatalf("merged shards differ from the whole run:\n%s", firstDiff(g, w))
 	}
+	// The fleet failover figures (certify.Fleet over the results) are part
+	// of what was compared: the whole run has them.
+	if want.FleetFailover.Devices == 0 || got.FleetFailover.Devices != want.FleetFailover.Devices {
+		t.Errorf("fleet failover over %d devices merged, %d whole", got.FleetFailover.Devices, want.FleetFailover.Devices)
+	}
 	if got.Run != "shard-0 + shard-1 + shard-2 + shard-3" {
 		t.Errorf("Run = %q", got.Run)
 	}
