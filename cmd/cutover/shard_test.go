@@ -419,3 +419,39 @@ func TestCertifyShardTargets(t *testing.T) {
 		t.Errorf("shard 1/3 on its own directory: %v", err)
 	}
 }
+
+// TestReportRefusesRunsThatDoNotMerge: shards of different splits, or one
+// shard given twice, are a usage error naming the directories, and no
+// merged report is written.
+func TestReportRefusesRunsThatDoNotMerge(t *testing.T) {
+	e := newMigrateEnv(t, 10)
+	root := t.TempDir()
+	dirs := map[string]string{}
+	for _, sh := range []string{"0/2", "1/3"} {
+		dirs[sh] = filepath.Join(root, strings.ReplaceAll(sh, "/", "of"))
+		var out, errb bytes.Buffer
+		if code := run(t.Context(), e.args("plan", e.inv, "--run", dirs[sh], "--shard", sh), &out, &errb); code != 0 {
+			t.Fatalf("plan --shard %s: exit %d\n%s", sh, code, errb.String())
+		}
+	}
+	merged := filepath.Join(root, "merged")
+	for _, tc := range []struct {
+		runs []string
+		says string
+	}{
+		{[]string{dirs["0/2"], dirs["1/3"]}, "shards of different splits"},
+		{[]string{dirs["0/2"], dirs["0/2"]}, "are both shard 0/2"},
+	} {
+		var out, errb bytes.Buffer
+		args := []string{"cutover", "report", "--out", merged}
+		for _, r := range tc.runs {
+			args = append(args, "--run", r)
+		}
+		if code := run(t.Context(), args, &out, &errb); code != exitUsage || !strings.Contains(errb.String(), tc.says) {
+			t.Errorf("report %v: exit %d, stderr %q; want 2 saying %q", tc.runs, code, errb.String(), tc.says)
+		}
+		if _, err := os.Stat(merged); err == nil {
+			t.Errorf("a refused merge wrote %s", merged)
+		}
+	}
+}
