@@ -153,6 +153,9 @@ func checkK8s(shardsYAML, mergeYAML []byte) []error {
 	if spec.Parallelism == nil || int(*spec.Parallelism) > n {
 		bad("Job %s: parallelism must be set, at most completions (%d)", job.Name, n)
 	}
+	if spec.Suspend == nil || !*spec.Suspend {
+		bad("Job %s: must be created suspended (suspend: true): its pods would start before the inventory is on the volume", job.Name)
+	}
 	if spec.MaxFailedIndexes != nil {
 		bad("Job %s: maxFailedIndexes stops the other shards mid-run when one fails; leave it unset", job.Name)
 	}
@@ -339,6 +342,7 @@ func TestKubernetesCheckCatches(t *testing.T) {
 		{"credential from elsewhere", true, "secretKeyRef: {name: cutover-service-app, key: client-secret}", "secretKeyRef: {name: other, key: client-secret}", "want cutover-service-app"},
 		{"credential inline", true, "- name: WEBEX_CLIENT_SECRET\n              valueFrom:\n                secretKeyRef: {name: cutover-service-app, key: client-secret}",
 			"- name: WEBEX_CLIENT_SECRET\n              value: not-a-secret-anymore", "must come from a Secret"},
+		{"starts at once", true, "suspend: true", "suspend: false", "created suspended"},
 		{"early stop", true, "backoffLimitPerIndex: 3\n", "backoffLimitPerIndex: 3\n  maxFailedIndexes: 0\n", "leave it unset"},
 		{"exit code cutover never gives", true, "values: [2]", "values: [4]", "never exits with"},
 		{"unknown variable", true, "- name: CUTOVER_QUIET", "- name: CUTOVER_QUIETLY", "no variable cutover reads"},
