@@ -2,6 +2,7 @@ package migrate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/cutover-dev/cutover/migrate/inventory"
 	"github.com/cutover-dev/cutover/rundir"
+	"github.com/cutover-dev/cutover/shard"
 )
 
 // Migrate is what `cutover migrate` does: it plans devs afresh (the state
@@ -43,8 +45,11 @@ func Migrate(ctx context.Context, api API, devs []inventory.Device, popts PlanOp
 	if pp, ok := ropts.Progress.(PlanProgress); ok && popts.Progress == nil {
 		popts.Progress = pp
 	}
+	if err := CheckShard(ropts.Dir, popts.Shard); err != nil {
+		return nil, nil, err
+	}
 	steps := runSteps(ropts)
-	selected := selectDevices(devs, popts.Only, popts.Wave)
+	selected := selectDevices(devs, popts.Only, popts.Wave, popts.Shard)
 	if old, ok := finished(ropts.Dir, selected, steps); ok && old.OrgID == popts.OrgID {
 		return old, &Result{Devices: len(old.Devices), Done: len(old.Devices), Finished: true}, nil
 	}
@@ -171,4 +176,34 @@ func finished(dir string, devs []inventory.Device, steps []Step) (*Plan, bool) {
 func samePlanned(pd *PlannedDevice, d *inventory.Device) bool {
 	return pd.Type == d.Type && pd.Make == d.Make && pd.Model == d.Model && pd.OwnerType == d.OwnerType &&
 		strings.EqualFold(pd.Owner, d.Owner) && strings.EqualFold(pd.Location, d.Location) && pd.Lines == len(d.Lines)
+}
+
+// ErrShardMismatch is wrapped by CheckShard's error: the run directory
+// belongs to another shard (or to none).
+var ErrShardMismatch = errors.New("run directory of another shard")
+
+// CheckShard refuses to work in dir as shard s when dir's plan was made for
+// another shard, or for the whole inventory while s is one shard (and the
+// other way round): the journal there follows other devices, and a resume
+// under a different split would plan devices another shard's process owns.
+// A directory without a plan is anyone's. The error wraps ErrShardMismatch.
+func CheckShard(dir string, s shard.Spec) error {
+	if dir == "" {
+		return nil
+	}
+	old, err := ReadPlan(dir)
+	if err != nil {
+		return nil // no plan yet (or an unreadable one, which planning reports)
+	}
+	if old.Shard == s.String() {
+		return nil
+	}
+	name := func(sh string) string {
+		if sh == "" {
+			return "the whole inventory (no --shard)"
+		}
+		return "shard " + sh
+	}
+	return fmt.Errorf("%w: %s was planned for %s, this command asks for %s: give each shard its own run directory "+
+		"(e.g. --run wave1/shard-K) and keep its --shard on every resume", ErrShardMismatch, rundir.Path(dir, rundir.PlanFile), name(old.Shard), name(s.String()))
 }

@@ -21,11 +21,15 @@ const (
 
 // Plan is DIR/plan.json: the decision for every device of an inventory.
 type Plan struct {
-	Created   time.Time       `json:"created"`
-	Inventory string          `json:"inventory"`
-	OrgID     string          `json:"orgId,omitempty"`
-	Devices   []PlannedDevice `json:"devices"`
-	Summary   map[Action]int  `json:"summary"`
+	Created   time.Time `json:"created"`
+	Inventory string    `json:"inventory"`
+	OrgID     string    `json:"orgId,omitempty"`
+	// Shard is the shard of the inventory the plan covers ("K/N", see
+	// package shard); empty for the whole inventory. A run directory
+	// belongs to one shard: CheckShard refuses another.
+	Shard   string          `json:"shard,omitempty"`
+	Devices []PlannedDevice `json:"devices"`
+	Summary map[Action]int  `json:"summary"`
 	// Catalog is the org's supported-devices list the plan matched models
 	// against; WritePlan caches it as catalog.json beside plan.json.
 	Catalog *WebexCatalog `json:"-"`

@@ -15,6 +15,7 @@ import (
 	"github.com/cutover-dev/cutover/macaddr"
 	"github.com/cutover-dev/cutover/migrate/inventory"
 	"github.com/cutover-dev/cutover/rundir"
+	"github.com/cutover-dev/cutover/shard"
 	"github.com/cutover-dev/cutover/webex"
 )
 
@@ -37,6 +38,9 @@ type PlanOptions struct {
 	// Wave labels the run. When the inventory has a "wave" column, only the
 	// devices of that wave are planned.
 	Wave string
+	// Shard restricts the plan to one shard of the inventory (by MAC, see
+	// package shard) and is recorded in the plan; the zero Spec means all.
+	Shard shard.Spec
 	// Source names the inventory in the plan (its path).
 	Source string
 	// OrgID is recorded in the plan (the client adds it to calls).
@@ -82,12 +86,12 @@ func MakePlan(ctx context.Context, api API, devs []inventory.Device, opts PlanOp
 	if p.opts.Progress == nil {
 		p.opts.Progress = nopProgress{}
 	}
-	return p.plan(ctx, selectDevices(devs, opts.Only, opts.Wave))
+	return p.plan(ctx, selectDevices(devs, opts.Only, opts.Wave, opts.Shard))
 }
 
-// selectDevices keeps the devices named by only (all when empty) and, when
-// the inventory has a wave column, those of wave.
-func selectDevices(devs []inventory.Device, only []string, wave string) []inventory.Device {
+// selectDevices keeps the devices named by only (all when empty), when
+// the inventory has a wave column those of wave, and those of the shard.
+func selectDevices(devs []inventory.Device, only []string, wave string, sh shard.Spec) []inventory.Device {
 	keep := map[string]bool{}
 	for _, m := range only {
 		keep[NormalizeMAC(m)] = true
@@ -107,6 +111,9 @@ func selectDevices(devs []inventory.Device, only []string, wave string) []invent
 			continue
 		}
 		if hasWave && !strings.EqualFold(strings.TrimSpace(d.Vars["wave"]), wave) {
+			continue
+		}
+		if !sh.Has(d.MAC) {
 			continue
 		}
 		out = append(out, d)
@@ -190,7 +197,7 @@ func (p *planner) plan(ctx context.Context, devs []inventory.Device) (*Plan, err
 		return nil, err
 	}
 	plan := &Plan{
-		Created: p.opts.Now().UTC(), Inventory: p.opts.Source, OrgID: p.opts.OrgID,
+		Created: p.opts.Now().UTC(), Inventory: p.opts.Source, OrgID: p.opts.OrgID, Shard: p.opts.Shard.String(),
 		Devices: make([]PlannedDevice, len(devs)), Summary: map[Action]int{}, Catalog: p.catalog,
 	}
 	// Resolve owners, lines, locations and models.

@@ -280,32 +280,54 @@ func newConfig(opts []Option) *config {
 // malformed file.
 func Load(dir string, opts ...Option) (*Data, error) {
 	cfg := newConfig(opts)
-	var plan *migrate.Plan
+	in, err := readRun(dir)
+	if err != nil {
+		return nil, err
+	}
+	d := Build(in.plan, in.events, in.results, cfg.now())
+	d.Run = runName(dir)
+	return d, nil
+}
+
+// runInputs is what one run directory holds for the reports.
+type runInputs struct {
+	dir     string
+	plan    *migrate.Plan // nil without plan.json
+	events  []migrate.Event
+	results []certify.Result
+}
+
+// readRun is the one reader of a run directory for the reports: Load and
+// LoadRuns (the merge of shards) both go through it, so whatever a run
+// holds reaches a merged report too.
+func readRun(dir string) (runInputs, error) {
+	in := runInputs{dir: dir}
 	p, err := migrate.ReadPlan(dir)
 	switch {
 	case err == nil:
-		plan = p
+		in.plan = p
 	case !errors.Is(err, os.ErrNotExist):
-		return nil, err
+		return in, err
 	}
 	if !rundir.HasRunData(dir) {
-		return nil, fmt.Errorf("loading reports from %s: %w", dir, ErrNoRunData)
+		return in, fmt.Errorf("loading reports from %s: %w", dir, ErrNoRunData)
 	}
-	events, err := rundir.ReadJournal(rundir.Path(dir, JournalFile))
-	if err != nil {
-		return nil, err
+	if in.events, err = rundir.ReadJournal(rundir.Path(dir, JournalFile)); err != nil {
+		return in, err
 	}
-	results, err := certify.ReadResults(rundir.Path(dir, ResultsFile))
-	if err != nil {
-		return nil, err
+	if in.results, err = certify.ReadResults(rundir.Path(dir, ResultsFile)); err != nil {
+		return in, err
 	}
+	return in, nil
+}
+
+// runName is the base name of dir, as reports title a run.
+func runName(dir string) string {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		abs = dir
 	}
-	d := Build(plan, events, results, cfg.now())
-	d.Run = filepath.Base(abs)
-	return d, nil
+	return filepath.Base(abs)
 }
 
 // Build derives the report model from already-read inputs; plan may be nil.

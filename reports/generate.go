@@ -66,6 +66,32 @@ func Generate(dir string, opts ...Option) (Paths, error) {
 	return p, nil
 }
 
+// GenerateRuns is Generate over several run directories, the shards of one
+// split, merged by LoadRuns: it writes one set of reports, by default into
+// out (report.html, report.xlsx, junit.xml there). With one directory and an
+// empty out it is Generate.
+func GenerateRuns(dirs []string, out string, opts ...Option) (Paths, error) {
+	if len(dirs) == 1 && out == "" {
+		return Generate(dirs[0], opts...)
+	}
+	if out == "" {
+		return Paths{}, fmt.Errorf("%w: the merged reports of %d runs need a directory of their own", ErrMerging, len(dirs))
+	}
+	cfg := newConfig(opts)
+	d, err := LoadRuns(dirs, opts...)
+	if err != nil {
+		return Paths{}, err
+	}
+	p := Paths{HTML: cfg.html, XLSX: cfg.xlsx, JUnit: cfg.jnt}.withDefaults(out)
+	if err := WriteAll(out, d, p); err != nil {
+		return Paths{}, err
+	}
+	if cfg.loaded != nil {
+		cfg.loaded(d)
+	}
+	return p, nil
+}
+
 // WriteAll writes the HTML, XLSX and JUnit reports of d to paths; an empty
 // path means its default under dir. Each file is written to a temporary
 // name and renamed, so that a reader never sees half a report.

@@ -21,6 +21,12 @@ import (
 // outcome is resolved the same way. A MAC held by another owner stays an
 // *APIError matching ErrConflict and ErrMACInUse.
 //
+// The per-owner serialisation holds within one client; the shards of a
+// migration (migrate --shard, one process each) may still create for one
+// owner at once, and Webex refuses the second with a 409 that is not "MAC in
+// use". Such a create did not land (a lookup proves it), so it is tried
+// again after a backoff, under the same retry budget.
+//
 // Webex answers some creates 200 with an empty body (wxc_sdk, wxcadm): the
 // device exists but its id is unknown, so it is looked up by MAC and owner,
 // never created again.
@@ -60,9 +66,13 @@ func (c *Client) CreateDevice(ctx context.Context, req CreateDeviceRequest) (*De
 			return nil, err
 		}
 		unknown := unknownOutcome(err)
+		// A 409 that is not "MAC in use": another create for this owner is
+		// in flight elsewhere (another process).
+		ownerBusy := errors.Is(err, ErrConflict) && !errors.Is(err, ErrMACInUse)
 		switch {
 		case unknown:
 			uncertain = true
+		case ownerBusy:
 		case uncertain && (errors.Is(err, ErrMACInUse) || errors.Is(err, ErrConflict)):
 			// Probably our own earlier attempt holds the MAC: look.
 		default:
@@ -77,7 +87,7 @@ func (c *Client) CreateDevice(ctx context.Context, req CreateDeviceRequest) (*De
 			c.log.DebugContext(ctx, "webex create landed despite the error", "path", "/devices", "device", found.ID, "error", err.Error())
 			return found, nil
 		}
-		if !unknown {
+		if !unknown && !ownerBusy {
 			return nil, err
 		}
 		wait := bo.NextBackOff()

@@ -17,8 +17,10 @@ import (
 
 	"github.com/cutover-dev/cutover/certify"
 	"github.com/cutover-dev/cutover/compose"
+	"github.com/cutover-dev/cutover/migrate"
 	"github.com/cutover-dev/cutover/reports"
 	"github.com/cutover-dev/cutover/rundir"
+	"github.com/cutover-dev/cutover/shard"
 	"github.com/cutover-dev/cutover/simulator/device"
 )
 
@@ -59,6 +61,7 @@ type certifyOptions struct {
 	timeout, failoverLimit    time.Duration
 	primaryDown, primaryUp    string
 	only                      []string
+	shard                     shard.Spec
 }
 
 func newCertifyCommand() *cli.Command {
@@ -66,7 +69,7 @@ func newCertifyCommand() *cli.Command {
 		Name:  "certify",
 		Usage: "run the certification test plan with simulated devices against the SBCs",
 		UsageText: "cutover certify (--run DIR [--sbc SPEC] | --inventory FILE --sbc SPEC) [--ca FILE] [--dns ADDR] [--cases LIST]\n" +
-			"   [--only MACS] [--sample N] [--jobs N] [--timeout DUR] [--failover-limit DUR] [--primary-down CMD --primary-up CMD] [--out DIR]",
+			"   [--only MACS] [--shard K/N] [--sample N] [--jobs N] [--timeout DUR] [--failover-limit DUR] [--primary-down CMD --primary-up CMD] [--out DIR]",
 		Description: "Builds one simulated SIP device per device, from the configs a migration published\n" +
 			"(--run DIR: DIR/configs read back, make and model from DIR/plan.json) or from a lab\n" +
 			"inventory (--inventory FILE with mac, make, model, sip_user, sip_password, domain), and runs\n" +
@@ -78,7 +81,8 @@ func newCertifyCommand() *cli.Command {
 			"--sbc replaces every device's proxy (a lab override; required with --inventory): SPEC is an\n" +
 			"SRV domain (looked up as _sips._tcp.SPEC) or host:port[,host:port] in failover order.\n" +
 			"The SBC certificate must chain to the embedded IdenTrust roots; --ca adds lab roots (PEM),\n" +
-			"which configs may also install in their place. --only certifies just these MACs.\n" +
+			"which configs may also install in their place. --only certifies just these MACs; --shard K/N\n" +
+			"just the devices of that shard (a shard's run directory holds only its own already).\n" +
 			"--dns sends every DNS query to one server (a lab DNS). With --primary-down and --primary-up\n" +
 			"(shell commands that stop and start the primary SBC) failover and failback are tested live on\n" +
 			"the whole fleet; without them each device treats the primary as unreachable by itself.\n" +
@@ -94,7 +98,7 @@ func newCertifyCommand() *cli.Command {
 			&cli.StringFlag{Name: certFlagCA, Usage: "PEM `FILE` of extra trusted root certificates (lab CA)"},
 			&cli.StringFlag{Name: certFlagDNS, Usage: "send DNS queries to this server `ADDR` (host:port)"},
 			&cli.StringFlag{Name: certFlagCases, Usage: "comma-separated `LIST` of cases (default: all)"},
-			onlyFlag(),
+			onlyFlag(), certifyShardFlag(),
 			&cli.IntFlag{Name: certFlagSample, Usage: "certify a random sample of `N` devices (0: all)"},
 			&cli.IntFlag{Name: certFlagJobs, Value: certify.DefaultJobs, Usage: "devices certified at once"},
 			&cli.DurationFlag{Name: certFlagTimeout, Value: device.DefaultTimeout, Usage: "per-SBC deadline of each SIP step"},
@@ -146,6 +150,9 @@ func parseCertifyFlags(c *cli.Context) (certifyOptions, error) {
 		return o, err
 	}
 	o.only = only
+	if o.shard, err = parseShard(c); err != nil {
+		return o, err
+	}
 	cases, err := certify.ParseCases(c.String(certFlagCases))
 	if err != nil {
 		return o, usageErrorf("--cases: %v", err)
@@ -172,6 +179,9 @@ func runCertify(c *cli.Context, o certifyOptions) error {
 		targets, err = certify.FromInventory(o.inventory)
 	}
 	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	if targets, err = shardTargets(o.runDir, o.shard, targets); err != nil {
 		return withCode(exitUsage, err)
 	}
 	var extra []*x509.Certificate
@@ -243,6 +253,27 @@ func runCertify(c *cli.Context, o certifyOptions) error {
 		return fmt.Errorf("certification: %w", errSomeFailed)
 	}
 	return nil
+}
+
+// shardTargets keeps the targets of shard s. A run directory planned for
+// one shard is certified as that shard: another --shard there is refused,
+// since it would select devices the directory does not hold.
+func shardTargets(runDir string, s shard.Spec, targets []certify.Target) ([]certify.Target, error) {
+	if s.All() {
+		return targets, nil
+	}
+	if runDir != "" {
+		if p, err := migrate.ReadPlan(runDir); err == nil && p.Shard != "" && p.Shard != s.String() {
+			return nil, fmt.Errorf("--%s %s: %w: %s holds shard %s", flagShard, s, migrate.ErrShardMismatch, runDir, p.Shard)
+		}
+	}
+	kept := targets[:0:0]
+	for _, t := range targets {
+		if s.Has(t.MAC) {
+			kept = append(kept, t)
+		}
+	}
+	return kept, nil
 }
 
 // shellCommand runs cmd with sh -c; its output goes into the error when it fails.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cutover-dev/cutover/migrate"
 	"github.com/cutover-dev/cutover/rundir"
+	"github.com/cutover-dev/cutover/shard"
 	"github.com/cutover-dev/cutover/webex"
 )
 
@@ -43,21 +44,23 @@ type migrateOptions struct {
 
 func rateFlag() cli.Flag {
 	return &cli.Float64Flag{Name: flagRate, Value: float64(webex.DefaultRate),
-		Usage: "at most `R` Webex requests a second, shared by all jobs (cut by 10% on a 429, then recovering)"}
+		Usage: "at most `R` Webex requests a second, shared by all jobs (cut by 10% on a 429, then recovering); " +
+			"with --shard K/N, R is the org's rate and each shard keeps to R/N"}
 }
 
-// parseRate reads --rate as client options.
-func parseRate(c *cli.Context) ([]webex.Option, error) {
+// parseRate reads --rate as client options: sh's share of it, so that the
+// N shards of a split together stay inside the org's rate.
+func parseRate(c *cli.Context, sh shard.Spec) ([]webex.Option, error) {
 	r := c.Float64(flagRate)
 	if r <= 0 {
 		return nil, usageErrorf("--%s %g: expected a positive number of requests per second", flagRate, r)
 	}
-	return []webex.Option{webex.WithRate(rate.Limit(r), webex.DefaultBurst)}, nil
+	return []webex.Option{webex.WithRate(rate.Limit(sh.Share(r)), webex.DefaultBurst)}, nil
 }
 
 func newMigrateCommand() *cli.Command {
 	flags := []cli.Flag{
-		runDirFlag(), jobsFlag(), onlyFlag(), waveFlag(), rateFlag(),
+		runDirFlag(), jobsFlag(), onlyFlag(), waveFlag(), rateFlag(), shardFlag(),
 		&cli.BoolFlag{Name: flagDryRun, Usage: "plan (read-only) and list each device's remaining steps; write nothing to Webex or DIR"},
 		&cli.BoolFlag{Name: flagSkipInvalid, Usage: "migrate the inventory's valid rows and mark the invalid ones in --errors (default DIR/" + invalidRowsFile + ")"},
 		&cli.StringFlag{Name: flagErrors, Usage: "with --skip-invalid, write the inventory with the skipped rows' bad cells marked to `OUT.xlsx` (0600)"},
@@ -66,7 +69,7 @@ func newMigrateCommand() *cli.Command {
 		Name:      "migrate",
 		Usage:     "provision an inventory's devices in Webex; re-running with the same --run DIR resumes",
 		ArgsUsage: "INVENTORY",
-		UsageText: "cutover migrate INVENTORY --run DIR [--jobs N] [--rate R] [--only MACS] [--wave NAME] [--dry-run] [--skip-invalid [--errors OUT.xlsx]]",
+		UsageText: "cutover migrate INVENTORY --run DIR [--jobs N] [--rate R] [--only MACS] [--wave NAME] [--shard K/N] [--dry-run] [--skip-invalid [--errors OUT.xlsx]]",
 		Description: "Plans the inventory afresh, then takes each device through create, SIP password, lines, apply\n" +
 			"changes and device info, journaling every step in DIR/journal.jsonl. SIP passwords go to\n" +
 			"DIR/secrets.json (0600; encrypted when CUTOVER_SECRET_KEY is set). A failed device is journaled\n" +
@@ -75,7 +78,10 @@ func newMigrateCommand() *cli.Command {
 			"Control Hub's bulk import does. When the journal shows every device done, it says so without\n" +
 			"planning again. Exit 0 when every device is done, 1 when some failed or were not touched\n" +
 			"(conflict, invalid, skipped), 2 on bad usage or an unreadable inventory, 3 on a fatal error,\n" +
-			"130 on Ctrl-C (run it again to resume).\n\n" +
+			"130 on Ctrl-C (run it again to resume).\n" +
+			"--shard K/N migrates only shard K of N (see README, Bigger than one machine): each shard its\n" +
+			"own --run DIR, at 1/N of --rate; the inventory is still checked whole, so a bad row stops\n" +
+			"every shard alike. cutover report --run A --run B ... merges the shards' reports.\n\n" +
 			"Example:\n   cutover migrate fixtures/inventory.xlsx --run wave1 --jobs 8 --rate 20 --token $WEBEX_TOKEN",
 		Flags: append(flags, migrateStepFlags...),
 		Action: func(c *cli.Context) error {
@@ -115,7 +121,8 @@ func runMigrate(c *cli.Context, o migrateOptions) error {
 	}
 	start := time.Now()
 	w := c.App.Writer
-	prog := newProgress(c, progressOptions{name: "migrate", stats: client, rate: c.Float64(flagRate)})
+	printShardNote(c, o.runFlags, devs)
+	prog := newProgress(c, progressOptions{name: "migrate", stats: client, rate: o.rateLimit})
 	ready := func(p *migrate.Plan) {
 		prog.planEnd()
 		if o.dryRun || !c.Bool(flagQuiet) {
@@ -123,7 +130,7 @@ func runMigrate(c *cli.Context, o migrateOptions) error {
 		}
 	}
 	_, res, err := migrate.Migrate(c.Context, client, devs,
-		migrate.PlanOptions{Only: o.only, Wave: o.wave, Source: o.inventory, OrgID: c.String(flagOrgID), Ready: ready},
+		migrate.PlanOptions{Only: o.only, Wave: o.wave, Shard: o.shard, Source: o.inventory, OrgID: c.String(flagOrgID), Ready: ready},
 		migrate.RunOptions{Dir: o.dir, Jobs: o.jobs, DryRun: o.dryRun, ExtraSteps: extra,
 			Progress: prog.progress(), Logger: logger(c), Lock: lock})
 	prog.close()
@@ -150,7 +157,7 @@ func runMigrate(c *cli.Context, o migrateOptions) error {
 		}
 	}
 	if err != nil {
-		if errors.Is(err, migrate.ErrSecretKey) {
+		if errors.Is(err, migrate.ErrSecretKey) || errors.Is(err, migrate.ErrShardMismatch) {
 			return withCode(exitUsage, err)
 		}
 		return withCode(exitFatal, err)

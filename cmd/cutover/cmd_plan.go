@@ -12,6 +12,7 @@ import (
 	"github.com/cutover-dev/cutover/migrate/inventory"
 	"github.com/cutover-dev/cutover/render"
 	"github.com/cutover-dev/cutover/rundir"
+	"github.com/cutover-dev/cutover/shard"
 	"github.com/cutover-dev/cutover/webex"
 )
 
@@ -48,9 +49,13 @@ type runFlags struct {
 	jobs int
 	only []string
 	rate []webex.Option
+	// shard is --shard (plan and migrate); rateLimit is this process's
+	// share of --rate: all of it, or 1/N of it for a shard.
+	shard     shard.Spec
+	rateLimit float64
 }
 
-// parseRunFlags reads --run, --jobs, --only and --rate.
+// parseRunFlags reads --run, --jobs, --only, --shard and --rate.
 func parseRunFlags(c *cli.Context) (runFlags, error) {
 	f := runFlags{dir: c.String(flagRun), jobs: c.Int(flagJobs)}
 	if f.jobs < 1 {
@@ -60,7 +65,11 @@ func parseRunFlags(c *cli.Context) (runFlags, error) {
 	if f.only, err = parseMACList(c.String(flagOnly)); err != nil {
 		return f, err
 	}
-	f.rate, err = parseRate(c)
+	if f.shard, err = parseShard(c); err != nil {
+		return f, err
+	}
+	f.rateLimit = f.shard.Share(c.Float64(flagRate))
+	f.rate, err = parseRate(c, f.shard)
 	return f, err
 }
 
@@ -79,13 +88,13 @@ func newPlanCommand() *cli.Command {
 		Name:      "plan",
 		Usage:     "decide, read-only, what migrating an inventory would do to each device",
 		ArgsUsage: "INVENTORY",
-		UsageText: "cutover plan INVENTORY --run DIR [--jobs N] [--only MACS] [--wave NAME]",
+		UsageText: "cutover plan INVENTORY --run DIR [--jobs N] [--only MACS] [--wave NAME] [--shard K/N]",
 		Description: "Resolves owners, locations and models against Webex without changing anything, validates the\n" +
 			"MACs, finds devices that already exist, and writes DIR/plan.json. Each device is planned as\n" +
 			"create, adopt (exists with the same owner, model and lines), update (lines differ), conflict\n" +
 			"(the MAC is someone else's: never touched) or invalid.\n\n" +
 			"Example:\n   cutover plan fixtures/inventory.xlsx --run wave1 --token $WEBEX_TOKEN",
-		Flags: []cli.Flag{runDirFlag(), jobsFlag(), onlyFlag(), waveFlag(), rateFlag()},
+		Flags: []cli.Flag{runDirFlag(), jobsFlag(), onlyFlag(), waveFlag(), rateFlag(), shardFlag()},
 		Action: func(c *cli.Context) error {
 			opts, err := parsePlanFlags(c)
 			if err != nil {
@@ -203,13 +212,17 @@ func runPlan(c *cli.Context, o planOptions) error {
 		return withCode(exitFatal, err)
 	}
 	defer lock.Release()
+	if err := migrate.CheckShard(o.dir, o.shard); err != nil {
+		return withCode(exitUsage, err)
+	}
 	devs, _, client, err := planInputs(c, o, false)
 	if err != nil {
 		return err
 	}
-	prog := newProgress(c, progressOptions{name: "plan", stats: client, rate: c.Float64(flagRate)})
+	printShardNote(c, o.runFlags, devs)
+	prog := newProgress(c, progressOptions{name: "plan", stats: client, rate: o.rateLimit})
 	plan, err := migrate.MakePlan(c.Context, client, devs, migrate.PlanOptions{
-		Jobs: o.jobs, Only: o.only, Wave: o.wave, Source: o.inventory, OrgID: c.String(flagOrgID), Logger: logger(c),
+		Jobs: o.jobs, Only: o.only, Wave: o.wave, Shard: o.shard, Source: o.inventory, OrgID: c.String(flagOrgID), Logger: logger(c),
 		Progress: prog.planProgress(),
 	})
 	prog.close()

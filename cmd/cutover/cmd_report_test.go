@@ -107,11 +107,12 @@ func TestReportBadInput(t *testing.T) {
 		args []string
 		want string
 	}{
-		"empty dir":         {[]string{"report", "--run", t.TempDir()}, "no plan, journal or certification results"},
-		"missing dir":       {[]string{"report", "--run", filepath.Join(t.TempDir(), "nope")}, "no plan"},
-		"malformed journal": {[]string{"report", "--run", bad}, "line 2"},
-		"no --run":          {[]string{"report"}, "run"},
-		"stray argument":    {[]string{"report", "--run", bad, "extra"}, "no arguments"},
+		"empty dir":          {[]string{"report", "--run", t.TempDir()}, "no plan, journal or certification results"},
+		"missing dir":        {[]string{"report", "--run", filepath.Join(t.TempDir(), "nope")}, "no plan"},
+		"malformed journal":  {[]string{"report", "--run", bad}, "line 2"},
+		"no --run":           {[]string{"report"}, "run"},
+		"two runs, no --out": {[]string{"report", "--run", bad, "extra"}, "needs --out DIR"},
+		"out is a run":       {[]string{"report", "--run", bad, "--run", "x", "--out", bad}, "directory of their own"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			var out, errb bytes.Buffer

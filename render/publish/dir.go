@@ -36,6 +36,12 @@ func (t *dirTarget) Publish(ctx context.Context, files []render.File) (Result, e
 	if err := os.MkdirAll(t.dir, 0o700); err != nil {
 		return Result{}, fmt.Errorf("publishing: %w", err)
 	}
+	// Other processes (the shards of one migration) may publish here too.
+	unlock, err := lockDir(ctx, t.dir)
+	if err != nil {
+		return Result{}, err
+	}
+	defer unlock()
 	man, err := t.manifest()
 	if err != nil {
 		return Result{}, err
