@@ -89,10 +89,11 @@ func (s *subject) do(ctx context.Context, name string, f func(ctx context.Contex
 		v = sv
 	} else {
 		v = f(ctx)
-		if why, unknown := s.unknownFor(name); unknown && v.outcome == Pass {
+		if why, fix, unknown := s.unknownFor(name); unknown && v.outcome == Pass {
 			// What the config relies on is undocumented: never a pass. A
 			// live outage's measurement still happened and stays.
 			sk := skip(v.reason + "; but not certifiable from the config: " + why)
+			sk.remedy = fix
 			if !v.outage.IsZero() {
 				sk.target, sk.timings, sk.outage = v.target, v.timings, v.outage
 			}

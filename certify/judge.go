@@ -1,7 +1,13 @@
 package certify
 
 import (
+	"crypto/x509"
+	"errors"
 	"fmt"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -63,6 +69,11 @@ func (s *subject) judgeConfig(name string) (v verdict, final bool) {
 		if !reg.Verify && !unknownVerify {
 			return s.configFail(name, render.SettingVerify, "turns server certificate verification off: the phone accepts any SBC"), true
 		}
+		// A CA downloaded by URL must be the one published beside the
+		// configs, and one the SBCs chain to.
+		if v, bad := s.judgeTrustURL(name); bad {
+			return v, true
+		}
 		// A wrong CA fails whatever else is undocumented; no CA fails
 		// unless which list the firmware uses is itself undocumented.
 		_, unknownCA := reg.UnknownFor(render.SettingCA)
@@ -108,22 +119,26 @@ var caseProperties = map[string][]string{
 }
 
 // unknownFor says what about the config keeps case name from passing:
-// what it relies on that no source documents.
-func (s *subject) unknownFor(name string) (string, bool) {
+// what it relies on that no source documents, and the fix where cutover
+// knows one (a remedy for the skip).
+func (s *subject) unknownFor(name string) (why, fix string, ok bool) {
 	reg := s.t.Registration
 	if reg == nil {
-		return "", false
+		return "", "", false
 	}
-	var details []string
+	var details, fixes []string
 	for _, p := range caseProperties[name] {
 		if u, ok := reg.UnknownFor(p); ok {
 			details = append(details, u.Detail)
+			if u.Fix != "" {
+				fixes = append(fixes, u.Fix)
+			}
 		}
 	}
 	if len(details) == 0 {
-		return "", false
+		return "", "", false
 	}
-	return s.vendorName() + ": " + strings.Join(details, "; "), true
+	return s.vendorName() + ": " + strings.Join(details, "; "), strings.Join(fixes, "; "), true
 }
 
 func (s *subject) vendorName() string {
@@ -164,4 +179,81 @@ func shorten(v string) string {
 		return fmt.Sprintf("<%d characters>", len(v))
 	}
 	return v
+}
+
+// judgeTrustURL checks the CA a config makes the device download
+// (Registration.TrustURL): the URL lies under the provisioning URL the run's
+// configs are served from, the file it names is among the published files
+// (Target.ConfigsDir), and that file is a CA the SBCs' certificates chain
+// to. A device told to fetch its CA from anywhere else gets a CA nobody
+// certified, or none. Targets not read from a run directory are not judged.
+func (s *subject) judgeTrustURL(name string) (verdict, bool) {
+	reg, t := s.t.Registration, s.t
+	if reg.TrustURL == "" || t.ConfigsDir == "" {
+		return verdict{}, false
+	}
+	set := reg.Settings[render.SettingCA]
+	prov := t.Provisioning
+	file := ""
+	if prov.URL != "" {
+		rest, ok := strings.CutPrefix(reg.TrustURL, prov.URL)
+		if !ok || rest == "" || strings.ContainsAny(rest, "/?#") {
+			set.Want = prov.URL + url.PathEscape(prov.TrustFile)
+			return s.settingFail(name, set, fmt.Sprintf("points the device at a CA outside %s, where its configs and their CA are published", prov.URL)), true
+		}
+		if file, ok = unescape(rest); !ok {
+			set.Want = prov.URL + url.PathEscape(prov.TrustFile)
+			return s.settingFail(name, set, "names a CA file that is not a plain file name"), true
+		}
+	} else {
+		// Rendered without a provisioning URL (a partner template with
+		// its own): the file must still be among the published ones.
+		u, err := url.Parse(reg.TrustURL)
+		if err != nil {
+			return s.settingFail(name, set, "names a CA URL that does not parse"), true
+		}
+		file = path.Base(u.Path)
+	}
+	published := filepath.Join(t.ConfigsDir, file)
+	data, err := os.ReadFile(published)
+	if err != nil || file == "." || file == "/" {
+		return fail(fmt.Sprintf("%s: %s names the CA %s, which is not among the published files (%s: %v)", name, s.vendorName(), reg.TrustURL, published, errShort(err)),
+			"publish the CA beside the configs: cutover render --run DIR --provisioning-url URL writes it to DIR/configs, then cutover publish"), true
+	}
+	certs, err := device.ParseCertificates(data)
+	if err != nil || len(certs) == 0 {
+		return fail(fmt.Sprintf("%s: the CA the config names (%s) is not a PEM certificate: %v", name, published, errShort(err)),
+			"publish the CA's PEM beside the configs (cutover render writes it), then cutover publish"), true
+	}
+	for _, c := range certs {
+		if !slices.ContainsFunc(s.r.o.TrustCerts, func(tc *x509.Certificate) bool { return tc.Equal(c) }) {
+			var want []string
+			for _, tc := range s.r.o.TrustCerts {
+				want = append(want, tc.Subject.CommonName)
+			}
+			return fail(fmt.Sprintf("%s: the CA published at %s (%s) is %q, not a root the SBCs' certificates chain to (%s)",
+				name, reg.TrustURL, published, c.Subject.CommonName, strings.Join(want, ", ")),
+				"publish the CA the SBCs' certificates chain to (IdenTrust Commercial Root CA 1 for Webex; cutover render writes it) beside the configs, then cutover publish"), true
+		}
+	}
+	return verdict{}, false
+}
+
+// unescape decodes one URL path segment into a file name.
+func unescape(seg string) (string, bool) {
+	f, err := url.PathUnescape(seg)
+	if err != nil || f == "" || f == "." || f == ".." || strings.ContainsAny(f, `/\`) {
+		return "", false
+	}
+	return f, true
+}
+
+func errShort(err error) string {
+	if err == nil {
+		return "no certificate"
+	}
+	if errors.Is(err, os.ErrNotExist) {
+		return "no such file"
+	}
+	return err.Error()
 }

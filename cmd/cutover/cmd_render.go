@@ -18,7 +18,7 @@ func init() {
 	register(newRenderCommand)
 	// Both migration steps register here, in pipeline order: init functions
 	// run in file name order, and cmd_publish.go would come first.
-	registerMigrateStep(renderStep, templatesFlag())
+	registerMigrateStep(renderStep, templatesFlag(), provisioningURLFlag())
 	registerMigrateStep(publishStep, publishStepFlags()...)
 }
 
@@ -26,7 +26,13 @@ func init() {
 const (
 	renderFlagTemplates = "templates"
 	renderFlagInventory = "inventory"
+	flagProvisioningURL = "provisioning-url"
 )
+
+func provisioningURLFlag() cli.Flag {
+	return &cli.StringFlag{Name: flagProvisioningURL, Usage: "the https `URL` devices fetch their configs from (e.g. https://prov.example.com/cutover/): " +
+		"Yealink and AudioCodes configs download the trusted CA, published beside them, from there"}
+}
 
 func templatesFlag() cli.Flag {
 	return &cli.StringFlag{Name: renderFlagTemplates, Usage: "partner template `DIR` (yealink.tmpl, yealink-T57W.tmpl, ...) over the embedded defaults"}
@@ -35,6 +41,7 @@ func templatesFlag() cli.Flag {
 type renderOptions struct {
 	dir       string
 	templates string
+	provURL   string
 	inventory string
 	jobs      int
 }
@@ -43,15 +50,17 @@ func newRenderCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "render",
 		Usage:     "re-render the device configs of a run from its device info, without touching Webex",
-		UsageText: "cutover render --run DIR [--templates DIR] [--inventory FILE] [--jobs N]",
+		UsageText: "cutover render --run DIR [--templates DIR] [--provisioning-url URL] [--inventory FILE] [--jobs N]",
 		Description: "Renders every migrated device of the run (DIR/plan.json, DIR/info/<MAC>.json, the SIP\n" +
 			"passwords in DIR/secrets.json, decrypted with CUTOVER_SECRET_KEY when it is encrypted) into\n" +
 			"DIR/configs/ (files 0600, replaced atomically, unchanged files left alone). --templates adds\n" +
-			"partner templates; --inventory supplies the extra columns templates read with {{var \"name\"}}\n" +
+			"partner templates; --provisioning-url is where devices fetch the configs, under which the trusted\n" +
+			"CA's PEM (written into DIR/configs too) is published: Yealink and AudioCodes download it by\n" +
+			"that URL; without it their CA is not certifiable. --inventory supplies the extra columns templates read with {{var \"name\"}}\n" +
 			"and the per-device template column. Exit 0 when every device rendered, 1 when some failed.\n\n" +
 			"Example:\n   cutover render --run wave1 --templates partner-templates --inventory fixtures/inventory.xlsx",
 		Flags: []cli.Flag{
-			runDirFlag(), templatesFlag(),
+			runDirFlag(), templatesFlag(), provisioningURLFlag(),
 			&cli.StringFlag{Name: renderFlagInventory, Usage: "the run's inventory `FILE`, for template variables"},
 			&cli.IntFlag{Name: flagJobs, Usage: "`N` devices rendered at once", DefaultText: "one per CPU"},
 		},
@@ -60,13 +69,17 @@ func newRenderCommand() *cli.Command {
 				return usageErrorf("render takes no arguments, got %q", c.Args().Slice())
 			}
 			return runRender(c, renderOptions{dir: c.String(flagRun), templates: c.String(renderFlagTemplates),
-				inventory: c.String(renderFlagInventory), jobs: c.Int(flagJobs)})
+				provURL: c.String(flagProvisioningURL), inventory: c.String(renderFlagInventory), jobs: c.Int(flagJobs)})
 		},
 	}
 }
 
-func newRenderer(templates string) (*render.Renderer, error) {
-	r, err := compose.Renderer(templates)
+func newRenderer(templates, provURL string) (*render.Renderer, error) {
+	var opts []render.Option
+	if provURL != "" {
+		opts = append(opts, render.WithProvisioningURL(provURL))
+	}
+	r, err := compose.Renderer(templates, opts...)
 	if err != nil {
 		return nil, withCode(exitUsage, err)
 	}
@@ -74,7 +87,7 @@ func newRenderer(templates string) (*render.Renderer, error) {
 }
 
 func runRender(c *cli.Context, o renderOptions) error {
-	r, err := newRenderer(o.templates)
+	r, err := newRenderer(o.templates, o.provURL)
 	if err != nil {
 		return err
 	}
@@ -130,7 +143,7 @@ func printRenderSummary(w io.Writer, dir string, res *render.RunResult) {
 // renderStep renders each device's configs into DIR/configs as the
 // migration's render step, right after its device info is saved.
 func renderStep(c *cli.Context, _ string) (migrate.ExtraStep, bool, error) {
-	r, err := newRenderer(c.String(renderFlagTemplates))
+	r, err := newRenderer(c.String(renderFlagTemplates), c.String(flagProvisioningURL))
 	if err != nil {
 		return migrate.ExtraStep{}, false, err
 	}
