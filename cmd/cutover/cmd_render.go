@@ -56,8 +56,9 @@ func newRenderCommand() *cli.Command {
 			"DIR/configs/ (files 0600, replaced atomically, unchanged files left alone). --templates adds\n" +
 			"partner templates; --provisioning-url is where devices fetch the configs, under which the trusted\n" +
 			"CA's PEM (written into DIR/configs too) is published: Yealink and AudioCodes download it by\n" +
-			"that URL; without it their CA is not certifiable. --inventory supplies the extra columns templates read with {{var \"name\"}}\n" +
-			"and the per-device template column. Exit 0 when every device rendered, 1 when some failed.\n\n" +
+			"that URL, and without one their CA is not certifiable (default: the URL the run was last rendered\n" +
+			"for, DIR/provisioning.json). --inventory supplies the extra columns templates read with\n" +
+			"{{var \"name\"}} and the per-device template column. Exit 0 when every device rendered, 1 when some failed.\n\n" +
 			"Example:\n   cutover render --run wave1 --templates partner-templates --inventory fixtures/inventory.xlsx",
 		Flags: []cli.Flag{
 			runDirFlag(), templatesFlag(), provisioningURLFlag(),
@@ -87,6 +88,13 @@ func newRenderer(templates, provURL string) (*render.Renderer, error) {
 }
 
 func runRender(c *cli.Context, o renderOptions) error {
+	if o.provURL == "" {
+		// A re-render keeps the URL the run's configs were rendered for,
+		// rather than silently falling back to an uncertifiable bare name.
+		if p, err := render.ReadProvisioning(o.dir); err == nil {
+			o.provURL = p.URL
+		}
+	}
 	r, err := newRenderer(o.templates, o.provURL)
 	if err != nil {
 		return err
