@@ -19,6 +19,7 @@ import (
 	"github.com/cutover-dev/cutover/internal/identrust"
 	"github.com/cutover-dev/cutover/internal/racecheck"
 	"github.com/cutover-dev/cutover/render"
+	"github.com/cutover-dev/cutover/simulator/device"
 	"github.com/cutover-dev/cutover/simulator/device/devicetest"
 )
 
@@ -328,4 +329,51 @@ func breakTimeout() time.Duration {
 		return 3 * time.Second
 	}
 	return 500 * time.Millisecond
+}
+
+// TestDeviceTrustsOnlyTheCAItsConfigInstalls: a Grandstream config that
+// installs IdenTrust as its only CA (P8502 = 1) passes the static judgement
+// when the run also trusts IdenTrust, but the simulated phone, verifying
+// against that CA alone as the firmware would, refuses the lab SBC's
+// certificate: tls-chain and register fail on behaviour. Untouched devices
+// (the lab CA installed) stay green.
+func TestDeviceTrustsOnlyTheCAItsConfigInstalls(t *testing.T) {
+	users := map[string]string{}
+	fleet := breakFleet(t, users)
+	l := devicetest.Start(t)
+	for u, p := range users {
+		l.Users.Set(u, p)
+	}
+	labCA, _ := devicetest.CA()
+	identrustPEM := xmlText(string(identrust.CommercialRootCA1))
+	b := breakage{vendor: render.VendorGrandstream, what: "CA", old: xmlText(string(labCA.CertPEM())), new: identrustPEM}
+	targets, err := certify.FromRunDir(writeFleetRun(t, fleet, &b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := certify.Options{
+		Resolver: l.Resolver(), Roots: l.Roots, Jobs: 5, Timeout: time.Second, FailbackInterval: 100 * time.Millisecond,
+		Cases: []string{certify.CaseTLSChain, certify.CaseRegister}, Rand: rand.New(rand.NewPCG(5, 6)),
+	}
+	for _, c := range append(device.EmbeddedRoots(), labCA.Certificate()) {
+		o.TrustRoots = append(o.TrustRoots, c.Subject.CommonName)
+		o.TrustCerts = append(o.TrustCerts, c)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	res, err := certify.Run(ctx, targets, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		grandstream := r.Make == "Grandstream"
+		switch {
+		case grandstream && r.Outcome != certify.Fail:
+			t.Errorf("Grandstream trusting only IdenTrust: %s %s: %s", r.Case, r.Outcome, r.Reason)
+		case grandstream:
+			t.Logf("%s: %s", r.Case, r.Reason)
+		case r.Outcome == certify.Fail:
+			t.Errorf("untouched %s %s turned red: %s", r.Make, r.Case, r.Reason)
+		}
+	}
 }

@@ -193,36 +193,17 @@ func (s *subject) judgeTrustURL(name string) (verdict, bool) {
 		return verdict{}, false
 	}
 	set := reg.Settings[render.SettingCA]
-	prov := t.Provisioning
-	file := ""
-	if prov.URL != "" {
-		rest, ok := strings.CutPrefix(reg.TrustURL, prov.URL)
-		if !ok || rest == "" || strings.ContainsAny(rest, "/?#") {
-			set.Want = prov.URL + url.PathEscape(prov.TrustFile)
-			return s.settingFail(name, set, fmt.Sprintf("points the device at a CA outside %s, where its configs and their CA are published", prov.URL)), true
-		}
-		if file, ok = unescape(rest); !ok {
-			set.Want = prov.URL + url.PathEscape(prov.TrustFile)
-			return s.settingFail(name, set, "names a CA file that is not a plain file name"), true
-		}
-	} else {
-		// Rendered without a provisioning URL (a partner template with
-		// its own): the file must still be among the published ones.
-		u, err := url.Parse(reg.TrustURL)
-		if err != nil {
-			return s.settingFail(name, set, "names a CA URL that does not parse"), true
-		}
-		file = path.Base(u.Path)
-	}
-	published := filepath.Join(t.ConfigsDir, file)
-	data, err := os.ReadFile(published)
-	if err != nil || file == "." || file == "/" {
-		return fail(fmt.Sprintf("%s: %s names the CA %s, which is not among the published files (%s: %v)", name, s.vendorName(), reg.TrustURL, published, errShort(err)),
+	published, certs, err := publishedTrust(t)
+	var outside *outsideError
+	switch {
+	case errors.As(err, &outside):
+		set.Want = outside.want
+		return s.settingFail(name, set, outside.does), true
+	case errors.Is(err, os.ErrNotExist) || published == "":
+		return fail(fmt.Sprintf("%s: %s names the CA %s, which is not among the published files (%s: no such file)", name, s.vendorName(), reg.TrustURL, published),
 			"publish the CA beside the configs: cutover render --run DIR --provisioning-url URL writes it to DIR/configs, then cutover publish"), true
-	}
-	certs, err := device.ParseCertificates(data)
-	if err != nil || len(certs) == 0 {
-		return fail(fmt.Sprintf("%s: the CA the config names (%s) is not a PEM certificate: %v", name, published, errShort(err)),
+	case err != nil:
+		return fail(fmt.Sprintf("%s: the CA the config names (%s) is not a PEM certificate: %v", name, published, err),
 			"publish the CA's PEM beside the configs (cutover render writes it), then cutover publish"), true
 	}
 	for _, c := range certs {
@@ -239,6 +220,52 @@ func (s *subject) judgeTrustURL(name string) (verdict, bool) {
 	return verdict{}, false
 }
 
+// outsideError is a CA URL that does not name a file published beside the
+// configs: does says what the config does, want the URL that fixes it.
+type outsideError struct{ does, want string }
+
+func (e *outsideError) Error() string { return e.does }
+
+// publishedTrust resolves the CA URL of t's config to the published file
+// it names (under t.ConfigsDir) and reads its certificates. The file is
+// the URL's last segment below the run's provisioning URL, or, for a run
+// that recorded none (a partner template with its own URL), the URL's
+// last path segment. An error wrapping os.ErrNotExist means the file is
+// not there; an *outsideError, that the URL points elsewhere.
+func publishedTrust(t Target) (published string, certs []*x509.Certificate, err error) {
+	reg, prov := t.Registration, t.Provisioning
+	var file string
+	if prov.URL != "" {
+		want := prov.URL + url.PathEscape(prov.TrustFile)
+		rest, ok := strings.CutPrefix(reg.TrustURL, prov.URL)
+		if !ok || rest == "" || strings.ContainsAny(rest, "/?#") {
+			return "", nil, &outsideError{does: fmt.Sprintf("points the device at a CA outside %s, where its configs and their CA are published", prov.URL), want: want}
+		}
+		if file, ok = unescape(rest); !ok {
+			return "", nil, &outsideError{does: "names a CA file that is not a plain file name", want: want}
+		}
+	} else {
+		u, err := url.Parse(reg.TrustURL)
+		if err != nil {
+			return "", nil, &outsideError{does: "names a CA URL that does not parse", want: "an https:// URL under the provisioning URL"}
+		}
+		var ok bool
+		if file, ok = unescape(path.Base(u.Path)); !ok {
+			return "", nil, os.ErrNotExist
+		}
+	}
+	p := filepath.Join(t.ConfigsDir, file)
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return p, nil, err
+	}
+	certs, err = device.ParseCertificates(data)
+	if err == nil && len(certs) == 0 {
+		err = errors.New("no certificate")
+	}
+	return p, certs, err
+}
+
 // unescape decodes one URL path segment into a file name.
 func unescape(seg string) (string, bool) {
 	f, err := url.PathUnescape(seg)
@@ -248,12 +275,3 @@ func unescape(seg string) (string, bool) {
 	return f, true
 }
 
-func errShort(err error) string {
-	if err == nil {
-		return "no certificate"
-	}
-	if errors.Is(err, os.ErrNotExist) {
-		return "no such file"
-	}
-	return err.Error()
-}

@@ -121,6 +121,13 @@ func FromRunDir(dir string) ([]Target, error) {
 				t.Source = filepath.Join(render.ConfigsDir, names[len(names)-1]) // where the settings are
 			}
 			t.Registration = reg
+			if reg.TrustURL != "" {
+				// The CA the device would download is the published file
+				// (tls-chain fails the config when it is not there).
+				if _, certs, err := publishedTrust(t); err == nil {
+					reg.TrustCerts = certs
+				}
+			}
 			t.Config, t.LoadErr = ConfigFromRegistration(reg, pd.MAC, pd.Make, pd.Model)
 		}
 		out = append(out, t)

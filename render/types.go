@@ -4,7 +4,10 @@
 // It knows nothing of HTTP or SIP.
 package render
 
-import "net/url"
+import (
+	"crypto/x509"
+	"net/url"
+)
 
 // DeviceInfo is the partial configuration Webex holds for one partner-managed
 // device, built from the documented calls T1, T3 and L3 (WEBEX-API.md). It never
@@ -90,8 +93,13 @@ type Registration struct {
 	// checks it points at the CA published beside the configs); empty
 	// otherwise.
 	TrustURL string `json:"trustUrl,omitempty"`
-	Expires  int    `json:"expires"`  // seconds
-	Failover string `json:"failover"` // "srv", "ordered" or "none"
+	// TrustCerts are the CA certificates the config installs, where the
+	// file carries them (Poly, Grandstream); certify adds those a config
+	// downloads by URL from the published files. The device simulator
+	// verifies against them as CASet says.
+	TrustCerts []*x509.Certificate `json:"-"`
+	Expires    int                 `json:"expires"`  // seconds
+	Failover   string              `json:"failover"` // "srv", "ordered" or "none"
 	// FailbackMode is how the device returns to its primary (FailbackDuration,
 	// FailbackHoming, or the vendor's own word); "" when the config sets none.
 	FailbackMode    string `json:"failbackMode,omitempty"`
