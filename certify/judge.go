@@ -274,4 +274,3 @@ func unescape(seg string) (string, bool) {
 	}
 	return f, true
 }
-
