@@ -352,7 +352,7 @@ func TestDeviceTrustsOnlyTheCAItsConfigInstalls(t *testing.T) {
 		t.Fatal(err)
 	}
 	o := certify.Options{
-		Resolver: l.Resolver(), Roots: l.Roots, Jobs: 5, Timeout: time.Second, FailbackInterval: 100 * time.Millisecond,
+		Resolver: l.Resolver(), Roots: l.Roots, Jobs: 5, Timeout: max(time.Second, breakTimeout()), FailbackInterval: 100 * time.Millisecond,
 		Cases: []string{certify.CaseTLSChain, certify.CaseRegister}, Rand: rand.New(rand.NewPCG(5, 6)),
 	}
 	for _, c := range append(device.EmbeddedRoots(), labCA.Certificate()) {
