@@ -114,6 +114,11 @@ func WithFailback(seconds int) Option { return func(r *Renderer) { r.sip.Failbac
 // WithTrustRoot replaces the IdenTrust default (a lab CA, for instance).
 func WithTrustRoot(t TrustRoot) Option { return func(r *Renderer) { r.sip.Trust = t } }
 
+// MaxTrustURL is the longest CA URL every template can carry: AudioCodes
+// TLSRootFileUrl holds 254 characters (AC-SYSTEM-MIB
+// acSysHTTPClientTLSRootFileUrl).
+const MaxTrustURL = 254
+
 // WithProvisioningURL sets the URL devices fetch their configs from (e.g.
 // https://prov.example.com/cutover/), under which the trust root's PEM is
 // published beside them: templates that make the device download its CA
@@ -191,6 +196,11 @@ func New(opts ...Option) (*Renderer, error) {
 		}
 		r.provURL = base
 		r.sip.Trust.URL = base + url.PathEscape(r.sip.Trust.File)
+		// Refused here rather than device by device at render time, when
+		// migrate has already created the devices in Webex.
+		if n := len(r.sip.Trust.URL); n > MaxTrustURL {
+			return nil, fmt.Errorf("provisioning URL %.80q: the CA's URL would be %d characters; AudioCodes TLSRootFileUrl holds at most %d", base, n, MaxTrustURL)
+		}
 	}
 	if r.sip.Expires <= 0 || r.sip.FailbackSeconds < 0 {
 		return nil, fmt.Errorf("expires %d and failback %d: expected positive seconds", r.sip.Expires, r.sip.FailbackSeconds)

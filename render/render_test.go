@@ -215,7 +215,7 @@ func TestProvisioningURL(t *testing.T) {
 			t.Errorf("%s: trust URL %q", raw, got)
 		}
 	}
-	for _, bad := range []string{"http://prov.example.com/", "prov.example.com/cutover/", "https:///x/", "https://u:p@prov.example.com/", "https://prov.example.com/?a=1", "tftp://prov/"} {
+	for _, bad := range []string{"https://prov.example.com/" + strings.Repeat("a", 230) + "/", "http://prov.example.com/", "prov.example.com/cutover/", "https:///x/", "https://u:p@prov.example.com/", "https://prov.example.com/?a=1", "tftp://prov/"} {
 		if _, err := New(WithProvisioningURL(bad)); err == nil || !strings.Contains(err.Error(), "provisioning URL") {
 			t.Errorf("%s: error %v, want a provisioning URL error", bad, err)
 		}
