@@ -133,6 +133,9 @@ func runRender(c *cli.Context, o renderOptions) error {
 		return withCode(exitFatal, err)
 	}
 	printRenderSummary(c.App.Writer, o.dir, res)
+	if r.ProvisioningURL() == "" {
+		fmt.Fprintln(c.App.Writer, noProvisioningURL)
+	}
 	if len(res.Failed) > 0 {
 		// render writes no journal and no report: the lines above say why.
 		return withCode(exitFailed, fmt.Errorf("%d devices not rendered (reasons above)", len(res.Failed)))
@@ -148,12 +151,19 @@ func printRenderSummary(w io.Writer, dir string, res *render.RunResult) {
 	}
 }
 
+// noProvisioningURL says what rendering without --provisioning-url means.
+const noProvisioningURL = "note: no --provisioning-url: Yealink and AudioCodes configs name the trusted CA by its bare file name, " +
+	"which no vendor documents; certify reports their CA as not certifiable until they are rendered with one"
+
 // renderStep renders each device's configs into DIR/configs as the
 // migration's render step, right after its device info is saved.
 func renderStep(c *cli.Context, _ string) (migrate.ExtraStep, bool, error) {
 	r, err := newRenderer(c.String(renderFlagTemplates), c.String(flagProvisioningURL))
 	if err != nil {
 		return migrate.ExtraStep{}, false, err
+	}
+	if r.ProvisioningURL() == "" {
+		logger(c).Warn(noProvisioningURL)
 	}
 	return compose.RenderStep(r), true, nil
 }

@@ -81,7 +81,7 @@ func TestMigrateRenderPublish(t *testing.T) {
 	if code := run(context.Background(), []string{"cutover", "render", "--run", e.dir}, &out, &errb); code != exitOK {
 		t.Fatalf("render exit %d\n%s\n%s", code, out.String(), errb.String())
 	}
-	if !strings.Contains(out.String(), "rendered 0 devices") || !strings.Contains(out.String(), "0 failed") {
+	if !strings.Contains(out.String(), "rendered 0 devices") || !strings.Contains(out.String(), "0 failed") || strings.Contains(out.String(), "no --provisioning-url") {
 		t.Errorf("re-render output %q, want nothing to write", out.String())
 	}
 	out.Reset()
