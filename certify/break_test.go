@@ -19,6 +19,7 @@ import (
 	"github.com/cutover-dev/cutover/internal/identrust"
 	"github.com/cutover-dev/cutover/internal/racecheck"
 	"github.com/cutover-dev/cutover/render"
+	"github.com/cutover-dev/cutover/render/publish"
 	"github.com/cutover-dev/cutover/simulator/device"
 	"github.com/cutover-dev/cutover/simulator/device/devicetest"
 )
@@ -374,6 +375,85 @@ func TestDeviceTrustsOnlyTheCAItsConfigInstalls(t *testing.T) {
 			t.Logf("%s: %s", r.Case, r.Reason)
 		case r.Outcome == certify.Fail:
 			t.Errorf("untouched %s %s turned red: %s", r.Make, r.Case, r.Reason)
+		}
+	}
+}
+
+// TestPublishedCAMustBeInTheManifest: where the configs directory is a
+// published target (a dir:// publish into it), the CA a config downloads
+// must be in its manifest: beside the configs but never published fails
+// tls-chain for the vendors that download it; published, it passes.
+func TestPublishedCAMustBeInTheManifest(t *testing.T) {
+	users := map[string]string{}
+	fleet := breakFleet(t, users)
+	l := devicetest.Start(t)
+	for u, p := range users {
+		l.Users.Set(u, p)
+	}
+	dir := writeFleetRun(t, fleet, nil)
+	configs := filepath.Join(dir, render.ConfigsDir)
+	target, err := publish.Open("dir://" + configs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := publish.ReadFiles(configs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var withoutCA []render.File
+	var ca render.File
+	for _, f := range files {
+		if f.Name == "lab-ca.pem" {
+			ca = f
+			continue
+		}
+		withoutCA = append(withoutCA, f)
+	}
+	if ca.Name == "" {
+		t.Fatal("no CA beside the configs")
+	}
+	labCA, _ := devicetest.CA()
+	o := certify.Options{
+		Resolver: l.Resolver(), Roots: l.Roots, Jobs: 5, Timeout: max(time.Second, breakTimeout()),
+		Cases: []string{certify.CaseTLSChain}, Rand: rand.New(rand.NewPCG(7, 8)),
+		TrustRoots: []string{labCA.Certificate().Subject.CommonName}, TrustCerts: []*x509.Certificate{labCA.Certificate()},
+	}
+	chain := func() map[string]certify.Result {
+		t.Helper()
+		targets, err := certify.FromRunDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		res, err := certify.Run(ctx, targets, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		by := map[string]certify.Result{}
+		for _, r := range res {
+			by[r.Make] = r
+		}
+		return by
+	}
+	if _, err := target.Publish(context.Background(), withoutCA); err != nil {
+		t.Fatal(err)
+	}
+	for mk, r := range chain() {
+		downloads := mk == "Yealink" || mk == "AudioCodes"
+		switch {
+		case downloads && (r.Outcome != certify.Fail || !strings.Contains(r.Reason, "never published")):
+			t.Errorf("%s with its CA unpublished: %s: %s", mk, r.Outcome, r.Reason)
+		case !downloads && r.Outcome == certify.Fail:
+			t.Errorf("%s does not download its CA, yet: %s", mk, r.Reason)
+		}
+	}
+	if _, err := target.Publish(context.Background(), []render.File{ca}); err != nil {
+		t.Fatal(err)
+	}
+	for mk, r := range chain() {
+		if r.Outcome == certify.Fail {
+			t.Errorf("%s with its CA published: %s", mk, r.Reason)
 		}
 	}
 }

@@ -1,7 +1,9 @@
 package certify
 
 import (
+	"crypto/sha256"
 	"crypto/x509"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
@@ -12,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/cutover-dev/cutover/render"
+	"github.com/cutover-dev/cutover/render/publish"
 	"github.com/cutover-dev/cutover/simulator/device"
 )
 
@@ -195,10 +198,14 @@ func (s *subject) judgeTrustURL(name string) (verdict, bool) {
 	set := reg.Settings[render.SettingCA]
 	published, certs, err := publishedTrust(t)
 	var outside *outsideError
+	var unlisted *unpublishedError
 	switch {
 	case errors.As(err, &outside):
 		set.Want = outside.want
 		return s.settingFail(name, set, outside.does), true
+	case errors.As(err, &unlisted):
+		return fail(fmt.Sprintf("%s: %s names the CA %s; %s", name, s.vendorName(), reg.TrustURL, unlisted.Error()),
+			"publish the configs again (cutover publish): it publishes the CA beside them"), true
 	case errors.Is(err, os.ErrNotExist) || published == "":
 		return fail(fmt.Sprintf("%s: %s names the CA %s, which is not among the published files (%s: no such file)", name, s.vendorName(), reg.TrustURL, published),
 			"publish the CA beside the configs: cutover render --run DIR --provisioning-url URL writes it to DIR/configs, then cutover publish"), true
@@ -225,6 +232,13 @@ func (s *subject) judgeTrustURL(name string) (verdict, bool) {
 type outsideError struct{ does, want string }
 
 func (e *outsideError) Error() string { return e.does }
+
+// unpublishedError is a CA file beside the configs that the configs
+// directory's manifest does not list as published (or lists other bytes
+// for).
+type unpublishedError struct{ why string }
+
+func (e *unpublishedError) Error() string { return e.why }
 
 // publishedTrust resolves the CA URL of t's config to the published file
 // it names (under t.ConfigsDir) and reads its certificates. The file is
@@ -258,6 +272,22 @@ func publishedTrust(t Target) (published string, certs []*x509.Certificate, err 
 	data, err := os.ReadFile(p)
 	if err != nil {
 		return p, nil, err
+	}
+	// Where the configs directory is itself a published target (a dir://
+	// publish into it, as the demo does), published means in its manifest
+	// with these very bytes.
+	if b, err := os.ReadFile(filepath.Join(t.ConfigsDir, publish.ManifestName)); err == nil {
+		m, err := publish.ParseManifest(b)
+		if err != nil {
+			return p, nil, err
+		}
+		sum := sha256.Sum256(data)
+		switch e, ok := m.Files[file]; {
+		case !ok:
+			return p, nil, &unpublishedError{fmt.Sprintf("%s is in %s but not in its manifest: it was never published", file, t.ConfigsDir)}
+		case e.SHA256 != hex.EncodeToString(sum[:]):
+			return p, nil, &unpublishedError{fmt.Sprintf("%s changed after it was published (its manifest holds other bytes)", file)}
+		}
 	}
 	certs, err = device.ParseCertificates(data)
 	if err == nil && len(certs) == 0 {
