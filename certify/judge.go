@@ -210,7 +210,7 @@ func (s *subject) judgeTrustURL(name string) (verdict, bool) {
 		return fail(fmt.Sprintf("%s: %s names the CA %s, which is not among the published files (%s: no such file)", name, s.vendorName(), reg.TrustURL, published),
 			"publish the CA beside the configs: cutover render --run DIR --provisioning-url URL writes it to DIR/configs, then cutover publish"), true
 	case err != nil:
-		return fail(fmt.Sprintf("%s: the CA the config names (%s) is not a PEM certificate: %v", name, published, err),
+		return fail(fmt.Sprintf("%s: the CA the config names (%s) cannot be read as a published PEM certificate: %v", name, published, err),
 			"publish the CA's PEM beside the configs (cutover render writes it), then cutover publish"), true
 	}
 	for _, c := range certs {
