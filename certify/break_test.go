@@ -111,7 +111,7 @@ func breakages(fleet []fleetDevice) []breakage {
 	labPEM := xmlText(string(labCA.CertPEM()))
 	identrustPEM := xmlText(string(identrust.CommercialRootCA1))
 	const tv, tc, dns, fb, reg = certify.CaseTLSVersion, certify.CaseTLSChain, certify.CaseDNSSRV, certify.CaseFailback, certify.CaseRegister
-	none, otherCA := "", string(identrust.CommercialRootCA1)
+	none, otherCA, garbage := "", string(identrust.CommercialRootCA1), "not a certificate\n"
 	return []breakage{
 		{render.VendorYealink, "transport", "sip_server.1.transport_type = 2", "sip_server.1.transport_type = 1", []string{tv, reg}, nil, nil},
 		{render.VendorYealink, "line 2 transport", "account.2.sip_server.1.transport_type = 2", "account.2.sip_server.1.transport_type = 0", []string{tv}, nil, nil},
@@ -124,6 +124,7 @@ func breakages(fleet []fleetDevice) []breakage {
 		{vendor: render.VendorYealink, what: "CA bare name", old: breakProvURL + "lab-ca.pem", new: "lab-ca.pem", red: nil},
 		{vendor: render.VendorYealink, what: "published CA missing", trust: &none, also: []string{render.VendorAudioCodes}, red: []string{tc}},
 		{vendor: render.VendorYealink, what: "published CA wrong", trust: &otherCA, also: []string{render.VendorAudioCodes}, red: []string{tc}},
+		{vendor: render.VendorYealink, what: "published CA not PEM", trust: &garbage, also: []string{render.VendorAudioCodes}, red: []string{tc}},
 		{render.VendorYealink, "DNS mode", "outbound_proxy.1.port = 0", "outbound_proxy.1.port = 5061", []string{dns, certify.CaseFailover}, nil, nil},
 		{render.VendorYealink, "failback", "failback_timeout = 120", "failback_timeout = 30", []string{fb}, nil, nil},
 		{render.VendorYealink, "password", "password = " + pw[render.VendorYealink], "password = Wr0ng!pass", []string{reg}, nil, nil},

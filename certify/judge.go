@@ -197,6 +197,10 @@ func (s *subject) judgeTrustURL(name string) (verdict, bool) {
 	}
 	set := reg.Settings[render.SettingCA]
 	published, certs, err := publishedTrust(t)
+	if published != "" {
+		// As reasons name the config: relative to the run directory.
+		published = filepath.Join(render.ConfigsDir, filepath.Base(published))
+	}
 	var outside *outsideError
 	var unlisted *unpublishedError
 	switch {
