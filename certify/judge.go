@@ -288,7 +288,7 @@ func publishedTrust(t Target) (published string, certs []*x509.Certificate, err 
 		sum := sha256.Sum256(data)
 		switch e, ok := m.Files[file]; {
 		case !ok:
-			return p, nil, &unpublishedError{fmt.Sprintf("%s is in %s but not in its manifest: it was never published", file, t.ConfigsDir)}
+			return p, nil, &unpublishedError{fmt.Sprintf("%s is in %s/ but not in its manifest: it was never published", file, render.ConfigsDir)}
 		case e.SHA256 != hex.EncodeToString(sum[:]):
 			return p, nil, &unpublishedError{fmt.Sprintf("%s changed after it was published (its manifest holds other bytes)", file)}
 		}
