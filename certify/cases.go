@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/cutover-dev/cutover/render"
 	"github.com/cutover-dev/cutover/simulator/device"
 	"github.com/emiago/sipgo/sip"
 )
@@ -38,10 +39,36 @@ func (s *subject) close() {
 	}
 }
 
+// roots is the trust store the device verifies the SBC against, as its
+// config says: only the CAs it installs (CACustom), those beside the
+// built-in list (CAAll: the run's store stands for the built-in list, as
+// for CADefault), or the run's store when the config installs none that
+// cutover could read. The run's store holds the IdenTrust roots and the
+// --ca lab roots.
+func (s *subject) roots() *x509.CertPool {
+	reg := s.t.Registration
+	if reg == nil || len(reg.TrustCerts) == 0 {
+		return s.r.o.Roots
+	}
+	var pool *x509.CertPool
+	switch reg.CASet {
+	case render.CACustom:
+		pool = x509.NewCertPool()
+	case render.CAAll:
+		pool = s.r.o.Roots.Clone()
+	default:
+		return s.r.o.Roots
+	}
+	for _, c := range reg.TrustCerts {
+		pool.AddCert(c)
+	}
+	return pool
+}
+
 func (s *subject) newDevice(cfg device.Config) (*device.Device, error) {
 	o := s.r.o
 	opts := []device.Option{
-		device.WithRoots(o.Roots),
+		device.WithRoots(s.roots()),
 		device.WithTimeout(o.Timeout),
 		device.WithLogger(o.Log),
 		device.WithFailbackInterval(o.FailbackInterval),
@@ -89,10 +116,11 @@ func (s *subject) do(ctx context.Context, name string, f func(ctx context.Contex
 		v = sv
 	} else {
 		v = f(ctx)
-		if why, unknown := s.unknownFor(name); unknown && v.outcome == Pass {
+		if why, fix, unknown := s.unknownFor(name); unknown && v.outcome == Pass {
 			// What the config relies on is undocumented: never a pass. A
 			// live outage's measurement still happened and stays.
 			sk := skip(v.reason + "; but not certifiable from the config: " + why)
+			sk.remedy = fix
 			if !v.outage.IsZero() {
 				sk.target, sk.timings, sk.outage = v.target, v.timings, v.outage
 			}
@@ -352,7 +380,7 @@ func (s *subject) tlsChain(ctx context.Context) verdict {
 	var ok, problems, unreachable []string
 	var remedy string
 	for _, t := range s.targets {
-		info, err := probeTLS12(ctx, t, s.r.o.Roots, true, s.r.o.Timeout)
+		info, err := probeTLS12(ctx, t, s.roots(), true, s.r.o.Timeout)
 		switch {
 		case errors.Is(err, device.ErrUnreachable) || errors.Is(err, device.ErrTimeout):
 			unreachable = append(unreachable, fmt.Sprintf("%s (%v)", t, device.Cause(err)))

@@ -37,6 +37,12 @@ type Target struct {
 	// LoadErr is why the device has no usable config: every case fails
 	// with it, and the run goes on with the other devices.
 	LoadErr error
+	// ConfigsDir is the directory the config was published from (a run's
+	// DIR/configs), where a CA the config downloads by URL must be too;
+	// Provisioning is the run's record of the URL the configs are served
+	// under (zero when the run has none). Both are set by FromRunDir.
+	ConfigsDir   string
+	Provisioning render.Provisioning
 }
 
 // UserAgentObserver is an SBC that can say which User-Agent a user last
@@ -75,6 +81,10 @@ type Options struct {
 	// TrustRoots are the CA names a config may install for the SBC (the
 	// embedded IdenTrust roots when empty; a lab adds its CA's name).
 	TrustRoots []string
+	// TrustCerts are those CAs themselves: a CA a config downloads from
+	// beside the configs must be one of them, byte for byte (the embedded
+	// IdenTrust roots when empty).
+	TrustCerts []*x509.Certificate
 	// Only certifies just these devices (MACs as in Target.MAC); every MAC
 	// must be among the targets.
 	Only []string
@@ -215,6 +225,9 @@ func newRunner(targets []Target, o Options) (*runner, error) {
 	}
 	if len(o.TrustRoots) == 0 {
 		o.TrustRoots = defaultTrustRoots()
+	}
+	if len(o.TrustCerts) == 0 {
+		o.TrustCerts = device.EmbeddedRoots()
 	}
 	if (o.PrimaryDown == nil) != (o.PrimaryUp == nil) {
 		return nil, errors.New("certifying: primary-down and primary-up commands go together")

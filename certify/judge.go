@@ -1,11 +1,20 @@
 package certify
 
 import (
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/cutover-dev/cutover/render"
+	"github.com/cutover-dev/cutover/render/publish"
 	"github.com/cutover-dev/cutover/simulator/device"
 )
 
@@ -63,6 +72,11 @@ func (s *subject) judgeConfig(name string) (v verdict, final bool) {
 		if !reg.Verify && !unknownVerify {
 			return s.configFail(name, render.SettingVerify, "turns server certificate verification off: the phone accepts any SBC"), true
 		}
+		// A CA downloaded by URL must be the one published beside the
+		// configs, and one the SBCs chain to.
+		if v, bad := s.judgeTrustURL(name); bad {
+			return v, true
+		}
 		// A wrong CA fails whatever else is undocumented; no CA fails
 		// unless which list the firmware uses is itself undocumented.
 		_, unknownCA := reg.UnknownFor(render.SettingCA)
@@ -108,22 +122,26 @@ var caseProperties = map[string][]string{
 }
 
 // unknownFor says what about the config keeps case name from passing:
-// what it relies on that no source documents.
-func (s *subject) unknownFor(name string) (string, bool) {
+// what it relies on that no source documents, and the fix where cutover
+// knows one (a remedy for the skip).
+func (s *subject) unknownFor(name string) (why, fix string, ok bool) {
 	reg := s.t.Registration
 	if reg == nil {
-		return "", false
+		return "", "", false
 	}
-	var details []string
+	var details, fixes []string
 	for _, p := range caseProperties[name] {
 		if u, ok := reg.UnknownFor(p); ok {
 			details = append(details, u.Detail)
+			if u.Fix != "" {
+				fixes = append(fixes, u.Fix)
+			}
 		}
 	}
 	if len(details) == 0 {
-		return "", false
+		return "", "", false
 	}
-	return s.vendorName() + ": " + strings.Join(details, "; "), true
+	return s.vendorName() + ": " + strings.Join(details, "; "), strings.Join(fixes, "; "), true
 }
 
 func (s *subject) vendorName() string {
@@ -164,4 +182,129 @@ func shorten(v string) string {
 		return fmt.Sprintf("<%d characters>", len(v))
 	}
 	return v
+}
+
+// judgeTrustURL checks the CA a config makes the device download
+// (Registration.TrustURL): the URL lies under the provisioning URL the run's
+// configs are served from, the file it names is among the published files
+// (Target.ConfigsDir), and that file is a CA the SBCs' certificates chain
+// to. A device told to fetch its CA from anywhere else gets a CA nobody
+// certified, or none. Targets not read from a run directory are not judged.
+func (s *subject) judgeTrustURL(name string) (verdict, bool) {
+	reg, t := s.t.Registration, s.t
+	if reg.TrustURL == "" || t.ConfigsDir == "" {
+		return verdict{}, false
+	}
+	set := reg.Settings[render.SettingCA]
+	published, certs, err := publishedTrust(t)
+	if published != "" {
+		// As reasons name the config: relative to the run directory.
+		published = filepath.Join(render.ConfigsDir, filepath.Base(published))
+	}
+	var outside *outsideError
+	var unlisted *unpublishedError
+	switch {
+	case errors.As(err, &outside):
+		set.Want = outside.want
+		return s.settingFail(name, set, outside.does), true
+	case errors.As(err, &unlisted):
+		return fail(fmt.Sprintf("%s: %s names the CA %s; %s", name, s.vendorName(), reg.TrustURL, unlisted.Error()),
+			"publish the configs again (cutover publish): it publishes the CA beside them"), true
+	case errors.Is(err, os.ErrNotExist) || published == "":
+		return fail(fmt.Sprintf("%s: %s names the CA %s, which is not among the published files (%s: no such file)", name, s.vendorName(), reg.TrustURL, published),
+			"publish the CA beside the configs: cutover render --run DIR --provisioning-url URL writes it to DIR/configs, then cutover publish"), true
+	case err != nil:
+		return fail(fmt.Sprintf("%s: the CA the config names (%s) cannot be read as a published PEM certificate: %v", name, published, err),
+			"publish the CA's PEM beside the configs (cutover render writes it), then cutover publish"), true
+	}
+	for _, c := range certs {
+		if !slices.ContainsFunc(s.r.o.TrustCerts, func(tc *x509.Certificate) bool { return tc.Equal(c) }) {
+			var want []string
+			for _, tc := range s.r.o.TrustCerts {
+				want = append(want, tc.Subject.CommonName)
+			}
+			return fail(fmt.Sprintf("%s: the CA published at %s (%s) is %q, not a root the SBCs' certificates chain to (%s)",
+				name, reg.TrustURL, published, c.Subject.CommonName, strings.Join(want, ", ")),
+				"publish the CA the SBCs' certificates chain to (IdenTrust Commercial Root CA 1 for Webex; cutover render writes it) beside the configs, then cutover publish"), true
+		}
+	}
+	return verdict{}, false
+}
+
+// outsideError is a CA URL that does not name a file published beside the
+// configs: does says what the config does, want the URL that fixes it.
+type outsideError struct{ does, want string }
+
+func (e *outsideError) Error() string { return e.does }
+
+// unpublishedError is a CA file beside the configs that the configs
+// directory's manifest does not list as published (or lists other bytes
+// for).
+type unpublishedError struct{ why string }
+
+func (e *unpublishedError) Error() string { return e.why }
+
+// publishedTrust resolves the CA URL of t's config to the published file
+// it names (under t.ConfigsDir) and reads its certificates. The file is
+// the URL's last segment below the run's provisioning URL, or, for a run
+// that recorded none (a partner template with its own URL), the URL's
+// last path segment. An error wrapping os.ErrNotExist means the file is
+// not there; an *outsideError, that the URL points elsewhere.
+func publishedTrust(t Target) (published string, certs []*x509.Certificate, err error) {
+	reg, prov := t.Registration, t.Provisioning
+	var file string
+	if prov.URL != "" {
+		want := prov.URL + url.PathEscape(prov.TrustFile)
+		rest, ok := strings.CutPrefix(reg.TrustURL, prov.URL)
+		if !ok || rest == "" || strings.ContainsAny(rest, "/?#") {
+			return "", nil, &outsideError{does: fmt.Sprintf("points the device at a CA outside %s, where its configs and their CA are published", prov.URL), want: want}
+		}
+		if file, ok = unescape(rest); !ok {
+			return "", nil, &outsideError{does: "names a CA file that is not a plain file name", want: want}
+		}
+	} else {
+		u, err := url.Parse(reg.TrustURL)
+		if err != nil {
+			return "", nil, &outsideError{does: "names a CA URL that does not parse", want: "an https:// URL under the provisioning URL"}
+		}
+		var ok bool
+		if file, ok = unescape(path.Base(u.Path)); !ok {
+			return "", nil, os.ErrNotExist
+		}
+	}
+	p := filepath.Join(t.ConfigsDir, file)
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return p, nil, err
+	}
+	// Where the configs directory is itself a published target (a dir://
+	// publish into it, as the demo does), published means in its manifest
+	// with these very bytes.
+	if b, err := os.ReadFile(filepath.Join(t.ConfigsDir, publish.ManifestName)); err == nil {
+		m, err := publish.ParseManifest(b)
+		if err != nil {
+			return p, nil, err
+		}
+		sum := sha256.Sum256(data)
+		switch e, ok := m.Files[file]; {
+		case !ok:
+			return p, nil, &unpublishedError{fmt.Sprintf("%s is in %s/ but not in its manifest: it was never published", file, render.ConfigsDir)}
+		case e.SHA256 != hex.EncodeToString(sum[:]):
+			return p, nil, &unpublishedError{fmt.Sprintf("%s changed after it was published (its manifest holds other bytes)", file)}
+		}
+	}
+	certs, err = device.ParseCertificates(data)
+	if err == nil && len(certs) == 0 {
+		err = errors.New("no certificate")
+	}
+	return p, certs, err
+}
+
+// unescape decodes one URL path segment into a file name.
+func unescape(seg string) (string, bool) {
+	f, err := url.PathUnescape(seg)
+	if err != nil || f == "" || f == "." || f == ".." || strings.ContainsAny(f, `/\`) {
+		return "", false
+	}
+	return f, true
 }

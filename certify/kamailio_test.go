@@ -83,7 +83,7 @@ func TestBrokenConfigsTurnRedOnKamailio(t *testing.T) {
 	fleet := breakFleet(t, users)
 	kl := devicetest.StartKamailio(t, users, devicetest.KamailioLabOptions{PrimaryIP: "127.0.0.23", SecondaryIP: "127.0.0.24"})
 	runBreakages(t, fleet, certify.Options{
-		Resolver: kl.Resolver(), Roots: kl.Roots, Jobs: 5, Timeout: time.Second,
+		Resolver: kl.Resolver(), Roots: kl.Roots, Jobs: 5, Timeout: max(time.Second, breakTimeout()),
 		FailbackInterval: 200 * time.Millisecond,
 	})
 }

@@ -89,12 +89,19 @@ func FromRunDir(dir string) ([]Target, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading run %s: %w", dir, err)
 	}
+	// Where the configs are served, for the CA URLs they name; a run
+	// rendered before the record existed has none.
+	prov, err := render.ReadProvisioning(dir)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("reading run %s: %w", dir, err)
+	}
+	configs := filepath.Join(dir, render.ConfigsDir)
 	var out []Target
 	for _, pd := range planned {
 		if !pd.Migrated() {
 			continue
 		}
-		t := Target{MAC: pd.MAC, Make: pd.Make, Model: pd.Model}
+		t := Target{MAC: pd.MAC, Make: pd.Make, Model: pd.Model, ConfigsDir: configs, Provisioning: prov}
 		names, err := render.FileNames(pd.Vendor, pd.MAC)
 		if err != nil {
 			t.LoadErr = err
@@ -114,6 +121,13 @@ func FromRunDir(dir string) ([]Target, error) {
 				t.Source = filepath.Join(render.ConfigsDir, names[len(names)-1]) // where the settings are
 			}
 			t.Registration = reg
+			if reg.TrustURL != "" {
+				// The CA the device would download is the published file
+				// (tls-chain fails the config when it is not there).
+				if _, certs, err := publishedTrust(t); err == nil {
+					reg.TrustCerts = certs
+				}
+			}
 			t.Config, t.LoadErr = ConfigFromRegistration(reg, pd.MAC, pd.Make, pd.Model)
 		}
 		out = append(out, t)

@@ -55,13 +55,14 @@ func Client(o ClientOptions) (*webex.Client, error) {
 }
 
 // Renderer builds the config renderer: the embedded templates, with the
-// partner's overrides from templates when it is not empty.
-func Renderer(templates string) (*render.Renderer, error) {
+// partner's overrides from templates when it is not empty; more options
+// follow (render.WithProvisioningURL, render.WithTrustRoot).
+func Renderer(templates string, more ...render.Option) (*render.Renderer, error) {
 	var opts []render.Option
 	if templates != "" {
 		opts = append(opts, render.WithTemplatesDir(templates))
 	}
-	return render.New(opts...)
+	return render.New(append(opts, more...)...)
 }
 
 // PublisherOptions configures a publish target.
@@ -143,7 +144,8 @@ func Certify(o CertifyOptions) (certify.Options, error) {
 		res = device.NewResolver(o.DNS)
 	}
 	var names []string
-	for _, r := range append(device.EmbeddedRoots(), o.ExtraRoots...) {
+	certs := append(device.EmbeddedRoots(), o.ExtraRoots...)
+	for _, r := range certs {
 		names = append(names, r.Subject.CommonName)
 	}
 	return certify.Options{
@@ -151,6 +153,7 @@ func Certify(o CertifyOptions) (certify.Options, error) {
 		Resolver:         res,
 		Roots:            device.TrustStore(o.ExtraRoots...),
 		TrustRoots:       names,
+		TrustCerts:       certs,
 		Only:             o.Only,
 		Cases:            o.Cases,
 		Sample:           o.Sample,

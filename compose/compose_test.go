@@ -3,6 +3,7 @@ package compose
 import (
 	"context"
 	"crypto/x509"
+	"slices"
 	"testing"
 
 	"github.com/cutover-dev/cutover/certify"
@@ -22,6 +23,13 @@ func TestCertifyBuildsTrustAndResolver(t *testing.T) {
 	}
 	if o.Resolver == nil || o.Roots == nil || o.SBC != "sbc.example" {
 		t.Fatalf("options %+v", o)
+	}
+	// A CA a config downloads is compared with these, byte for byte.
+	if !slices.ContainsFunc(o.TrustCerts, ca.Certificate().Equal) || len(o.TrustCerts) != len(o.TrustRoots) {
+		t.Errorf("trust certs %d, names %v: want the lab CA among them", len(o.TrustCerts), o.TrustRoots)
+	}
+	if slices.ContainsFunc(without(t).TrustCerts, ca.Certificate().Equal) {
+		t.Error("the lab CA is a trust cert without being added")
 	}
 	cert, err := ca.Issue([]string{"sbc.example"})
 	if err != nil {

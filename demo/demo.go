@@ -74,7 +74,14 @@ type Options struct {
 	CertifyBegin func(results int)
 	// Logger receives diagnostics; silent by default.
 	Logger *slog.Logger
+	// ProvisioningURL is where the demo's devices would fetch their configs
+	// (render.WithProvisioningURL); empty means DefaultProvisioningURL.
+	ProvisioningURL string
 }
+
+// DefaultProvisioningURL is the demo's provisioning server: the configs
+// name the lab CA published beside them by URLs under it.
+const DefaultProvisioningURL = "https://provisioning.lab.test/cutover/"
 
 // Summary is what a demo run did.
 type Summary struct {
@@ -159,7 +166,16 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 	if err != nil {
 		return nil, fmt.Errorf("running demo: %w", err)
 	}
-	renderer, err := compose.Renderer("")
+	// The devices trust the lab CA the SBCs' certificates chain to, as a
+	// partner's would trust IdenTrust: the configs install it (embedded, or
+	// by its URL beside the configs) and certify checks that they do.
+	provURL := opts.ProvisioningURL
+	if provURL == "" {
+		provURL = DefaultProvisioningURL
+	}
+	renderer, err := compose.Renderer("", render.WithProvisioningURL(provURL), render.WithTrustRoot(render.TrustRoot{
+		Name: l.ca.Certificate().Subject.CommonName, File: CAFile, PEM: string(l.ca.CertPEM()),
+	}))
 	if err != nil {
 		return nil, fmt.Errorf("running demo: %w", err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/cutover-dev/cutover/render"
 	"github.com/cutover-dev/cutover/render/publish"
 	"github.com/cutover-dev/cutover/reports"
+	"github.com/cutover-dev/cutover/simulator/device"
 )
 
 // TestDemoFixtureEndToEnd runs the whole job on the 60-device fixture and
@@ -91,6 +92,21 @@ func TestDemoFixtureEndToEnd(t *testing.T) {
 		t.Errorf("tls-version passed on %d and skipped on %d devices, want 60 together", passed[certify.CaseTLSVersion], skipped[certify.CaseTLSVersion])
 	}
 
+	// The lab CA is published beside the configs, and the vendors that
+	// download it by URL (Yealink, AudioCodes) have their chain certified,
+	// not skipped; a skip always says why.
+	if !strings.Contains(string(manifest), `"`+CAFile+`"`) {
+		t.Errorf("manifest does not list the CA %s", CAFile)
+	}
+	for _, r := range results {
+		if r.Case == certify.CaseTLSChain && (r.Make == "Yealink" || r.Make == "AudioCodes") && r.Outcome != certify.Pass {
+			t.Errorf("%s %s tls-chain %s: %s", r.Make, r.MAC, r.Outcome, r.Reason)
+		}
+		if r.Outcome == certify.Skip && !strings.Contains(r.Reason, "not certifiable from the config") {
+			t.Errorf("%s %s skipped without saying why: %q", r.MAC, r.Case, r.Reason)
+		}
+	}
+
 	// Secrets stay out of everything but secrets.json and the configs.
 	// The results are 0600 as with cutover certify (the demo wrote 0644).
 	if st, err := os.Stat(filepath.Join(dir, "certify.jsonl")); err != nil || st.Mode().Perm() != 0o600 {
@@ -160,7 +176,21 @@ func TestDemoFixtureEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rr, err := render.RenderRun(context.Background(), dir, render.RunOptions{Secrets: sec2})
+	// The demo's renderer: its provisioning URL and lab CA.
+	caPEM, err := os.ReadFile(filepath.Join(dir, CAFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cas, err := device.ParseCertificates(caPEM)
+	if err != nil || len(cas) != 1 {
+		t.Fatalf("%s: %v", CAFile, err)
+	}
+	rend, err := render.New(render.WithProvisioningURL(DefaultProvisioningURL),
+		render.WithTrustRoot(render.TrustRoot{Name: cas[0].Subject.CommonName, File: CAFile, PEM: string(caPEM)}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rr, err := render.RenderRun(context.Background(), dir, render.RunOptions{Secrets: sec2, Renderer: rend})
 	if err != nil {
 		t.Fatal(err)
 	}

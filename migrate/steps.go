@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/cutover-dev/cutover/render"
 	"github.com/cutover-dev/cutover/render/publish"
@@ -15,7 +16,12 @@ import (
 // DIR/configs (0600, atomically, unchanged files left alone) from its
 // device info, its inventory row and its SIP password.
 func RenderStep(r *render.Renderer) ExtraStep {
+	var trust once
 	return ExtraStep{Step: StepRender, Run: func(_ context.Context, d *DeviceRun) error {
+		// The CA the configs point at goes beside them, once per run.
+		if err := trust.do(func() error { return r.WriteTrust(d.Dir) }); err != nil {
+			return err
+		}
 		dev, err := d.renderDevice()
 		if err != nil {
 			return err
@@ -47,8 +53,31 @@ func (d *DeviceRun) renderDevice() (render.Device, error) {
 // that a directory target rewrites its manifest a few times a second, not
 // once per device; the caller closes b after the run.
 func PublishStep(b *publish.Batcher) ExtraStep {
+	var trust once
 	return ExtraStep{Step: StepPublish, Run: func(ctx context.Context, d *DeviceRun) error {
 		names, err := render.FileNames(d.Planned.Vendor, d.MAC())
+		if err != nil {
+			return err
+		}
+		// The trusted CA the render step put beside the configs is
+		// published once per run, before the first config that names it.
+		err = trust.do(func() error {
+			p, err := render.ReadProvisioning(d.Dir)
+			if errors.Is(err, os.ErrNotExist) {
+				return nil // rendered by a version that published no CA
+			}
+			if err != nil {
+				return err
+			}
+			data, err := os.ReadFile(filepath.Join(d.Dir, render.ConfigsDir, p.TrustFile))
+			if err != nil {
+				return fmt.Errorf("publishing the trusted CA: %w", err)
+			}
+			if err := b.Publish(ctx, []render.File{{Name: p.TrustFile, Data: data}}); err != nil {
+				return fmt.Errorf("publishing the trusted CA: %w", err)
+			}
+			return nil
+		})
 		if err != nil {
 			return err
 		}
@@ -62,4 +91,24 @@ func PublishStep(b *publish.Batcher) ExtraStep {
 		}
 		return b.Publish(ctx, files)
 	}}
+}
+
+// once runs fn until it first succeeds: a failure (a disk full, a target
+// down) is tried again by the next device rather than remembered.
+type once struct {
+	mu   sync.Mutex
+	done bool
+}
+
+func (o *once) do(fn func() error) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.done {
+		return nil
+	}
+	if err := fn(); err != nil {
+		return err
+	}
+	o.done = true
+	return nil
 }

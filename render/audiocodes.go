@@ -112,13 +112,27 @@ func readAudioCodes(data []byte) (*Registration, error) {
 		return nil, f.at("VerifyServerCertificate", fmt.Errorf("VerifyServerCertificate %q: expected 0 or 1", f.get("VerifyServerCertificate")))
 	}
 	reg.set(SettingVerify, f.setting("VerifyServerCertificate", "1"))
-	reg.set(SettingCA, f.setting("HTTPSRootFileName", "the IdenTrust Commercial Root CA 1 PEM file"))
-	if f.get("HTTPSRootFileName") != "" {
+	const want = "the https:// URL of the CA PEM published beside the configs (TLSRootFileUrl; render --provisioning-url)"
+	switch u, name := f.get("TLSRootFileUrl"), f.get("HTTPSRootFileName"); {
+	case u != "":
+		// Automatic Update downloads the trusted root file from the URL.
+		reg.set(SettingCA, f.setting("TLSRootFileUrl", want))
 		reg.CASet = CACustom
-		reg.TrustRoot = trustName(comments, f.get("HTTPSRootFileName"))
-	} else {
+		reg.TrustRoot = trustName(comments, u)
+		if absoluteURL(u) {
+			reg.TrustURL = u
+		} else {
+			reg.unknownFix(SettingCA, fmt.Sprintf("TLSRootFileUrl %q is not an absolute URL", u), FixProvisioningURL)
+		}
+	case name != "":
+		reg.set(SettingCA, f.setting("HTTPSRootFileName", want))
+		reg.CASet = CACustom
+		reg.TrustRoot = trustName(comments, name)
+		reg.unknownFix(SettingCA, fmt.Sprintf("HTTPSRootFileName %q names a file only: how the gateway obtains it is not documented (TLSRootFileUrl is)", name), FixProvisioningURL)
+	default:
+		reg.set(SettingCA, f.setting("TLSRootFileUrl", want))
 		reg.CASet = CADefault
-		reg.unknown(SettingCA, "HTTPSRootFileName is not set: whether the built-in root list holds the IdenTrust roots is not documented")
+		reg.unknown(SettingCA, "neither TLSRootFileUrl nor HTTPSRootFileName is set: whether the built-in root list holds the IdenTrust roots is not documented")
 	}
 	if reg.Expires, err = optAtoi("RegistrationTime", f.get("RegistrationTime")); err != nil {
 		return nil, f.at("RegistrationTime", err)

@@ -94,6 +94,7 @@ func readGrandstream(data []byte) (*Registration, error) {
 		if b, _ := pem.Decode([]byte(pemText)); b != nil {
 			if c, err := x509.ParseCertificate(b.Bytes); err == nil {
 				reg.TrustRoot = c.Subject.CommonName
+				reg.TrustCerts = []*x509.Certificate{c}
 			}
 		}
 		if reg.TrustRoot == "" {
@@ -102,7 +103,7 @@ func readGrandstream(data []byte) (*Registration, error) {
 	}
 	switch {
 	case reg.CASet == CADefault:
-		reg.TrustRoot = ""
+		reg.TrustRoot, reg.TrustCerts = "", nil
 		reg.unknown(SettingCA, gsCASet+" = 0 (default CA list): whether it holds the IdenTrust roots is not documented")
 	case reg.TrustRoot == "" && reg.CASet == CACustom:
 		reg.unknown(SettingCA, gsCASet+" = 1 (custom CAs) without a certificate in "+gsCustomCA)

@@ -93,6 +93,7 @@ func readPoly(data []byte) (*Registration, []string, error) {
 		if b, _ := pem.Decode([]byte(pemText)); b != nil {
 			if c, err := x509.ParseCertificate(b.Bytes); err == nil {
 				reg.TrustRoot = c.Subject.CommonName
+				reg.TrustCerts = []*x509.Certificate{c}
 			}
 		}
 		if reg.TrustRoot == "" {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -30,11 +31,17 @@ const (
 
 // TrustRoot names the certificate authority a device trusts for the SBC. The
 // default is IdenTrust Commercial Root CA 1, which Webex's SBC certificates
-// chain to; File is the name under which the provisioning server hosts PEM.
+// chain to. Formats that embed the certificate (Poly, Grandstream) use PEM;
+// formats that download it (Yealink, AudioCodes) use URL, the absolute URL
+// of File published beside the configs (WithProvisioningURL).
 type TrustRoot struct {
 	Name string // subject common name, e.g. "IdenTrust Commercial Root CA 1"
-	File string // PEM file name or URL the device downloads
+	File string // the PEM's file name, published beside the configs
 	PEM  string // the certificate itself, for formats that embed it
+	// URL is where devices download File: the provisioning URL plus File.
+	// Empty without a provisioning URL: the templates then write the bare
+	// File, which no vendor documents, and certification cannot pass the CA.
+	URL string
 }
 
 // SIP is the registration policy every default template applies.
@@ -107,9 +114,24 @@ func WithFailback(seconds int) Option { return func(r *Renderer) { r.sip.Failbac
 // WithTrustRoot replaces the IdenTrust default (a lab CA, for instance).
 func WithTrustRoot(t TrustRoot) Option { return func(r *Renderer) { r.sip.Trust = t } }
 
+// MaxTrustURL is the longest CA URL every template can carry: AudioCodes
+// TLSRootFileUrl holds 254 characters (AC-SYSTEM-MIB
+// acSysHTTPClientTLSRootFileUrl).
+const MaxTrustURL = 254
+
+// WithProvisioningURL sets the URL devices fetch their configs from (e.g.
+// https://prov.example.com/cutover/), under which the trust root's PEM is
+// published beside them: templates that make the device download its CA
+// (Yealink static.trusted_certificates.url, AudioCodes TLSRootFileUrl)
+// point at base + TrustRoot.File. New refuses anything but an absolute
+// https URL without query or fragment: the CA is what the device trusts,
+// so it is fetched over verified TLS.
+func WithProvisioningURL(base string) Option { return func(r *Renderer) { r.provURL = base } }
+
 // Renderer renders device configs. It is safe for concurrent use.
 type Renderer struct {
 	dir     string
+	provURL string
 	sip     SIP
 	partner map[string]string // file name -> text, from dir
 	base    map[string]string // vendor -> embedded text
@@ -167,6 +189,19 @@ func New(opts ...Option) (*Renderer, error) {
 		o(r)
 	}
 	r.sip.TrustPEMXML = xmlEscape(r.sip.Trust.PEM)
+	if r.provURL != "" {
+		base, err := ProvisioningBase(r.provURL)
+		if err != nil {
+			return nil, err
+		}
+		r.provURL = base
+		r.sip.Trust.URL = base + url.PathEscape(r.sip.Trust.File)
+		// Refused here rather than device by device at render time, when
+		// migrate has already created the devices in Webex.
+		if n := len(r.sip.Trust.URL); n > MaxTrustURL {
+			return nil, fmt.Errorf("provisioning URL %.80q: the CA's URL would be %d characters; AudioCodes TLSRootFileUrl holds at most %d", base, n, MaxTrustURL)
+		}
+	}
 	if r.sip.Expires <= 0 || r.sip.FailbackSeconds < 0 {
 		return nil, fmt.Errorf("expires %d and failback %d: expected positive seconds", r.sip.Expires, r.sip.FailbackSeconds)
 	}
@@ -447,3 +482,34 @@ func EmbeddedTemplate(vendor string) (string, error) {
 	}
 	return text.String(), nil
 }
+
+// ProvisioningBase checks a provisioning URL and returns it ending in "/":
+// absolute https, with a host, without query, fragment or user info (a
+// password in a URL the configs carry would be published with them).
+func ProvisioningBase(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", fmt.Errorf("provisioning URL %.80q: %w", raw, err)
+	}
+	switch {
+	case u.Scheme != "https":
+		return "", fmt.Errorf("provisioning URL %.80q: expected https:// (devices download their trusted CA from it)", raw)
+	case u.Host == "":
+		return "", fmt.Errorf("provisioning URL %.80q: expected a host", raw)
+	case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
+		return "", fmt.Errorf("provisioning URL %.80q: expected no query, fragment or user info", raw)
+	}
+	s := u.String()
+	if !strings.HasSuffix(s, "/") {
+		s += "/"
+	}
+	return s, nil
+}
+
+// Trust returns the trust root the renderer installs, with its URL when a
+// provisioning URL is set.
+func (r *Renderer) Trust() TrustRoot { return r.sip.Trust }
+
+// ProvisioningURL returns the provisioning base URL ("/"-terminated), or
+// "" when none was given.
+func (r *Renderer) ProvisioningURL() string { return r.provURL }

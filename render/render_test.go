@@ -2,6 +2,7 @@ package render
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -57,8 +58,13 @@ func mustRender(t testing.TB, r *Renderer, d Device) []File {
 	return files
 }
 
+// sampleProvisioningURL is where the samples' devices fetch their configs.
+const sampleProvisioningURL = "https://prov.example.com/cutover/"
+
 func TestRenderGolden(t *testing.T) {
-	r := newRenderer(t)
+	// The golden configs are what a partner deploys: with a provisioning
+	// URL, so that Yealink and AudioCodes name the published CA by URL.
+	r := newRenderer(t, WithProvisioningURL(sampleProvisioningURL))
 	for vendor, d := range samples() {
 		t.Run(vendor, func(t *testing.T) {
 			files := mustRender(t, r, d)
@@ -109,8 +115,9 @@ func summarize(r *Registration) summary {
 }
 
 // expected is the registration a device with info d must perform, as each
-// vendor's firmware documents it (VENDOR-FACTS.md), and what stays unknown.
-func expected(d Device) summary {
+// vendor's firmware documents it (VENDOR-FACTS.md), and what stays unknown,
+// when rendered with a provisioning URL (withURL) or without.
+func expected(d Device, withURL bool) summary {
 	r := summary{
 		Vendor: d.Vendor, UserAgent: d.Make + " " + d.Model, SRVDomain: d.Info.OutboundProxy,
 		Transport: "tls", DNS: DNSSRV, TLSMin: "1.2", Verify: true, Expires: DefaultExpires, Failover: "srv",
@@ -118,13 +125,18 @@ func expected(d Device) summary {
 	}
 	switch d.Vendor {
 	case VendorYealink:
-		r.Unknowns = []string{SettingCA} // a bare file name as the CA URL
+		if !withURL {
+			r.Unknowns = []string{SettingCA} // a bare file name as the CA URL
+		}
 	case VendorPoly:
 		r.Transport, r.DNS, r.Unknowns = "dns-naptr", DNSNAPTR, []string{SettingCA}
 	case VendorGrandstream:
 		r.FailbackMode, r.FailbackSeconds, r.Unknowns = "", 0, []string{SettingTransport}
 	case VendorAudioCodes:
 		r.TLSMin, r.FailbackMode, r.FailbackSeconds, r.Unknowns = "", FailbackHoming, 0, []string{SettingTLSMin}
+		if !withURL {
+			r.Unknowns = append(r.Unknowns, SettingCA) // HTTPSRootFileName, a bare name
+		}
 	}
 	for _, l := range d.Info.Lines {
 		user, domain, _ := strings.Cut(l.LinePort, "@")
@@ -138,36 +150,75 @@ func expected(d Device) summary {
 }
 
 func TestRoundTrip(t *testing.T) {
-	r := newRenderer(t)
-	for vendor, d := range samples() {
-		t.Run(vendor, func(t *testing.T) {
-			files := mustRender(t, r, d)
-			dir := t.TempDir()
-			for _, f := range files {
-				if err := os.WriteFile(filepath.Join(dir, f.Name), f.Data, 0o600); err != nil {
+	for _, withURL := range []bool{true, false} {
+		var opts []Option
+		if withURL {
+			opts = append(opts, WithProvisioningURL(sampleProvisioningURL))
+		}
+		r := newRenderer(t, opts...)
+		for vendor, d := range samples() {
+			t.Run(fmt.Sprintf("%s/url=%v", vendor, withURL), func(t *testing.T) {
+				files := mustRender(t, r, d)
+				dir := t.TempDir()
+				for _, f := range files {
+					if err := os.WriteFile(filepath.Join(dir, f.Name), f.Data, 0o600); err != nil {
+						t.Fatal(err)
+					}
+				}
+				// ReadFile on the first file is what a device does: Poly's
+				// master config leads to the per-phone file.
+				reg, err := ReadFile(filepath.Join(dir, files[0].Name))
+				if err != nil {
 					t.Fatal(err)
 				}
-			}
-			// ReadFile on the first file is what a device does: Poly's
-			// master config leads to the per-phone file.
-			reg, err := ReadFile(filepath.Join(dir, files[0].Name))
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, want := summarize(reg), expected(d)
-			if !reflect.DeepEqual(got, want) {
-				t.Errorf("read back\n got %+v\nwant %+v", got, want)
-			}
-			for _, k := range []string{SettingTransport, SettingTLSMin, SettingVerify, SettingCA, SettingDNS} {
-				if s, ok := reg.Settings[k]; !ok || s.Param == "" || s.Want == "" {
-					t.Errorf("setting %s not located: %+v", k, s)
+				got, want := summarize(reg), expected(d, withURL)
+				if !reflect.DeepEqual(got, want) {
+					t.Errorf("read back\n got %+v\nwant %+v", got, want)
 				}
-			}
-			last := files[len(files)-1]
-			if _, err := Read("", last.Name, last.Data); err != nil {
-				t.Errorf("Read with detection: %v", err)
-			}
-		})
+				for _, k := range []string{SettingTransport, SettingTLSMin, SettingVerify, SettingCA, SettingDNS} {
+					if s, ok := reg.Settings[k]; !ok || s.Param == "" || s.Want == "" {
+						t.Errorf("setting %s not located: %+v", k, s)
+					}
+				}
+				// Yealink and AudioCodes download their CA: by its URL
+				// beside the configs, or (without one) not certifiably.
+				wantURL := ""
+				if withURL && (vendor == VendorYealink || vendor == VendorAudioCodes) {
+					wantURL = sampleProvisioningURL + "IdenTrust_Commercial_Root_CA_1.pem"
+				}
+				if reg.TrustURL != wantURL {
+					t.Errorf("TrustURL %q, want %q", reg.TrustURL, wantURL)
+				}
+				if u, ok := reg.UnknownFor(SettingCA); ok && !withURL && wantURL == "" && (vendor == VendorYealink || vendor == VendorAudioCodes) && u.Fix != FixProvisioningURL {
+					t.Errorf("unknown CA without the fix naming --provisioning-url: %+v", u)
+				}
+				last := files[len(files)-1]
+				if _, err := Read("", last.Name, last.Data); err != nil {
+					t.Errorf("Read with detection: %v", err)
+				}
+			})
+		}
+	}
+}
+
+func TestProvisioningURL(t *testing.T) {
+	for raw, want := range map[string]string{
+		"https://prov.example.com/cutover":   "https://prov.example.com/cutover/",
+		"https://prov.example.com/cutover/":  "https://prov.example.com/cutover/",
+		"https://prov.example.com:8443/a/b/": "https://prov.example.com:8443/a/b/",
+	} {
+		r := newRenderer(t, WithProvisioningURL(raw))
+		if got := r.ProvisioningURL(); got != want {
+			t.Errorf("%s: base %q, want %q", raw, got, want)
+		}
+		if got := r.Trust().URL; got != want+"IdenTrust_Commercial_Root_CA_1.pem" {
+			t.Errorf("%s: trust URL %q", raw, got)
+		}
+	}
+	for _, bad := range []string{"https://prov.example.com/" + strings.Repeat("a", 230) + "/", "http://prov.example.com/", "prov.example.com/cutover/", "https:///x/", "https://u:p@prov.example.com/", "https://prov.example.com/?a=1", "tftp://prov/"} {
+		if _, err := New(WithProvisioningURL(bad)); err == nil || !strings.Contains(err.Error(), "provisioning URL") {
+			t.Errorf("%s: error %v, want a provisioning URL error", bad, err)
+		}
 	}
 }
 

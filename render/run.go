@@ -2,6 +2,7 @@ package render
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/cutover-dev/cutover/internal/atomicfile"
@@ -135,6 +137,9 @@ func RenderRun(ctx context.Context, dir string, opts RunOptions) (*RunResult, er
 	if err := os.MkdirAll(out, rundir.ModeSecretDir); err != nil {
 		return nil, fmt.Errorf("rendering run: %w", err)
 	}
+	if err := r.WriteTrust(dir); err != nil {
+		return nil, fmt.Errorf("rendering run: %w", err)
+	}
 	jobs := opts.Jobs
 	if jobs <= 0 {
 		jobs = runtime.GOMAXPROCS(0)
@@ -238,4 +243,72 @@ func writeIfChanged(path string, data []byte) (bool, error) {
 		return false, fmt.Errorf("writing config: %w", err)
 	}
 	return changed, nil
+}
+
+// Provisioning is what DIR/provisioning.json records: where the devices of
+// a run fetch their configs, and the trusted CA published beside them.
+type Provisioning struct {
+	// URL is the provisioning base URL ("/"-terminated); empty when the
+	// configs were rendered without one.
+	URL string `json:"url,omitempty"`
+	// TrustFile is the CA's PEM file name in DIR/configs; TrustURL is where
+	// devices download it (URL + TrustFile), empty without a URL.
+	TrustFile string `json:"trustFile"`
+	TrustURL  string `json:"trustUrl,omitempty"`
+	TrustName string `json:"trustName"`
+}
+
+// TrustFile returns the trusted CA's PEM as a file to publish beside the
+// configs, and false when the renderer's trust root has no PEM.
+func (r *Renderer) TrustFile() (File, bool) {
+	t := r.sip.Trust
+	if t.PEM == "" || t.File == "" {
+		return File{}, false
+	}
+	return File{Name: t.File, Data: []byte(t.PEM)}, true
+}
+
+// WriteTrust puts the trusted CA's PEM into the run directory's configs
+// (mode 0600 like every file there; unchanged bytes are left alone) and
+// records the provisioning URL and the CA in DIR/provisioning.json, once
+// per run: the publish step and cutover publish take the PEM from there,
+// and certify checks each config's CA URL against the record.
+func (r *Renderer) WriteTrust(runDir string) error {
+	f, ok := r.TrustFile()
+	if !ok {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Join(runDir, ConfigsDir), rundir.ModeSecretDir); err != nil {
+		return fmt.Errorf("writing trusted CA: %w", err)
+	}
+	if _, err := writeIfChanged(filepath.Join(runDir, ConfigsDir, f.Name), f.Data); err != nil {
+		return fmt.Errorf("writing trusted CA: %w", err)
+	}
+	p := Provisioning{URL: r.provURL, TrustFile: f.Name, TrustURL: r.sip.Trust.URL, TrustName: r.sip.Trust.Name}
+	b, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return fmt.Errorf("writing provisioning record: %w", err)
+	}
+	if _, err := atomicfile.WriteIfChanged(rundir.Path(runDir, rundir.ProvisioningFile), append(b, '\n'), rundir.ModePublic, false); err != nil {
+		return fmt.Errorf("writing provisioning record: %w", err)
+	}
+	return nil
+}
+
+// ReadProvisioning reads DIR/provisioning.json; a run rendered before it
+// existed has none (an error wrapping os.ErrNotExist).
+func ReadProvisioning(runDir string) (Provisioning, error) {
+	path := rundir.Path(runDir, rundir.ProvisioningFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Provisioning{}, fmt.Errorf("reading provisioning record: %w", err)
+	}
+	var p Provisioning
+	if err := json.Unmarshal(b, &p); err != nil {
+		return Provisioning{}, fmt.Errorf("reading provisioning record %s: %w", path, err)
+	}
+	if p.TrustFile != filepath.Base(p.TrustFile) || strings.HasPrefix(p.TrustFile, ".") {
+		return Provisioning{}, fmt.Errorf("reading provisioning record %s: trustFile %.40q: expected a file name", path, p.TrustFile)
+	}
+	return p, nil
 }

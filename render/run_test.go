@@ -3,10 +3,13 @@ package render
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cutover-dev/cutover/internal/identrust"
 )
 
 type mapSecrets map[string]string
@@ -82,5 +85,41 @@ func TestRenderRunNeedsAPlan(t *testing.T) {
 	_, err := RenderRun(context.Background(), t.TempDir(), RunOptions{Secrets: mapSecrets{}})
 	if err == nil || !strings.Contains(err.Error(), "plan.json") {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// TestWriteTrust: the CA's PEM goes beside the configs (0600, as every file
+// there) and the run records where devices fetch it; a malformed record is
+// an error naming the file, a missing one wraps os.ErrNotExist.
+func TestWriteTrust(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := ReadProvisioning(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("no record: %v, want os.ErrNotExist", err)
+	}
+	r := newRenderer(t, WithProvisioningURL("https://prov.example.com/cutover"))
+	if err := r.WriteTrust(dir); err != nil {
+		t.Fatal(err)
+	}
+	f, _ := r.TrustFile()
+	path := filepath.Join(dir, "configs", f.Name)
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("%s: %v, mode %v", path, err, fi.Mode())
+	}
+	if b, _ := os.ReadFile(path); string(b) != string(identrust.CommercialRootCA1) {
+		t.Error("the published CA is not IdenTrust Commercial Root CA 1")
+	}
+	p, err := ReadProvisioning(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Provisioning{URL: "https://prov.example.com/cutover/", TrustFile: f.Name,
+		TrustURL: "https://prov.example.com/cutover/" + f.Name, TrustName: "IdenTrust Commercial Root CA 1"}
+	if p != want {
+		t.Errorf("record %+v, want %+v", p, want)
+	}
+	writeJSON(t, filepath.Join(dir, "provisioning.json"), Provisioning{TrustFile: "../secrets.json"})
+	if _, err := ReadProvisioning(dir); err == nil || !strings.Contains(err.Error(), "provisioning.json") {
+		t.Errorf("a record naming a path: %v, want an error naming the file", err)
 	}
 }

@@ -4,6 +4,11 @@
 // It knows nothing of HTTP or SIP.
 package render
 
+import (
+	"crypto/x509"
+	"net/url"
+)
+
 // DeviceInfo is the partial configuration Webex holds for one partner-managed
 // device, built from the documented calls T1, T3 and L3 (WEBEX-API.md). It never
 // holds the SIP password. migrate saves it as DIR/info/<MAC>.json.
@@ -83,8 +88,18 @@ type Registration struct {
 	// TrustRoot names the CA the config installs (its common name, e.g.
 	// "IdenTrust Commercial Root CA 1"); empty when it installs none.
 	TrustRoot string `json:"trustRoot,omitempty"`
-	Expires   int    `json:"expires"`  // seconds
-	Failover  string `json:"failover"` // "srv", "ordered" or "none"
+	// TrustURL is the absolute URL the device downloads its CA from, for
+	// formats that name one rather than embed the certificate (certify
+	// checks it points at the CA published beside the configs); empty
+	// otherwise.
+	TrustURL string `json:"trustUrl,omitempty"`
+	// TrustCerts are the CA certificates the config installs, where the
+	// file carries them (Poly, Grandstream); certify adds those a config
+	// downloads by URL from the published files. The device simulator
+	// verifies against them as CASet says.
+	TrustCerts []*x509.Certificate `json:"-"`
+	Expires    int                 `json:"expires"`  // seconds
+	Failover   string              `json:"failover"` // "srv", "ordered" or "none"
 	// FailbackMode is how the device returns to its primary (FailbackDuration,
 	// FailbackHoming, or the vendor's own word); "" when the config sets none.
 	FailbackMode    string `json:"failbackMode,omitempty"`
@@ -113,6 +128,9 @@ type Setting struct {
 type Unknown struct {
 	Property string `json:"property"` // a Setting key
 	Detail   string `json:"detail"`
+	// Fix is what makes the property certifiable, when cutover knows it
+	// (e.g. render with --provisioning-url); empty otherwise.
+	Fix string `json:"fix,omitempty"`
 }
 
 // Registration property names (Settings and Unknowns keys).
@@ -152,13 +170,26 @@ func (r *Registration) set(k string, s Setting) {
 }
 
 // unknown records an undocumented property once.
-func (r *Registration) unknown(k, detail string) {
+func (r *Registration) unknown(k, detail string) { r.unknownFix(k, detail, "") }
+
+// unknownFix is unknown with the fix that makes the property certifiable.
+func (r *Registration) unknownFix(k, detail, fix string) {
 	for _, u := range r.Unknowns {
 		if u.Property == k {
 			return
 		}
 	}
-	r.Unknowns = append(r.Unknowns, Unknown{Property: k, Detail: detail})
+	r.Unknowns = append(r.Unknowns, Unknown{Property: k, Detail: detail, Fix: fix})
+}
+
+// FixProvisioningURL is the fix for a CA a config names by a bare file name.
+const FixProvisioningURL = "render with --provisioning-url https://<where the devices fetch their configs>/ so the config names the CA by its absolute URL, then publish again"
+
+// absoluteURL reports whether s is an absolute http(s) URL with a host,
+// the form the vendors document for a certificate download.
+func absoluteURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
 }
 
 // UnknownFor returns what is undocumented about property k, if anything.

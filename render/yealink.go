@@ -84,13 +84,15 @@ func readYealink(data []byte) (*Registration, error) {
 	reg.set(SettingVerify, f.setting(trust, "1"))
 
 	const caURL = "static.trusted_certificates.url"
-	reg.set(SettingCA, f.setting(caURL, "an https:// URL of the IdenTrust Commercial Root CA 1 PEM"))
+	reg.set(SettingCA, f.setting(caURL, "the https:// URL of the CA PEM published beside the configs (render --provisioning-url)"))
 	if u := f.get(caURL); u != "" {
 		// The phone adds the downloaded certificate to its trusted list.
 		reg.CASet = CAAll
 		reg.TrustRoot = trustName(comments, u)
-		if !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
-			reg.unknown(SettingCA, fmt.Sprintf("%s %q is not an absolute URL: whether the firmware fetches a bare file name from the provisioning server is not documented", caURL, u))
+		if absoluteURL(u) {
+			reg.TrustURL = u
+		} else {
+			reg.unknownFix(SettingCA, fmt.Sprintf("%s %q is not an absolute URL: whether the firmware fetches a bare file name from the provisioning server is not documented", caURL, u), FixProvisioningURL)
 		}
 	} else {
 		reg.CASet = CADefault

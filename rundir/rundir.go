@@ -10,7 +10,9 @@
 //	DIR/journal.jsonl   one event per step per device, append-only (0644)
 //	DIR/secrets.json    SIP passwords (0600), optionally AES-GCM encrypted
 //	DIR/info/MAC.json   device info (0644, no secret)
-//	DIR/configs/        rendered configs (0600: they hold SIP passwords)
+//	DIR/configs/        rendered configs (0600: they hold SIP passwords), and
+//	                    the trusted CA's PEM the configs point devices at
+//	DIR/provisioning.json  where devices fetch configs and that CA (0644)
 //	DIR/certify.jsonl   certification results (0600: a failing case's reason
 //	                    may quote what an SBC said about a credential)
 //	DIR/report.html, report.xlsx, junit.xml   the reports (0644)
@@ -44,6 +46,11 @@ const (
 	// left out when --errors names no file.
 	InvalidRowsFile = "invalid-rows.xlsx"
 )
+
+// ProvisioningFile records the provisioning URL the configs were rendered
+// for and the CA file published beside them (render owns the format), so
+// that certify can check the CA URL a config names.
+const ProvisioningFile = "provisioning.json"
 
 // Modes: anything that holds or may quote a secret is ModeSecret.
 const (

@@ -22,13 +22,14 @@ type demoOptions struct {
 	out     string
 	devices int
 	jobs    int
+	provURL string
 }
 
 func newDemoCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "demo",
 		Usage:     "run the whole job on the embedded default: emulated Webex, two SBCs and SRV DNS; real files out",
-		UsageText: "cutover demo [--out DIR] [--devices N] [--jobs N]",
+		UsageText: "cutover demo [--out DIR] [--devices N] [--jobs N] [--provisioning-url URL]",
 		Description: "Starts the Webex emulator (HTTPS), two SBC emulators (TLS 1.2) and an SRV DNS server in this\n" +
 			"process, migrates fixtures/inventory.xlsx (or N generated devices) into DIR, renders and publishes\n" +
 			"every config to DIR/configs, certifies every device from its published config (taking the primary\n" +
@@ -40,12 +41,14 @@ func newDemoCommand() *cli.Command {
 			&cli.StringFlag{Name: demoFlagOut, Value: demoDefaultOut, Usage: "run `DIR`"},
 			&cli.IntFlag{Name: demoFlagDevices, Usage: "generate `N` devices instead of the 60-device fixture"},
 			&cli.IntFlag{Name: flagJobs, Value: 16, Usage: "devices migrated and certified at once"},
+			&cli.StringFlag{Name: flagProvisioningURL, Value: demo.DefaultProvisioningURL,
+				Usage: "the https `URL` the configs name the published lab CA under (Yealink, AudioCodes)"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 0 {
 				return usageErrorf("demo takes no arguments, got %q", c.Args().Slice())
 			}
-			o := demoOptions{out: c.String(demoFlagOut), devices: c.Int(demoFlagDevices), jobs: c.Int(flagJobs)}
+			o := demoOptions{out: c.String(demoFlagOut), devices: c.Int(demoFlagDevices), jobs: c.Int(flagJobs), provURL: c.String(flagProvisioningURL)}
 			if o.devices < 0 || o.jobs < 1 {
 				return usageErrorf("--devices must be 0 or more and --jobs 1 or more")
 			}
@@ -59,7 +62,7 @@ func runDemo(c *cli.Context, o demoOptions) error {
 	var bar *certifyProgress
 	prog := newProgress(c, progressOptions{name: "demo"})
 	sum, err := demo.Run(c.Context, demo.Options{
-		Dir: o.out, Devices: o.devices, Jobs: o.jobs, Progress: prog.progress(), Logger: logger(c),
+		Dir: o.out, Devices: o.devices, Jobs: o.jobs, Progress: prog.progress(), Logger: logger(c), ProvisioningURL: o.provURL,
 		CertifyBegin: func(n int) { prog.close(); bar = newCertifyProgress(c, n) },
 		OnResult:     func(r certify.Result) { bar.result(r) },
 	})

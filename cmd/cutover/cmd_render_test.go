@@ -24,7 +24,8 @@ func TestMigrateRenderPublish(t *testing.T) {
 	e := newMigrateEnv(t, 12)
 	pub := filepath.Join(t.TempDir(), "pub")
 	var out, errb bytes.Buffer
-	code := run(context.Background(), e.args("migrate", e.inv, "--run", e.dir, "--publish", "dir://"+pub), &out, &errb)
+	const prov = "https://prov.example.com/cutover/"
+	code := run(context.Background(), e.args("migrate", e.inv, "--run", e.dir, "--publish", "dir://"+pub, "--provisioning-url", prov), &out, &errb)
 	if code != exitOK {
 		t.Fatalf("migrate exit %d\n%s\n%s", code, out.String(), errb.String())
 	}
@@ -36,6 +37,7 @@ func TestMigrateRenderPublish(t *testing.T) {
 	if err != nil || len(published) != len(configs) {
 		t.Fatalf("%d published, %d rendered (%v)", len(published), len(configs), err)
 	}
+	byURL := 0 // configs naming the CA by its URL (Yealink, AudioCodes)
 	for _, f := range configs {
 		fi, err := os.Stat(filepath.Join(e.dir, "configs", f.Name))
 		if err != nil || fi.Mode().Perm() != 0o600 {
@@ -44,10 +46,19 @@ func TestMigrateRenderPublish(t *testing.T) {
 		if strings.HasSuffix(f.Name, "-phone.cfg") {
 			continue // read through its master config
 		}
+		if f.Name == "IdenTrust_Commercial_Root_CA_1.pem" {
+			continue // the CA, published beside the configs
+		}
 		reg, err := render.ReadFile(filepath.Join(pub, f.Name))
 		if err != nil {
 			t.Errorf("reading published %s: %v", f.Name, err)
 			continue
+		}
+		if reg.TrustURL != "" && reg.TrustURL != prov+"IdenTrust_Commercial_Root_CA_1.pem" {
+			t.Errorf("%s names the CA %s", f.Name, reg.TrustURL)
+		}
+		if reg.TrustURL != "" {
+			byURL++
 		}
 		// TLS, or DNS NAPTR then SRV choosing it (Poly); TLS 1.2 as the
 		// floor unless the vendor documents none (AudioCodes 6.x).
@@ -57,11 +68,20 @@ func TestMigrateRenderPublish(t *testing.T) {
 		}
 	}
 
+	if byURL == 0 {
+		t.Error("no config names the CA by its URL")
+	}
+	if _, err := os.Stat(filepath.Join(pub, "IdenTrust_Commercial_Root_CA_1.pem")); err != nil {
+		t.Errorf("the CA is not published: %v", err)
+	}
+
+	// Re-rendered without the flag: the run's recorded URL is kept, so
+	// nothing changes.
 	out.Reset()
 	if code := run(context.Background(), []string{"cutover", "render", "--run", e.dir}, &out, &errb); code != exitOK {
 		t.Fatalf("render exit %d\n%s\n%s", code, out.String(), errb.String())
 	}
-	if !strings.Contains(out.String(), "rendered 0 devices") || !strings.Contains(out.String(), "0 failed") {
+	if !strings.Contains(out.String(), "rendered 0 devices") || !strings.Contains(out.String(), "0 failed") || strings.Contains(out.String(), "no --provisioning-url") {
 		t.Errorf("re-render output %q, want nothing to write", out.String())
 	}
 	out.Reset()

@@ -228,6 +228,8 @@ func contentType(name string) string {
 		return "application/xml"
 	case strings.HasSuffix(name, ".json"):
 		return "application/json"
+	case strings.HasSuffix(name, ".pem"):
+		return "application/x-pem-file"
 	}
 	return "text/plain; charset=utf-8"
 }

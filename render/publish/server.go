@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/pem"
 	"fmt"
 	"hash"
 	"io"
@@ -113,8 +114,11 @@ const nonceLifetime = 5 * time.Minute
 // ConfigServer is an http.Handler serving a published directory to lab
 // devices: only the files its manifest.json lists, each only to the
 // credential for that device (HTTP Basic, or Digest with MD5 or SHA-256 and
-// qop=auth). Anything else is 404, including the directory itself and the
-// manifest. With no users every listed file is served without a login.
+// qop=auth). A listed file that no device owns and that holds nothing but
+// PEM certificates (the CA the configs name, render's trust file) is public:
+// served to every device without a login. Anything else is 404, including
+// the directory itself and the manifest. With no users every listed file is
+// served without a login.
 type ConfigServer struct {
 	dir   string
 	users Users
@@ -191,22 +195,6 @@ func (s *ConfigServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	if s.users != nil {
-		cred, ok := s.users[name]
-		if !ok {
-			cred, ok = s.users[macIn(name)]
-		}
-		if !ok {
-			// A file no credential may fetch is, to a device, not there.
-			http.NotFound(w, r)
-			return
-		}
-		if stale, ok := s.authorized(r, cred); !ok {
-			s.challenge(w, stale)
-			s.log.Info("refused", "file", name, "remote", r.RemoteAddr)
-			return
-		}
-	}
 	data, err := os.ReadFile(filepath.Join(s.dir, name))
 	if err != nil || int64(len(data)) != entry.Size || sumHex(data) != entry.SHA256 {
 		// A file changed behind the manifest is not served half-updated.
@@ -214,11 +202,50 @@ func (s *ConfigServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unavailable", http.StatusServiceUnavailable)
 		return
 	}
+	if s.users != nil {
+		cred, ok := s.users[name]
+		if !ok {
+			cred, ok = s.users[macIn(name)]
+		}
+		switch {
+		case !ok && onlyCertificates(data):
+			// The CA the configs point devices at (render's trust file) is
+			// public: every device fetches it, with or without a login.
+		case !ok:
+			// A file no credential may fetch is, to a device, not there.
+			http.NotFound(w, r)
+			return
+		default:
+			if stale, ok := s.authorized(r, cred); !ok {
+				s.challenge(w, stale)
+				s.log.Info("refused", "file", name, "remote", r.RemoteAddr)
+				return
+			}
+		}
+	}
 	w.Header().Set("Content-Type", contentType(name))
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("ETag", `"`+entry.SHA256+`"`)
 	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(data))
 	s.log.Info("served", "file", name, "remote", r.RemoteAddr)
+}
+
+// onlyCertificates reports whether data is PEM holding certificates and
+// nothing else (no key, no other text): a public file.
+func onlyCertificates(data []byte) bool {
+	n := 0
+	for {
+		var b *pem.Block
+		b, data = pem.Decode(data)
+		if b == nil {
+			break
+		}
+		if b.Type != "CERTIFICATE" || len(b.Headers) > 0 {
+			return false
+		}
+		n++
+	}
+	return n > 0 && len(bytes.TrimSpace(data)) == 0
 }
 
 func sumHex(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/icholy/digest"
 
+	"github.com/cutover-dev/cutover/internal/identrust"
 	"github.com/cutover-dev/cutover/render"
 )
 
@@ -25,6 +26,8 @@ func servedDir(t *testing.T) (string, []render.File) {
 		{Name: "0004f2a1b2c3.cfg", Data: []byte("<APPLICATION/>\n")},
 		{Name: "0004f2a1b2c3-phone.cfg", Data: []byte("<polycomConfig/>\n")},
 		{Name: "00908FA1B2C3.ini", Data: []byte("; gateway\n")},
+		{Name: "IdenTrust_Commercial_Root_CA_1.pem", Data: identrust.CommercialRootCA1},
+		{Name: "key.pem", Data: []byte("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")},
 	}
 	target, err := Open("dir://" + dir)
 	if err != nil {
@@ -100,6 +103,11 @@ func TestConfigServer(t *testing.T) {
 		{"/", "yealink1", "Yl-pass-1", 404},
 		{"/../001565a1b2c3.cfg", "yealink1", "Yl-pass-1", 404},
 		{"/nothere.cfg", "", "", 404},
+		// The CA the configs name is public; other unowned files are not.
+		{"/IdenTrust_Commercial_Root_CA_1.pem", "", "", 200},
+		{"/IdenTrust_Commercial_Root_CA_1.pem", "yealink1", "Yl-pass-1", 200},
+		{"/key.pem", "", "", 404},
+		{"/key.pem", "yealink1", "Yl-pass-1", 404},
 	}
 	for _, tc := range cases {
 		code, body := get(t, c, ts.URL+tc.path, tc.user, tc.pass)
