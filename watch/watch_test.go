@@ -233,7 +233,6 @@ func TestWatchDeadline(t *testing.T) {
 	}
 }
 
-
 // A fleet bigger than a page is read page by page (following Link), one
 // list per poll, never a call per device; Include narrows the set.
 func TestWatchPagesAndInclude(t *testing.T) {
