@@ -12,9 +12,9 @@ import (
 	"github.com/cutover-dev/cutover/certify"
 	"github.com/cutover-dev/cutover/migrate"
 	"github.com/cutover-dev/cutover/render"
-	"github.com/cutover-dev/cutover/rundir"
 	"github.com/cutover-dev/cutover/render/publish"
 	"github.com/cutover-dev/cutover/reports"
+	"github.com/cutover-dev/cutover/rundir"
 	"github.com/cutover-dev/cutover/simulator/device"
 )
 
