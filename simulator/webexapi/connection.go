@@ -1,7 +1,13 @@
 package webexapi
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -136,4 +142,56 @@ func (s *Server) ConnectionStatus(key string) (status string, ok bool) {
 		return "", false
 	}
 	return d.conn.status(s.now()), true
+}
+
+// Reporter posts registrations to an emulator's POST
+// /_emulator/registrations: how an SBC emulator in another process (`cutover
+// emulate sbc --webex-status`) feeds connectionStatus, as the in-process
+// demo does through ObserveRegistration.
+type Reporter struct {
+	url   string
+	token string
+	hc    *http.Client
+}
+
+// NewReporter returns a Reporter for the emulator whose API base is base
+// (e.g. http://127.0.0.1:8443/v1; the admin view sits beside /v1), with its
+// admin token. hc nil uses a client with a 5 s timeout.
+func NewReporter(base, token string, hc *http.Client) (*Reporter, error) {
+	u, err := url.Parse(base)
+	if err != nil || u.Host == "" {
+		return nil, fmt.Errorf("webex emulator URL %q: expected http(s)://host[:port]/v1", base)
+	}
+	u.Path = strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), "/v1") + "/_emulator/registrations"
+	u.RawQuery = ""
+	if hc == nil {
+		hc = &http.Client{Timeout: 5 * time.Second}
+	}
+	return &Reporter{url: u.String(), token: token, hc: hc}, nil
+}
+
+// Report posts one registration; an answer other than 204 is an error
+// carrying the emulator's status and message (never the token).
+func (p *Reporter) Report(ctx context.Context, r Registration) error {
+	body, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("reporting registration of %s: %w", r.User, err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.url, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("reporting registration of %s: %w", r.User, err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+p.token)
+	resp, err := p.hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("reporting registration of %s: POST %s: %w", r.User, p.url, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusNoContent {
+		return nil
+	}
+	var eb webex.ErrorBody
+	_ = json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&eb)
+	return fmt.Errorf("reporting registration of %s: POST %s: %d %s", r.User, p.url, resp.StatusCode, eb.Message)
 }

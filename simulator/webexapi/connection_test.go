@@ -2,6 +2,7 @@ package webexapi
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -169,4 +170,45 @@ func TestControlEndpoints(t *testing.T) {
 		t.Fatalf("after forcing offline_expired: %s", st)
 	}
 	h.expect(h.call("POST", "/_emulator/connection-status", map[string]string{"device": d.MAC, "status": "gone"}), http.StatusBadRequest)
+}
+
+// The Reporter (what `cutover emulate sbc --webex-status` uses) reaches the
+// control endpoint beside /v1; with a wrong token it fails and changes
+// nothing.
+func TestReporter(t *testing.T) {
+	h := newHarness(t)
+	d := h.create("0004F2A1B2C3", "Yealink T57W Partner Managed", ada)
+	user := h.s.Snapshot().Devices[0].SIPUserName
+	reg := Registration{Registrar: "127.0.0.11:5061", User: user, AOR: "sip:a@lab", Contact: "sip:a@10.0.0.1", Expires: time.Now().Add(time.Hour)}
+
+	bad, err := NewReporter(h.ts.URL+"/v1", "not-the-admin-token", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bad.Report(t.Context(), reg); err == nil || strings.Contains(err.Error(), "not-the-admin-token") {
+		t.Fatalf("report with a wrong token: %v, want an error without the token", err)
+	}
+	if st, _ := h.s.ConnectionStatus(d.ID); st != webex.StatusDisconnected {
+		t.Fatalf("after a refused report: %s", st)
+	}
+	rep, err := NewReporter(h.ts.URL+"/v1/", h.s.AdminToken(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rep.Report(t.Context(), reg); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := h.s.ConnectionStatus(d.ID); st != webex.StatusConnected {
+		t.Fatalf("after the report: %s, want connected", st)
+	}
+	reg.Expires = time.Time{}
+	if err := rep.Report(t.Context(), reg); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := h.s.ConnectionStatus(d.ID); st != webex.StatusDisconnected {
+		t.Fatalf("after the unregistration: %s, want disconnected", st)
+	}
+	if _, err := NewReporter("not a url", "t", nil); err == nil {
+		t.Error("a bad URL was accepted")
+	}
 }
