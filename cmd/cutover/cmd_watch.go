@@ -135,11 +135,11 @@ func runWatch(c *cli.Context, o watchOptions) error {
 // connected.
 func printWatchResult(w io.Writer, res *watch.Result) {
 	if res.AllConnected() {
-		fmt.Fprintf(w, "watch: all %d devices connected in Webex (%d new this watch; %d polls, %s)\n",
-			res.Counts.Total, len(res.FirstConnected), res.Polls, res.Elapsed.Round(time.Second))
+		fmt.Fprintf(w, "watch: all %d devices connected in Webex (%d new this watch; %s, %s)\n",
+			res.Counts.Total, len(res.FirstConnected), plural(res.Polls, "poll"), res.Elapsed.Round(time.Second))
 	} else {
-		fmt.Fprintf(w, "watch: %d of %d devices not connected (%s; %d polls, %s)\n",
-			res.Counts.NotConnected(), res.Counts.Total, watchFigures(res.Counts, false), res.Polls, res.Elapsed.Round(time.Second))
+		fmt.Fprintf(w, "watch: %d of %d devices not connected (%s; %s, %s)\n",
+			res.Counts.NotConnected(), res.Counts.Total, watchFigures(res.Counts, false), plural(res.Polls, "poll"), res.Elapsed.Round(time.Second))
 		for i, p := range res.NotConnected {
 			if i == watchMaxPendingShown {
 				fmt.Fprintf(w, "  ... and %d more (see the reports)\n", len(res.NotConnected)-i)
@@ -155,6 +155,13 @@ func printWatchResult(w io.Writer, res *watch.Result) {
 	if res.Unmigrated > 0 {
 		fmt.Fprintf(w, "watch: %d devices of the run have no Webex device (not migrated) and were not watched\n", res.Unmigrated)
 	}
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // watchFigures reads "812 connected, 3 activating, 50 disconnected, 1135

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/cutover-dev/cutover/simulator/webexapi"
+	"github.com/cutover-dev/cutover/watch"
+	"github.com/cutover-dev/cutover/webex"
 )
 
 // watch exits 1 naming the devices not connected at the deadline, then 0
@@ -82,5 +84,25 @@ func TestParseDeadline(t *testing.T) {
 		if _, err := parseDeadline(in, now); err == nil {
 			t.Errorf("parseDeadline(%q) accepted", in)
 		}
+	}
+}
+
+type fixedStats struct{ st webex.Stats }
+
+func (f fixedStats) Stats() webex.Stats { return f.st }
+
+// Without a terminal, watch prints the status line the README shows.
+func TestWatchStatusLine(t *testing.T) {
+	d := &watchDisplay{stats: fixedStats{webex.Stats{Requests: 0, Retries: 2, RateLimited: 1}}, rate: 5, start: time.Now()}
+	if got := d.statusLine(); !strings.HasPrefix(got, "watch: first poll, 0 req/s of 5, 2 retries, 1 429s, poll 0") {
+		t.Errorf("before a poll: %q", got)
+	}
+	var c watch.Counts
+	c.Total = 2000
+	c.ByState = [6]int{812, 0, 3, 50, 1135, 0}
+	d.Poll(c)
+	want := "watch: 812/2000 connected, 3 activating, 50 disconnected, 1135 never seen, 0 req/s of 5, 2 retries, 1 429s, poll 1"
+	if got := d.statusLine(); !strings.HasPrefix(got, want) {
+		t.Errorf("status line\n got %q\nwant %q...", got, want)
 	}
 }
