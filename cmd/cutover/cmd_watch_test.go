@@ -43,6 +43,12 @@ func TestWatchCommand(t *testing.T) {
 	if strings.Contains(out.String()+errb.String(), e.emu.AdminToken()) {
 		t.Fatal("the token was printed")
 	}
+	// The connected events leave the run finished in migrate's eyes.
+	out.Reset()
+	if code := run(t.Context(), e.args("migrate", e.inv, "--run", e.dir, "--dry-run"), &out, &errb); code != 0 ||
+		!strings.Contains(out.String(), "all 5 devices already done") {
+		t.Fatalf("migrate --dry-run after watch: exit %d\n%s\n%s", code, out.String(), errb.String())
+	}
 
 	for _, tc := range []struct {
 		args []string
