@@ -234,6 +234,8 @@ func Run(ctx context.Context, api API, o Options) (*Result, error) {
 		if err := j.Sync(); err != nil {
 			return res, fmt.Errorf("watching: %w", err)
 		}
+		o.Logger.DebugContext(ctx, "webex devices polled", "poll", res.Polls, "listed", len(list),
+			"connected", res.Counts.Of(Connected), "notConnected", res.Counts.NotConnected())
 		if o.Progress != nil {
 			o.Progress.Poll(res.Counts)
 		}
