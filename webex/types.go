@@ -225,14 +225,17 @@ var ConnectionStatuses = []string{
 	StatusActivating, StatusUnknown, StatusOfflineDeepSleep,
 }
 
+// DeviceTypes are GET /devices' type filter values, as the published spec
+// lists them.
+var DeviceTypes = []string{"roomdesk", "phone", "accessory", "webexgo", "unknown"}
+
 // DeviceQuery filters GET /devices (D2). Zero fields are not sent.
 type DeviceQuery struct {
 	MAC         string
 	PersonID    string
 	WorkspaceID string
 	Product     string
-	// Type is the product type (the spec lists roomdesk, phone, accessory,
-	// webexgo, unknown).
+	// Type is the product type (DeviceTypes).
 	Type string
 	// ConnectionStatus lists only devices in this state (ConnectionStatuses).
 	ConnectionStatus string

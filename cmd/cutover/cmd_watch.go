@@ -16,13 +16,15 @@ import (
 	"github.com/cutover-dev/cutover/macaddr"
 	"github.com/cutover-dev/cutover/shard"
 	"github.com/cutover-dev/cutover/watch"
+	"github.com/cutover-dev/cutover/webex"
 )
 
 func init() { register(newWatchCommand) }
 
 const (
-	flagInterval = "interval"
-	flagDeadline = "deadline"
+	flagInterval   = "interval"
+	flagDeadline   = "deadline"
+	flagDeviceType = "device-type"
 )
 
 // watchMaxPendingShown bounds the not-connected devices listed at the end.
@@ -30,15 +32,16 @@ const watchMaxPendingShown = 20
 
 type watchOptions struct {
 	runFlags
-	interval time.Duration
-	deadline time.Time
+	interval   time.Duration
+	deadline   time.Time
+	deviceType string
 }
 
 func newWatchCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "watch",
 		Usage:     "follow a run's devices in Webex until every one is connected, or a deadline passes",
-		UsageText: "cutover watch --run DIR [--interval 15s] [--deadline 2h|2026-12-03T06:00:00Z] [--rate R] [--only MACS]",
+		UsageText: "cutover watch --run DIR [--interval 15s] [--deadline 2h|2026-12-03T06:00:00Z|06:00] [--rate R] [--only MACS] [--device-type phone]",
 		Description: "Polls Webex's own view of the run's devices (GET /devices, every page of the org, at most --rate\n" +
 			"requests a second) every --interval, and shows how many are connected, activating, disconnected\n" +
 			"and never seen. The first time each device shows connected goes into DIR/journal.jsonl, and the\n" +
@@ -50,6 +53,8 @@ func newWatchCommand() *cli.Command {
 			&cli.DurationFlag{Name: flagInterval, Value: watch.DefaultInterval, Usage: "time `D` between the starts of two polls"},
 			&cli.StringFlag{Name: flagDeadline, Value: watch.DefaultTimeout.String(),
 				Usage: "give up after `D` (a duration), at an RFC 3339 time, or at HH:MM (local time, the next such)"},
+			&cli.StringFlag{Name: flagDeviceType, Usage: "list only devices of Webex product `TYPE` (" + strings.Join(webex.DeviceTypes, ", ") +
+				"): fewer pages in an org with many other devices"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 0 {
@@ -71,6 +76,9 @@ func newWatchCommand() *cli.Command {
 			}
 			if o.deadline, err = parseDeadline(c.String(flagDeadline), time.Now()); err != nil {
 				return err
+			}
+			if o.deviceType = c.String(flagDeviceType); o.deviceType != "" && !slices.Contains(webex.DeviceTypes, o.deviceType) {
+				return usageErrorf("--%s %q: expected one of %s", flagDeviceType, o.deviceType, strings.Join(webex.DeviceTypes, ", "))
 			}
 			return runWatch(c, o)
 		},
@@ -109,7 +117,7 @@ func runWatch(c *cli.Context, o watchOptions) error {
 	}
 	disp := newWatchDisplay(c, client, c.Float64(flagRate))
 	res, err := watch.Run(c.Context, client, watch.Options{
-		Dir: o.dir, Include: include, Interval: o.interval, Deadline: o.deadline,
+		Dir: o.dir, Include: include, Interval: o.interval, Deadline: o.deadline, Query: webex.DeviceQuery{Type: o.deviceType},
 		Progress: disp.progress(), Logger: logger(c),
 	})
 	disp.close()

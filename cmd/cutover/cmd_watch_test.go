@@ -36,7 +36,7 @@ func TestWatchCommand(t *testing.T) {
 	}
 	out.Reset()
 	errb.Reset()
-	code = run(t.Context(), watchArgs(), &out, &errb)
+	code = run(t.Context(), watchArgs("--device-type", "phone"), &out, &errb)
 	if code != 0 || !strings.Contains(out.String(), "all 5 devices connected in Webex (5 new this watch") {
 		t.Fatalf("watch after registration: exit %d\n%s\n%s", code, out.String(), errb.String())
 	}
@@ -57,6 +57,7 @@ func TestWatchCommand(t *testing.T) {
 	}{
 		{[]string{"--deadline", "tomorrow"}, exitUsage, "--deadline"},
 		{[]string{"--interval", "0s"}, exitUsage, "--interval"},
+		{[]string{"--device-type", "desk"}, exitUsage, "--device-type"},
 	} {
 		out.Reset()
 		errb.Reset()

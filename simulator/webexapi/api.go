@@ -445,10 +445,6 @@ func (s *Server) deviceJSON(d *device) webex.Device {
 	return out
 }
 
-// deviceTypes are GET /devices' type values (the spec's enum); every device
-// the emulator holds is a "phone" (deviceJSON), gateways included.
-var deviceTypes = []string{"roomdesk", "phone", "accessory", "webexgo", "unknown"}
-
 func (s *Server) listDevices(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	s.mu.Lock()
@@ -479,9 +475,10 @@ func (s *Server) listDevices(w http.ResponseWriter, r *http.Request) {
 	// value outside the spec's lists is refused, as the API validates its
 	// enums.
 	if typ := q.Get("type"); typ != "" {
-		if !slices.Contains(deviceTypes, typ) {
+		// Every device the emulator holds is a "phone" (deviceJSON), gateways included.
+		if !slices.Contains(webex.DeviceTypes, typ) {
 			s.mu.Unlock()
-			s.fail(w, http.StatusBadRequest, 0, "type %q: expected one of %s.", typ, strings.Join(deviceTypes, ", "))
+			s.fail(w, http.StatusBadRequest, 0, "type %q: expected one of %s.", typ, strings.Join(webex.DeviceTypes, ", "))
 			return
 		}
 		if typ != "phone" {
