@@ -110,6 +110,11 @@ type Options struct {
 	// unreachable on its own.
 	PrimaryDown func(ctx context.Context) error
 	PrimaryUp   func(ctx context.Context) error
+	// WhileRegistered, when set, is called once after the calls and the
+	// live failover and failback, before the unregister phase: every device
+	// that registered is registered then (the demo has Webex's view of the
+	// fleet watched at that moment). Its error ends the run.
+	WhileRegistered func(ctx context.Context) error
 	// Observer, when set, is asked what User-Agent the SBC saw.
 	Observer UserAgentObserver
 	// CheckPassword judges a SIP password against the policy (inventory.CheckPassword by default).
@@ -333,6 +338,11 @@ func (r *runner) run(ctx context.Context) ([]Result, error) {
 	// Phase 3: live failover and failback of the whole fleet.
 	if r.live && (r.cases[CaseFailover] || r.cases[CaseFailback]) {
 		if err := r.liveFailover(ctx, subjects); err != nil {
+			return r.sorted(), err
+		}
+	}
+	if r.o.WhileRegistered != nil {
+		if err := r.o.WhileRegistered(ctx); err != nil {
 			return r.sorted(), err
 		}
 	}

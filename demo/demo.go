@@ -39,6 +39,7 @@ import (
 	"github.com/cutover-dev/cutover/simulator/pki"
 	"github.com/cutover-dev/cutover/simulator/sbc"
 	"github.com/cutover-dev/cutover/simulator/webexapi"
+	"github.com/cutover-dev/cutover/watch"
 	"github.com/cutover-dev/cutover/webex"
 	"golang.org/x/time/rate"
 )
@@ -72,6 +73,9 @@ type Options struct {
 	// CertifyBegin once before the first, with how many results to expect.
 	OnResult     func(certify.Result)
 	CertifyBegin func(results int)
+	// WatchProgress receives the counts of each poll of Webex's view while
+	// the certified fleet is registered; nil reports nowhere.
+	WatchProgress watch.Progress
 	// Logger receives diagnostics; silent by default.
 	Logger *slog.Logger
 	// ProvisioningURL is where the demo's devices would fetch their configs
@@ -100,11 +104,19 @@ type Summary struct {
 	// Failover and Failback are the fleet's times through the demo's live
 	// outage (certify.Fleet).
 	Failover, Failback certify.FleetPhase
+
+	// Watch is what `cutover watch` saw of the fleet in Webex while the
+	// certified devices were registered; WatchErr why it did not end with
+	// every device connected (nil when it did).
+	Watch    *watch.Result
+	WatchErr error
 }
 
-// Passed reports whether every device migrated and every case passed.
+// Passed reports whether every device migrated, every case passed, and
+// Webex showed every device connected.
 func (s *Summary) Passed() bool {
-	return s.Migration != nil && s.Migration.OK() && s.CasesFail == 0 && s.Cases > 0
+	return s.Migration != nil && s.Migration.OK() && s.CasesFail == 0 && s.Cases > 0 &&
+		s.Watch != nil && s.WatchErr == nil && s.Watch.AllConnected()
 }
 
 // Run executes the demo. The error is for what stops the demo itself (a
@@ -198,8 +210,10 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 	sum.Migrated, sum.Failed = res.Done, res.Failed
 
 	// Certify every migrated device from its published config, with the
-	// primary SBC taken down half-way through and brought back.
-	if err := l.certify(ctx, opts, sum); err != nil {
+	// primary SBC taken down half-way through and brought back; while the
+	// fleet is registered, watch Webex's view of it until every device shows
+	// connected, as `cutover watch` does on a cutover night.
+	if err := l.certify(ctx, opts, sum, client); err != nil {
 		return nil, err
 	}
 	// Phase boundary: the lab and the certification's thousands of devices
@@ -330,7 +344,8 @@ func startLab(ctx context.Context, dir string, devs []inventory.Device, log *slo
 
 	users := emulatorUsers{l.emu}
 	for i, host := range []string{SBC1Host, SBC2Host} {
-		s, err := sbc.New(sbc.WithCA(l.ca), sbc.WithHosts(host), sbc.WithUsers(users), sbc.WithLogger(log))
+		s, err := sbc.New(sbc.WithCA(l.ca), sbc.WithHosts(host), sbc.WithUsers(users), sbc.WithLogger(log),
+			sbc.WithBindingHook(l.reportBinding))
 		if err != nil {
 			return nil, err
 		}
@@ -356,6 +371,22 @@ func startLab(ctx context.Context, dir string, devs []inventory.Device, log *slo
 	return l, nil
 }
 
+// reportBinding tells the Webex emulator what an SBC's registrar did, as
+// Webex's own SBCs feed a device's connectionStatus.
+func (l *lab) reportBinding(b sbc.BindingChange) {
+	l.emu.ObserveRegistration(webexapi.Registration{
+		Registrar: b.Registrar, User: b.AuthUser, AOR: b.AOR, Contact: b.Contact, Expires: b.Expires,
+	})
+}
+
+// Watch pacing in the demo: the fleet is registered already when watching
+// starts, so the first poll normally ends it; the deadline bounds a demo in
+// which some device could not register.
+const (
+	watchInterval = 250 * time.Millisecond
+	watchTimeout  = 20 * time.Second
+)
+
 func port(addr string) uint16 {
 	_, p, _ := net.SplitHostPort(addr)
 	var n uint16
@@ -363,7 +394,7 @@ func port(addr string) uint16 {
 	return n
 }
 
-func (l *lab) certify(ctx context.Context, opts Options, sum *Summary) error {
+func (l *lab) certify(ctx context.Context, opts Options, sum *Summary, client *webex.Client) error {
 	targets, err := certify.FromRunDir(opts.Dir)
 	if err != nil {
 		return fmt.Errorf("running demo: certifying: %w", err)
@@ -390,6 +421,16 @@ func (l *lab) certify(ctx context.Context, opts Options, sum *Summary) error {
 	})
 	if err != nil {
 		return fmt.Errorf("running demo: certifying: %w", err)
+	}
+	copts.WhileRegistered = func(ctx context.Context) error {
+		sum.Watch, sum.WatchErr = watch.Run(ctx, client, watch.Options{
+			Dir: opts.Dir, Interval: watchInterval, Deadline: time.Now().Add(watchTimeout),
+			Progress: opts.WatchProgress, Logger: opts.Logger,
+		})
+		if errors.Is(sum.WatchErr, watch.ErrDeadline) || errors.Is(sum.WatchErr, watch.ErrNoDevices) {
+			return nil // in the Summary: the demo fails, certification goes on
+		}
+		return sum.WatchErr
 	}
 	results, err := certify.Run(ctx, targets, copts)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/cutover-dev/cutover/render"
 	"github.com/cutover-dev/cutover/render/publish"
 	"github.com/cutover-dev/cutover/reports"
+	"github.com/cutover-dev/cutover/rundir"
 	"github.com/cutover-dev/cutover/simulator/device"
 )
 
@@ -34,6 +35,22 @@ func TestDemoFixtureEndToEnd(t *testing.T) {
 	}
 	if want := 60 * len(certify.AllCases); sum.Cases != want {
 		t.Errorf("%d case results, want %d (every case on every device)", sum.Cases, want)
+	}
+	// Webex (the emulator, fed by the SBCs' registrars) showed every device
+	// connected while the certified fleet was registered, and the journal
+	// holds each one's first-connected time; after the unregister case the
+	// emulator shows them disconnected again.
+	if sum.Watch == nil || !sum.Watch.AllConnected() || sum.Watch.Counts.Total != 60 || len(sum.Watch.FirstConnected) != 60 {
+		t.Errorf("watch: %+v %v, want all 60 connected", sum.Watch, sum.WatchErr)
+	}
+	evs, err := rundir.ReadJournal(rundir.Path(dir, rundir.JournalFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for mac, st := range rundir.Replay(evs) {
+		if st.FirstConnected.IsZero() {
+			t.Errorf("%s: no first-connected time in the journal", mac)
+		}
 	}
 
 	// Every migrated device has a published config that reads back as

@@ -121,6 +121,9 @@ type Summary struct {
 	CasesFailed  int `json:"casesFailed"`
 	CasesSkipped int `json:"casesSkipped"`
 	CasesBlocked int `json:"casesBlocked"`
+	// Connected counts the devices `cutover watch` saw connected in Webex
+	// (a first-connected time in the journal).
+	Connected int `json:"connected"`
 }
 
 // Count returns the number of devices with status s.
@@ -171,6 +174,9 @@ type Device struct {
 	CaseReasons []string `json:"-"`
 	// Members are the planned line appearances or ports, when the plan has them.
 	Members []Member `json:"-"`
+	// FirstConnected is when `cutover watch` first saw Webex show the device
+	// connected (the journal's StepConnected); zero when it never did.
+	FirstConnected time.Time `json:"firstConnected,omitzero"`
 }
 
 // Member is one planned line appearance (phone) or port (gateway).
@@ -435,6 +441,7 @@ func replay(d *Data, events []migrate.Event, get func(string) *Device) {
 		}
 		dev := get(mac)
 		dev.Attempts = st.Attempt
+		dev.FirstConnected = st.FirstConnected
 		// The Webex device ID is the journal's (the plan's is only what
 		// existed before the run), as the replay merged it.
 		if id := st.IDs[rundir.IDDevice]; id != "" {
@@ -695,6 +702,9 @@ func summarise(d *Data, plan *migrate.Plan) {
 			case certify.Blocked:
 				s.CasesBlocked++
 			}
+		}
+		if !dev.FirstConnected.IsZero() {
+			s.Connected++
 		}
 		switch dev.Cert {
 		case certify.Pass:

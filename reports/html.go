@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cutover-dev/cutover/certify"
 )
@@ -63,6 +64,11 @@ type tableBlob struct {
 	// aligned with Rows, each device's outcome letters, its case wall
 	// times and the reason of every case that did not pass.
 	Cases []deviceCases `json:"cases,omitempty"`
+	// Connected, for the devices table of a watched run, is aligned with
+	// Rows: when Webex first showed each device connected ("" never). A
+	// row's detail shows it rather than a column, which would widen the
+	// table past a laptop's screen.
+	Connected []string `json:"connected,omitempty"`
 }
 
 type deviceCases struct {
@@ -182,6 +188,12 @@ func WriteHTML(w io.Writer, d *Data) error {
 	}
 
 	devs := tableBlob{Cols: deviceCols, Rows: make([][]any, len(d.Devices)), Cases: make([]deviceCases, len(d.Devices))}
+	if d.Summary.Connected > 0 {
+		devs.Connected = make([]string, len(d.Devices))
+		for i := range d.Devices {
+			devs.Connected[i] = connectedText(d.Devices[i].FirstConnected)
+		}
+	}
 	mx := matrixBlob{Cases: d.Cases, Rows: make([][]any, 0, len(d.Devices))}
 	for i := range d.Devices {
 		dev := &d.Devices[i]
@@ -379,4 +391,13 @@ func cards(d *Data) []card {
 		rate.Sub, rate.Parts = "", []subCount{{"cert-failed", s.CertFailed, "failed certification"}}
 	}
 	return []card{{ID: "planned", Label: label, Value: n(total)}, migrated, mig, rest, cert, rate}
+}
+
+// connectedText is a first-connected time as the reports show it (UTC, to
+// the second), or "" for a device Webex never showed connected.
+func connectedText(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02 15:04:05Z")
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cutover-dev/cutover/certify"
 )
@@ -40,13 +41,15 @@ type JUnitSuite struct {
 	Cases      []JUnitCase      `xml:"testcase"`
 }
 
-// JUnitProperties holds a suite's properties (absent when it has none).
+// JUnitProperties holds a suite's or a testcase's properties (absent when
+// it has none).
 type JUnitProperties struct {
 	Property []JUnitProperty `xml:"property"`
 }
 
-// JUnitProperty is a named figure of a suite: the failover and failback
-// suites carry the fleet's times of a live outage (fleet.failover.p95_ms).
+// JUnitProperty is a named figure of a suite or a testcase: the failover
+// and failback suites carry the fleet's times of a live outage
+// (fleet.failover.p95_ms), a migration testcase its PropFirstConnected.
 type JUnitProperty struct {
 	Name  string `xml:"name,attr"`
 	Value string `xml:"value,attr"`
@@ -54,12 +57,18 @@ type JUnitProperty struct {
 
 // JUnitCase is one device in a suite.
 type JUnitCase struct {
-	ClassName string        `xml:"classname,attr"`
-	Name      string        `xml:"name,attr"`
-	Time      string        `xml:"time,attr"`
-	Failure   *JUnitFailure `xml:"failure"`
-	Skipped   *JUnitSkipped `xml:"skipped"`
+	ClassName  string           `xml:"classname,attr"`
+	Name       string           `xml:"name,attr"`
+	Time       string           `xml:"time,attr"`
+	Properties *JUnitProperties `xml:"properties,omitempty"`
+	Failure    *JUnitFailure    `xml:"failure"`
+	Skipped    *JUnitSkipped    `xml:"skipped"`
 }
+
+// PropFirstConnected is the migration testcase property holding when Webex
+// first showed the device connected (RFC 3339, UTC), set once `cutover
+// watch` saw it.
+const PropFirstConnected = "webex.firstConnected"
 
 // JUnitFailure carries the reason (message) and the remedy (body).
 type JUnitFailure struct {
@@ -107,6 +116,10 @@ func JUnit(d *Data) *JUnitSuites {
 				continue
 			}
 			c := JUnitCase{ClassName: classname(dev.Make, dev.Model), Name: dev.MAC, Time: seconds(dev.DurationMS)}
+			if !dev.FirstConnected.IsZero() {
+				c.Properties = &JUnitProperties{Property: []JUnitProperty{
+					{Name: PropFirstConnected, Value: dev.FirstConnected.UTC().Format(time.RFC3339)}}}
+			}
 			ms += dev.DurationMS
 			switch dev.Status {
 			case StatusFailed, StatusConflict, StatusInvalid:

@@ -273,8 +273,8 @@ func TestXLSXGolden(t *testing.T) {
 		return ""
 	}
 	dev := xmlOf("xl/worksheets/sheet3.xml")
-	if !strings.Contains(dev, `<autoFilter ref="$A$1:$R$61"`) {
-		t.Error("Devices has no autofilter over A1:R61")
+	if !strings.Contains(dev, `<autoFilter ref="$A$1:$S$61"`) {
+		t.Error("Devices has no autofilter over A1:S61")
 	}
 	st, err := f.GetCellStyle(SheetDevices, "J2")
 	if err != nil || st == 0 {

@@ -271,6 +271,7 @@ func writeSummarySheet(f *excelize.File, st *styles, d *Data) error {
 		st.labelled("Cases failed", string(certify.Fail), sm.CasesFailed),
 		st.labelled("Cases blocked (register failed)", string(certify.Blocked), sm.CasesBlocked),
 		st.labelled("Cases skipped", string(certify.Skip), sm.CasesSkipped),
+		[]any{"Devices seen connected in Webex (watch)", sm.Connected},
 		[]any{"Failures listed", len(d.Failures)},
 		[]any{"Causes to fix", len(d.Groups)},
 	)
@@ -369,8 +370,9 @@ func (s *styles) statusCellN(status string, n int) any {
 
 func writeDevicesSheet(f *excelize.File, st *styles, d *Data) error {
 	header := []string{"MAC", "Type", "Make", "Model", "Vendor", "Owner", "Location", "Lines", "Plan",
-		"Status", "Step", "Attempts", "Time (s)", "Certification", "Reason", "Cause #", "Inventory position", "Webex device ID"}
-	widths := []float64{15, 9, 14, 16, 12, 30, 18, 7, 10, 13, 10, 9, 9, 13, 60, 8, 30, 40}
+		"Status", "Step", "Attempts", "Time (s)", "Certification", "Reason", "Cause #", "Inventory position", "Webex device ID",
+		"First connected (UTC)"}
+	widths := []float64{15, 9, 14, 16, 12, 30, 18, 7, 10, 13, 10, 9, 9, 13, 60, 8, 30, 40, 21}
 	s, err := newSheet(f, st, SheetDevices, header, widths, len(d.Devices))
 	if err != nil {
 		return err
@@ -394,6 +396,7 @@ func writeDevicesSheet(f *excelize.File, st *styles, d *Data) error {
 			row[15] = dev.CauseGroup
 		}
 		row[16], row[17] = st.textCell(dev.Pos), st.textCell(dev.DeviceID)
+		row[18] = st.textCell(connectedText(dev.FirstConnected))
 		if err := s.add(row...); err != nil {
 			return err
 		}

@@ -15,12 +15,17 @@ const (
 	StepRender   Step = "render"
 	StepPublish  Step = "publish"
 	StepDelete   Step = "delete"
+	// StepConnected is watch's: a done event records the first time Webex
+	// showed the device connected (the event's TS); its detail carries
+	// Webex's own firstSeen when it gave one.
+	StepConnected Step = "connected"
 )
 
 // Pipeline is the one step order: the steps a device passes, in order (a run
 // without publishing ends at StepRender). The engine runs them in this
 // order, replay reports the first failed one in this order, and the reports
-// lay their columns out by it. StepDelete is rollback's, outside it.
+// lay their columns out by it. StepDelete (rollback's) and StepConnected
+// (watch's) are outside it.
 var Pipeline = []Step{StepCreate, StepPassword, StepMembers, StepApply, StepInfo, StepRender, StepPublish}
 
 // Index returns s's position in Pipeline, or -1 for a step outside it.

@@ -180,3 +180,49 @@ func TestRunDirLockRefusesSecondHolder(t *testing.T) {
 	}
 	again.Release()
 }
+
+// The first done StepConnected wins (a later watch run re-seeing the device
+// does not move it), a journal round trip keeps it, and a delete forgets it
+// (a device created again has not connected yet).
+func TestReplayFirstConnected(t *testing.T) {
+	t1 := time.Date(2026, 12, 2, 20, 0, 0, 0, time.UTC)
+	t2 := t1.Add(time.Hour)
+	dir := t.TempDir()
+	j, err := OpenJournal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range []Event{
+		{MAC: "A", Step: StepCreate, Status: StatusDone, IDs: map[string]string{IDDevice: "D-A"}},
+		{MAC: "A", Step: StepConnected, Status: StatusDone, TS: t1, Detail: "firstSeen 2026-12-02T19:59:58Z"},
+		{MAC: "A", Step: StepConnected, Status: StatusDone, TS: t2},
+		{MAC: "B", Step: StepCreate, Status: StatusDone, IDs: map[string]string{IDDevice: "D-B"}},
+		{MAC: "C", Step: StepCreate, Status: StatusDone, IDs: map[string]string{IDDevice: "D-C"}},
+		{MAC: "C", Step: StepConnected, Status: StatusDone, TS: t1},
+		{MAC: "C", Step: StepDelete, Status: StatusDone},
+	} {
+		if err := j.Append(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := ReadJournal(Path(dir, JournalFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := Replay(evs)
+	if got := s["A"].FirstConnected; !got.Equal(t1) {
+		t.Errorf("A first connected %v, want %v (the first event)", got, t1)
+	}
+	if got := s["B"].FirstConnected; !got.IsZero() {
+		t.Errorf("B first connected %v, want zero (never seen connected)", got)
+	}
+	if got := s["C"].FirstConnected; !got.IsZero() {
+		t.Errorf("C first connected %v after its delete, want zero", got)
+	}
+	if st, _ := s["A"].Failed(); st != "" {
+		t.Errorf("A failed at %q: a connected event is no failure", st)
+	}
+}

@@ -1,5 +1,7 @@
 package rundir
 
+import "time"
+
 // StepState is what the journal says about one step of one device.
 type StepState struct {
 	Status     Status // the last event's status
@@ -31,6 +33,10 @@ type DeviceState struct {
 	Deleted bool
 	// Attempt is the highest attempt number any of its events carries.
 	Attempt int
+	// FirstConnected is when watch first saw Webex show the device
+	// connected (the first done StepConnected event since its last delete);
+	// zero when it never did.
+	FirstConnected time.Time
 }
 
 // Step returns the state of step s (zero when the journal never mentions it).
@@ -51,7 +57,7 @@ func (d *DeviceState) Failed() (Step, string) {
 	return "", ""
 }
 
-var allSteps = append(append([]Step{}, Pipeline...), StepDelete)
+var allSteps = append(append([]Step{}, Pipeline...), StepDelete, StepConnected)
 
 // Replay derives every device's state from events in journal order: the
 // one replay of the module. A resumed run, rollback, render, certify and the
@@ -98,8 +104,13 @@ func Replay(events []Event) map[string]*DeviceState {
 			d.Created, d.Adopted, d.Deleted = true, false, false
 		case ev.Step == StepCreate && ev.Status == StatusSkipped && ev.Detail == DetailAdopted:
 			d.Adopted, d.Created, d.Deleted = true, false, false
+		case ev.Step == StepConnected && ev.Status == StatusDone:
+			if d.FirstConnected.IsZero() {
+				d.FirstConnected = ev.TS
+			}
 		case ev.Step == StepDelete && ev.Status == StatusDone:
 			d.Created, d.Adopted, d.Deleted = false, false, true
+			d.FirstConnected = time.Time{}
 			d.Steps = map[Step]StepState{StepDelete: st}
 			delete(d.IDs, IDDevice)
 			delete(d.IDs, IDCallingDevice)

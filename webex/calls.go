@@ -152,7 +152,8 @@ func normMAC(m string) string {
 // ListDevices lists the devices matching q, all pages (D2).
 func (c *Client) ListDevices(ctx context.Context, q DeviceQuery) ([]Device, error) {
 	v := url.Values{"max": {strconv.Itoa(c.cfg.pageSize)}}
-	for k, s := range map[string]string{"mac": q.MAC, "personId": q.PersonID, "workspaceId": q.WorkspaceID, "product": q.Product} {
+	for k, s := range map[string]string{"mac": q.MAC, "personId": q.PersonID, "workspaceId": q.WorkspaceID, "product": q.Product,
+		"type": q.Type, "connectionStatus": q.ConnectionStatus} {
 		if s != "" {
 			v.Set(k, s)
 		}

@@ -3,6 +3,7 @@ package webex_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http/httptest"
 	"slices"
@@ -15,6 +16,7 @@ import (
 	"github.com/cutover-dev/cutover/migrate"
 	"github.com/cutover-dev/cutover/migrate/inventory"
 	"github.com/cutover-dev/cutover/simulator/webexapi"
+	"github.com/cutover-dev/cutover/watch"
 	"github.com/cutover-dev/cutover/webex"
 )
 
@@ -167,6 +169,35 @@ func TestSpecContract(t *testing.T) {
 			v.check(t)
 		})
 	}
+	t.Run("watch", func(t *testing.T) {
+		devs := specDevices()
+		emu, base, v := specEmulator(t, devs)
+		all = append(all, v)
+		c := specClient(t, base, v, emu.AdminToken())
+		dir := t.TempDir()
+		if _, res, err := migrate.Migrate(t.Context(), c, devs, migrate.PlanOptions{}, migrate.RunOptions{Dir: dir}); err != nil || res.Done != len(devs) {
+			t.Fatalf("migrating: %v", err)
+		}
+		// One device of each kind of state: connected (with firstSeen and
+		// lastSeen), activating, never seen.
+		for _, d := range emu.Snapshot().Devices[:2] {
+			emu.ObserveRegistration(webexapi.Registration{Registrar: "sbc", User: d.SIPUserName, AOR: "sip:" + d.LinePort,
+				Contact: "sip:x@192.0.2.1", Expires: time.Now().Add(time.Hour)})
+		}
+		if err := emu.SetConnectionStatus(devs[2].MAC, webex.StatusActivating); err != nil {
+			t.Fatal(err)
+		}
+		res, err := watch.Run(t.Context(), c, watch.Options{Dir: dir, Deadline: time.Now()})
+		if !errors.Is(err, watch.ErrDeadline) || res.Counts.Of(watch.Connected) != 2 || res.Counts.Of(watch.Activating) != 1 {
+			t.Fatalf("watch: %v %+v", err, res)
+		}
+		for _, q := range []webex.DeviceQuery{{ConnectionStatus: webex.StatusConnected, Type: "phone"}, {ConnectionStatus: webex.StatusActivating}} {
+			if _, err := c.ListDevices(t.Context(), q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		v.check(t)
+	})
 	t.Run("read-only plan", func(t *testing.T) {
 		devs := specDevices()
 		emu, base, v := specEmulator(t, devs)
@@ -217,6 +248,7 @@ func TestSpecContractFails(t *testing.T) {
 		{"response sipUserName", true, "sipUserName", "sipUser", "GET /telephony/config/devices/{deviceId}"},
 		{"response model of members", true, "maxLineCount", "maxLines", "members"},
 		{"response upgradeChannelList", true, "upgradeChannelList", "upgradeChannels", "supportedDevices"},
+		{"response connectionStatus", true, "disconnected", "offline", "POST /devices"},
 		{"request macs", false, "macs", "macList", "validateMacs"},
 		{"request lineWeight", false, "lineWeight", "weight", "PUT /telephony/config/devices/{deviceId}/members"},
 	}

@@ -17,6 +17,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	legacyrouter "github.com/getkin/kin-openapi/routers/legacy"
+
+	"github.com/cutover-dev/cutover/webex"
 )
 
 // The spec contract: every request the client sends and every response the
@@ -290,3 +292,30 @@ func (v *specValidator) covered() []string {
 
 // httpClient returns a client whose transport is v.
 func (v *specValidator) httpClient() *http.Client { return &http.Client{Transport: v} }
+
+// The enums the client and the emulator hold as constants are the published
+// spec's: GET /devices' type filter and the DeviceConnectionStatus values.
+func TestSpecDeviceEnums(t *testing.T) {
+	docs := loadSpecs(t)
+	var types, statuses []string
+	for _, doc := range docs {
+		if s := doc.Components.Schemas["DeviceConnectionStatus"]; s != nil && s.Value != nil {
+			for _, v := range s.Value.Enum {
+				statuses = append(statuses, fmt.Sprint(v))
+			}
+		}
+		if p := doc.Paths.Find("/devices"); p != nil && p.Get != nil {
+			if prm := p.Get.Parameters.GetByInAndName("query", "type"); prm != nil && prm.Schema != nil && prm.Schema.Value != nil {
+				for _, v := range prm.Schema.Value.Enum {
+					types = append(types, fmt.Sprint(v))
+				}
+			}
+		}
+	}
+	if !slices.Equal(statuses, webex.ConnectionStatuses) {
+		t.Errorf("spec DeviceConnectionStatus %v, webex.ConnectionStatuses %v", statuses, webex.ConnectionStatuses)
+	}
+	if !slices.Equal(types, webex.DeviceTypes) {
+		t.Errorf("spec GET /devices type %v, webex.DeviceTypes %v", types, webex.DeviceTypes)
+	}
+}

@@ -199,7 +199,35 @@ type Device struct {
 	ManagedBy        string    `json:"managedBy,omitempty"`
 	ConnectionStatus string    `json:"connectionStatus"`
 	Created          time.Time `json:"created"`
+	// FirstSeen and LastSeen are the first and last time the device sent
+	// a status post (the spec's words); absent (zero) for a device that
+	// never has.
+	FirstSeen time.Time `json:"firstSeen,omitzero"`
+	LastSeen  time.Time `json:"lastSeen,omitzero"`
 }
+
+// The device connection states the published spec lists
+// (DeviceConnectionStatus), in its order.
+const (
+	StatusConnected           = "connected"
+	StatusDisconnected        = "disconnected"
+	StatusConnectedWithIssues = "connected_with_issues"
+	StatusOfflineExpired      = "offline_expired"
+	StatusActivating          = "activating"
+	StatusUnknown             = "unknown"
+	StatusOfflineDeepSleep    = "offline_deep_sleep"
+)
+
+// ConnectionStatuses are the documented connectionStatus values, in the
+// spec's order.
+var ConnectionStatuses = []string{
+	StatusConnected, StatusDisconnected, StatusConnectedWithIssues, StatusOfflineExpired,
+	StatusActivating, StatusUnknown, StatusOfflineDeepSleep,
+}
+
+// DeviceTypes are GET /devices' type filter values, as the published spec
+// lists them.
+var DeviceTypes = []string{"roomdesk", "phone", "accessory", "webexgo", "unknown"}
 
 // DeviceQuery filters GET /devices (D2). Zero fields are not sent.
 type DeviceQuery struct {
@@ -207,6 +235,10 @@ type DeviceQuery struct {
 	PersonID    string
 	WorkspaceID string
 	Product     string
+	// Type is the product type (DeviceTypes).
+	Type string
+	// ConnectionStatus lists only devices in this state (ConnectionStatuses).
+	ConnectionStatus string
 }
 
 // TelephonyDevice is GET /telephony/config/devices/{id} (T1).

@@ -76,6 +76,12 @@ func runDemo(c *cli.Context, o demoOptions) error {
 	if l := reports.FleetLine(sum.Failover, sum.Failback); l != "" {
 		fmt.Fprintln(w, l)
 	}
+	switch {
+	case sum.Watch != nil && sum.Watch.Counts.Total > 0:
+		printWatchResult(w, sum.Watch)
+	case sum.WatchErr != nil:
+		fmt.Fprintf(w, "watch: %s\n", terminalSafe(sum.WatchErr.Error()))
+	}
 	fmt.Fprintf(w, "reports:\n  %s\n  %s\n  %s\n", sum.Reports.HTML, sum.Reports.XLSX, sum.Reports.JUnit)
 	if !sum.Passed() {
 		return fmt.Errorf("demo: %w", errSomeFailed)

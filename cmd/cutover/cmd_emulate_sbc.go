@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/cutover-dev/cutover/simulator/sbc"
+	"github.com/cutover-dev/cutover/simulator/webexapi"
 )
 
 func init() { registerEmulator(newEmulateSBCCommand) }
@@ -23,7 +24,10 @@ func newEmulateSBCCommand() *cli.Command {
 			"for the listen IP and --host names, and writes the CA to --ca-out for devices to trust.\n" +
 			"--faults starts it broken: down, 503[=RETRY], slow=DUR, tls13, wrong-host, expired (comma-separated).\n" +
 			"--control serves GET/POST /fault, GET /stats and GET /bindings on loopback, so that scripts can\n" +
-			"take it down and up: curl -d down http://127.0.0.1:9061/fault\n\n" +
+			"take it down and up: curl -d down http://127.0.0.1:9061/fault\n" +
+			"--webex-status posts each registration, unregistration and drop to `cutover emulate webex` at\n" +
+			"the global --webex-url with its admin --token, so that its GET /devices (and cutover watch) shows\n" +
+			"the device connected, as Webex does once a phone registers.\n\n" +
 			"Example:\n   cutover emulate sbc --listen 127.0.0.11:5061 --users lab-users.csv --ca-out lab-ca.pem --host sbc1.example.test --control 127.0.0.1:9061",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:5061", Usage: "SIP over TLS listen `ADDR`"},
@@ -36,6 +40,7 @@ func newEmulateSBCCommand() *cli.Command {
 			&cli.StringFlag{Name: "faults", Usage: "initial faults `LIST`: down, 503[=DUR], slow=DUR, tls13, wrong-host, expired"},
 			&cli.BoolFlag{Name: "reject-401", Usage: "answer a wrong password with a fresh 401 (as Kamailio does) instead of 403"},
 			&cli.StringFlag{Name: "control", Usage: "loopback `ADDR` for the HTTP control endpoint (faults, stats, bindings)"},
+			&cli.BoolFlag{Name: "webex-status", Usage: "report every registration to the Webex emulator at --webex-url (admin --token), which then shows the device connected"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 0 {
@@ -62,6 +67,13 @@ func newEmulateSBCCommand() *cli.Command {
 			if o.CertFile == "" {
 				o.CAOut = c.String("ca-out")
 			}
+			if c.Bool("webex-status") {
+				onBinding, err := webexStatusReporter(c)
+				if err != nil {
+					return err
+				}
+				o.OnBinding = onBinding
+			}
 			w := c.App.Writer
 			o.Ready = func(sipAddr, controlAddr, caFile string) {
 				fmt.Fprintf(w, "SBC emulator listening on %s (SIP over TLS 1.2), realm %s; Ctrl-C stops it\n", sipAddr, o.Realm)
@@ -75,6 +87,30 @@ func newEmulateSBCCommand() *cli.Command {
 			return emulatorExit(sbc.RunStandalone(c.Context, o))
 		},
 	}
+}
+
+// webexStatusReporter links an SBC emulator to a Webex emulator in another
+// process: each binding change is posted to it (webexapi.Reporter). A post
+// that fails is logged, never fatal: the SBC keeps serving.
+func webexStatusReporter(c *cli.Context) (func(sbc.BindingChange), error) {
+	base, tok := c.String(flagWebexURL), c.String(flagToken)
+	if err := checkWebexURL(base); err != nil {
+		return nil, err
+	}
+	if tok == "" {
+		return nil, usageErrorf("--webex-status needs the Webex emulator's admin token: --token/WEBEX_TOKEN")
+	}
+	rep, err := webexapi.NewReporter(base, tok, nil)
+	if err != nil {
+		return nil, usageErrorf("--%s: %w", flagWebexURL, err)
+	}
+	log, ctx := logger(c), c.Context
+	return func(b sbc.BindingChange) {
+		err := rep.Report(ctx, webexapi.Registration{Registrar: b.Registrar, User: b.AuthUser, AOR: b.AOR, Contact: b.Contact, Expires: b.Expires})
+		if err != nil {
+			log.Warn("the Webex emulator did not take a registration", "error", err.Error())
+		}
+	}, nil
 }
 
 // emulatorExit maps an emulator's error to an exit code: failing to bind

@@ -117,6 +117,7 @@ func TestEmulateSBC(t *testing.T) {
 }
 
 func TestEmulateSBCBadInput(t *testing.T) {
+	t.Setenv("WEBEX_TOKEN", "")
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "users.csv")
 	if err := os.WriteFile(bad, []byte("name,secret\nx,y\n"), 0o600); err != nil {
@@ -130,6 +131,8 @@ func TestEmulateSBCBadInput(t *testing.T) {
 		{[]string{"emulate", "sbc", "--listen", "127.0.0.1:0", "--users", filepath.Join(dir, "missing.csv"), "--ca-out", filepath.Join(dir, "ca.pem")}, "missing.csv"},
 		{[]string{"emulate", "sbc", "--users", bad, "--faults", "sideways"}, "unknown fault"},
 		{[]string{"emulate", "sbc", "--users", bad, "--cert", "x.pem"}, "--cert and --key"},
+		{[]string{"emulate", "sbc", "--users", bad, "--webex-status"}, "--webex-status needs"},
+		{[]string{"--webex-url", "http://webex.example.com/v1", "--token", "t", "emulate", "sbc", "--users", bad, "--webex-status"}, "loopback only"},
 	} {
 		var out, errOut bytes.Buffer
 		code := run(context.Background(), append([]string{"cutover"}, tc.args...), &out, &errOut)

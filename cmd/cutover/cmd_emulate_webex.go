@@ -72,6 +72,7 @@ func newEmulateWebexCommand() *cli.Command {
 						fmt.Fprintln(w, "token: as given")
 					}
 					fmt.Fprintf(w, "use it: cutover --webex-url %s plan INVENTORY --run DIR   (admin view: %s)\n", r.BaseURL, r.AdminURL)
+					fmt.Fprintf(w, "devices show connected once an SBC reports them: cutover --webex-url %s --token T emulate sbc ... --webex-status\n", r.BaseURL)
 				},
 			}
 			return emulatorExit(webexapi.RunStandalone(c.Context, o))

@@ -206,6 +206,11 @@
           else { var p = document.createElement('p'); p.textContent = 'Not certified.'; td.appendChild(p); }
           var cause = dev.rows[r][dev.cols.length - 1];
           if (cause) { var q = document.createElement('p'); q.textContent = 'First cause: ' + cause; td.insertBefore(q, td.firstChild); }
+          if (dev.connected) {
+            var w = document.createElement('p');
+            w.textContent = dev.connected[r] ? 'Webex: first connected ' + dev.connected[r] : 'Webex: not seen connected by cutover watch';
+            td.insertBefore(w, td.firstChild);
+          }
           d.appendChild(cell);
           tr.parentNode.insertBefore(d, tr.nextSibling);
           tr.setAttribute('aria-expanded', 'true');

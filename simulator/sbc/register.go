@@ -26,7 +26,8 @@ func (s *SBC) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	now := s.now()
-	if _, ok := s.authenticate(req, tx, now, s.registerProxy); !ok {
+	authUser, ok := s.authenticate(req, tx, now, s.registerProxy)
+	if !ok {
 		return
 	}
 	to := req.To()
@@ -41,6 +42,7 @@ func (s *SBC) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	b := Binding{
 		User:      to.Address.User,
+		AuthUser:  authUser,
 		AOR:       to.Address.String(),
 		Source:    req.Source(),
 		Transport: req.Transport(),
@@ -68,6 +70,18 @@ func (s *SBC) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	if wildcard {
 		s.stats.unregistrations.Add(1)
+	}
+	if s.onBinding != nil {
+		for _, ch := range changes {
+			ev := BindingChange{Registrar: s.Addr(), AuthUser: authUser, AOR: b.AOR, Contact: ch.contact}
+			if ch.expires > 0 {
+				ev.Expires = now.Add(ch.expires)
+			}
+			s.onBinding(ev)
+		}
+		if wildcard {
+			s.onBinding(BindingChange{Registrar: s.Addr(), AuthUser: authUser, AOR: b.AOR, Contact: "*"})
+		}
 	}
 	res := s.newResponse(req, sip.StatusOK, "OK")
 	for _, lb := range live {

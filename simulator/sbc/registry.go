@@ -12,6 +12,7 @@ import (
 // Binding is one registered contact of an address-of-record.
 type Binding struct {
 	User       string    `json:"user"`       // AOR user part (the To header's user)
+	AuthUser   string    `json:"authUser"`   // the digest user name that registered it
 	AOR        string    `json:"aor"`        // the To URI, e.g. sips:1001@example.test
 	Contact    string    `json:"contact"`    // the Contact URI as registered
 	Source     string    `json:"source"`     // remote address of the connection it arrived on

@@ -75,6 +75,7 @@ type SBC struct {
 	serverHeader     string
 	now              func() time.Time
 	initialFault     Fault
+	onBinding        func(BindingChange)
 
 	nonces nonceIssuer
 	opaque string
@@ -246,6 +247,28 @@ func WithClock(now func() time.Time) Option {
 // WithFault starts the SBC with a fault already injected.
 func WithFault(f Fault) Option {
 	return func(s *SBC) error { s.initialFault = f; return nil }
+}
+
+// BindingChange is one binding an authenticated REGISTER made, refreshed
+// or removed, or one the SBC dropped by going down. A zero Expires says the
+// binding is gone; Contact "*" removes every binding of the AOR.
+type BindingChange struct {
+	Registrar string    // the SBC's bound address (Addr)
+	AuthUser  string    // the digest user name that registered it
+	AOR       string    // the To URI
+	Contact   string    // the Contact URI, or "*"
+	Expires   time.Time // zero: removed
+}
+
+// WithBindingHook calls f, synchronously and never under the SBC's locks,
+// for every binding change an authenticated REGISTER makes (a REGISTER with
+// wrong credentials changes nothing and calls nothing) and for every
+// binding dropped when the SBC goes down or closes. The demo links its SBCs
+// to the Webex emulator's connectionStatus through it, as Webex's own SBCs
+// feed its device status. Expiry is not reported: the binding carries its
+// Expires, so a listener that no refresh reaches can tell it has lapsed.
+func WithBindingHook(f func(BindingChange)) Option {
+	return func(s *SBC) error { s.onBinding = f; return nil }
 }
 
 // WithServerHeader sets the Server header of responses (default "cutover-sbc").
@@ -431,36 +454,51 @@ func (s *SBC) SetFault(f Fault) error {
 	if f.WrongHostCert && f.ExpiredCert {
 		return errors.New("setting fault: wrong-host and expired cannot be combined")
 	}
+	dropped, err := s.setFault(f)
+	if dropped != nil {
+		s.reportDropped(dropped)
+	}
+	return err
+}
+
+// setFault is SetFault under s.mu; it returns the bindings going down dropped.
+func (s *SBC) setFault(f Fault) ([]Binding, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return ErrClosed
+		return nil, ErrClosed
 	}
 	if s.started && ((f.WrongHostCert && s.cfgs.wrongHost == nil) || (f.ExpiredCert && s.cfgs.expired == nil)) {
-		return fmt.Errorf("setting fault %s: no fault certificate: use WithCA or WithFaultCertificates", f)
+		return nil, fmt.Errorf("setting fault %s: no fault certificate: use WithCA or WithFaultCertificates", f)
 	}
 	prev := s.fault.Load()
 	s.fault.Store(&f)
 	if !s.started {
-		return nil
+		return nil, nil
 	}
+	var dropped []Binding
 	switch {
 	case f.Down && !prev.Down:
-		s.goDown()
+		dropped = s.goDown()
 	case !f.Down && prev.Down:
 		raw, err := net.Listen("tcp", s.addr)
 		if err != nil {
 			s.fault.Store(prev)
-			return fmt.Errorf("setting fault %s: listening again on %s: %w", f, s.addr, err)
+			return nil, fmt.Errorf("setting fault %s: listening again on %s: %w", f, s.addr, err)
 		}
 		s.serve(raw)
 	}
 	s.log.Info("SBC fault set", "addr", s.addr, "fault", f.String())
-	return nil
+	return dropped, nil
 }
 
-// goDown closes the listener and every connection. Caller holds s.mu.
-func (s *SBC) goDown() {
+// goDown closes the listener and every connection and returns the live
+// bindings it dropped. Caller holds s.mu.
+func (s *SBC) goDown() []Binding {
+	var dropped []Binding
+	if s.onBinding != nil {
+		dropped = s.reg.snapshot(s.now())
+	}
 	if s.ln != nil {
 		s.ln.Close()
 		s.ln = nil
@@ -470,6 +508,16 @@ func (s *SBC) goDown() {
 	}
 	s.reg.clear()
 	s.calls.clear()
+	return dropped
+}
+
+// reportDropped tells the binding hook about bindings goDown dropped; it
+// runs after s.mu is released (deferred), since the hook may take its own
+// locks.
+func (s *SBC) reportDropped(dropped []Binding) {
+	for _, b := range dropped {
+		s.onBinding(BindingChange{Registrar: s.addr, AuthUser: b.AuthUser, AOR: b.AOR, Contact: b.Contact})
+	}
 }
 
 // Close stops the SBC: listener, connections, transactions. It is safe to
@@ -482,9 +530,10 @@ func (s *SBC) Close() error {
 	}
 	s.closed = true
 	close(s.done)
-	s.goDown()
+	dropped := s.goDown()
 	ua := s.ua
 	s.mu.Unlock()
+	s.reportDropped(dropped)
 	s.wg.Wait()
 	if ua != nil {
 		return ua.Close()

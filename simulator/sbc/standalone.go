@@ -30,7 +30,11 @@ type StandaloneOptions struct {
 	// WrongPassword401 answers wrong credentials with a fresh 401 (as
 	// Kamailio does) instead of 403.
 	WrongPassword401 bool
-	Logger           *slog.Logger
+	// OnBinding, when set, hears every binding change (WithBindingHook):
+	// `cutover emulate sbc --webex-status` reports them to a Webex emulator
+	// in another process.
+	OnBinding func(BindingChange)
+	Logger    *slog.Logger
 	// Ready is called once serving, with the SIP address, the control
 	// address (empty without Control) and the CA file written (empty with
 	// CertFile).
@@ -56,6 +60,9 @@ func RunStandalone(ctx context.Context, o StandaloneOptions) error {
 	}
 	if o.WrongPassword401 {
 		opts = append(opts, WithWrongPasswordStatus(401))
+	}
+	if o.OnBinding != nil {
+		opts = append(opts, WithBindingHook(o.OnBinding))
 	}
 	if o.UsersFile != "" {
 		users, err := LoadUsers(o.UsersFile)

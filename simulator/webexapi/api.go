@@ -434,7 +434,8 @@ func (s *Server) deviceJSON(d *device) webex.Device {
 		ID: d.id, CallingDeviceID: d.callingID,
 		DisplayName: d.owner.name + " (" + d.model.DisplayName + ")",
 		OrgID:       s.orgID, MAC: d.mac, Product: d.model.DisplayName, Type: "phone",
-		ManagedBy: d.model.ManagedBy, ConnectionStatus: "disconnected", Created: d.created,
+		ManagedBy: d.model.ManagedBy, ConnectionStatus: d.conn.status(s.now()), Created: d.created,
+		FirstSeen: d.conn.firstSeen, LastSeen: d.conn.lastSeen,
 	}
 	if d.owner.kind == webex.MemberPeople {
 		out.PersonID = d.owner.id
@@ -465,6 +466,35 @@ func (s *Server) listDevices(w http.ResponseWriter, r *http.Request) {
 		var keep []*device
 		for _, d := range found {
 			if strings.ToLower(d.model.DisplayName) == product || strings.ToLower(d.model.Model) == product {
+				keep = append(keep, d)
+			}
+		}
+		found = keep
+	}
+	// type and connectionStatus narrow what the other filters found; a
+	// value outside the spec's lists is refused, as the API validates its
+	// enums.
+	if typ := q.Get("type"); typ != "" {
+		// Every device the emulator holds is a "phone" (deviceJSON), gateways included.
+		if !slices.Contains(webex.DeviceTypes, typ) {
+			s.mu.Unlock()
+			s.fail(w, http.StatusBadRequest, 0, "type %q: expected one of %s.", typ, strings.Join(webex.DeviceTypes, ", "))
+			return
+		}
+		if typ != "phone" {
+			found = nil
+		}
+	}
+	if cs := q.Get("connectionStatus"); cs != "" {
+		if !slices.Contains(webex.ConnectionStatuses, cs) {
+			s.mu.Unlock()
+			s.fail(w, http.StatusBadRequest, 0, "connectionStatus %q: expected one of %s.", cs, strings.Join(webex.ConnectionStatuses, ", "))
+			return
+		}
+		now := s.now()
+		var keep []*device
+		for _, d := range found {
+			if d.conn.status(now) == cs {
 				keep = append(keep, d)
 			}
 		}

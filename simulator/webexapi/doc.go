@@ -6,7 +6,14 @@
 //
 // A *Server is an http.Handler. Mount it behind httptest.NewServer for tests,
 // or run it standalone with `cutover emulate webex`. The REST API lives under
-// /v1/...; a read-only admin view lives under /_emulator/ (state, requests).
+// /v1/...; an admin view lives under /_emulator/: state and requests (read
+// only), and two controls that need the admin token (registrations reported
+// by an SBC emulator in another process, forced connection states).
+//
+// A device's connectionStatus, firstSeen and lastSeen come from the
+// registrations its lab's SBCs report (ObserveRegistration, fed by
+// sbc.WithBindingHook): connected while a binding is live, as Webex shows a
+// phone registered to its SBCs (connection.go).
 //
 // The emulator enforces the documented rules instead of saying yes to
 // everything: MAC format and uniqueness, exactly one owner, the SIP password

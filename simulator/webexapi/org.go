@@ -64,6 +64,7 @@ type device struct {
 	members       []member
 	created       time.Time
 	applied       int
+	conn          connection
 }
 
 type member struct {

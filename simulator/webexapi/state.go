@@ -3,6 +3,7 @@ package webexapi
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -42,6 +43,10 @@ type DeviceState struct {
 	AppliedChanges  int           `json:"appliedChanges"`
 	Created         time.Time     `json:"created"`
 	Members         []MemberState `json:"members"`
+	// ConnectionStatus is what GET /devices shows now; FirstSeen is zero
+	// until the device first registers.
+	ConnectionStatus string    `json:"connectionStatus"`
+	FirstSeen        time.Time `json:"firstSeen,omitzero"`
 }
 
 // MemberState is one line appearance or port of a device.
@@ -105,7 +110,8 @@ func (s *Server) Snapshot() State {
 			OwnerID: d.owner.id, OwnerType: ownerType(d.owner), OwnerName: d.owner.name,
 			SIPUserName: d.sipUser, LinePort: d.owner.linePort(), PasswordSet: d.password != "",
 			AppliedChanges: d.applied, Created: d.created,
-			Members: make([]MemberState, 0, len(d.members)),
+			Members:          make([]MemberState, 0, len(d.members)),
+			ConnectionStatus: d.conn.status(s.now()), FirstSeen: d.conn.firstSeen,
 		}
 		for _, m := range d.members {
 			ds.Members = append(ds.Members, MemberState{
@@ -217,12 +223,20 @@ func (s *Server) Credentials() []Credential {
 	return out
 }
 
-// serveAdmin serves the read-only admin view: GET /_emulator/state and
-// GET /_emulator/requests (?limit=N keeps the newest N).
+// serveAdmin serves the admin view: GET /_emulator/state and GET
+// /_emulator/requests (?limit=N keeps the newest N), read-only and open; and
+// two controls, which need the admin token: POST /_emulator/registrations (a
+// Registration as JSON, from an SBC in another process: `cutover emulate
+// sbc --webex-control URL`) and POST /_emulator/connection-status
+// ({"device": KEY, "status": S}, SetConnectionStatus).
 func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPost {
+		s.serveControl(w, r)
+		return
+	}
 	if r.Method != http.MethodGet {
-		w.Header().Set("Allow", http.MethodGet)
-		s.fail(w, http.StatusMethodNotAllowed, 0, "The admin view is read-only.")
+		w.Header().Set("Allow", "GET, POST")
+		s.fail(w, http.StatusMethodNotAllowed, 0, "The admin view takes GET (state, requests) and POST (registrations, connection-status).")
 		return
 	}
 	switch r.URL.Path {
@@ -243,5 +257,45 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, reqs)
 	default:
 		s.fail(w, http.StatusNotFound, 0, "Unknown admin path %s; try /_emulator/state or /_emulator/requests.", r.URL.Path)
+	}
+}
+
+// serveControl serves the admin POSTs; see serveAdmin.
+func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || !equalSecret(tok, s.AdminToken()) {
+		s.fail(w, http.StatusUnauthorized, 0, "The emulator's controls need its admin token.")
+		return
+	}
+	switch r.URL.Path {
+	case "/_emulator/registrations":
+		var reg Registration
+		if !s.decodeBody(w, r, &reg) {
+			return
+		}
+		if reg.User == "" || reg.Registrar == "" {
+			s.fail(w, http.StatusBadRequest, 0, "A registration needs registrar and user.")
+			return
+		}
+		if !s.ObserveRegistration(reg) {
+			s.fail(w, http.StatusNotFound, 0, "No device has SIP user name %q.", reg.User)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	case "/_emulator/connection-status":
+		var body struct {
+			Device string `json:"device"`
+			Status string `json:"status"`
+		}
+		if !s.decodeBody(w, r, &body) {
+			return
+		}
+		if err := s.SetConnectionStatus(body.Device, body.Status); err != nil {
+			s.fail(w, http.StatusBadRequest, 0, "%v.", err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		s.fail(w, http.StatusNotFound, 0, "Unknown admin control %s; try /_emulator/registrations or /_emulator/connection-status.", r.URL.Path)
 	}
 }
