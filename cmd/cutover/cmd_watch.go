@@ -14,7 +14,7 @@ import (
 	"github.com/vbauerster/mpb/v8/decor"
 
 	"github.com/cutover-dev/cutover/macaddr"
-	"github.com/cutover-dev/cutover/shard"
+	"github.com/cutover-dev/cutover/migrate"
 	"github.com/cutover-dev/cutover/watch"
 	"github.com/cutover-dev/cutover/webex"
 )
@@ -41,15 +41,17 @@ func newWatchCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "watch",
 		Usage:     "follow a run's devices in Webex until every one is connected, or a deadline passes",
-		UsageText: "cutover watch --run DIR [--interval 15s] [--deadline 2h|2026-12-03T06:00:00Z|06:00] [--rate R] [--only MACS] [--device-type phone]",
+		UsageText: "cutover watch --run DIR [--interval 15s] [--deadline 2h|2026-12-03T06:00:00Z|06:00] [--rate R] [--only MACS] [--shard K/N] [--device-type phone]",
 		Description: "Polls Webex's own view of the run's devices (GET /devices, every page of the org, at most --rate\n" +
 			"requests a second) every --interval, and shows how many are connected, activating, disconnected\n" +
 			"and never seen. The first time each device shows connected goes into DIR/journal.jsonl, and the\n" +
 			"reports, rewritten at the end, show it. Exit 0 when every device is connected, 1 when the\n" +
 			"deadline passed first (the devices not connected are listed), 2 on bad usage or a directory\n" +
-			"without migrated devices, 3 when Webex cannot be read or the directory is in use, 130 on Ctrl-C.\n\n" +
+			"without migrated devices, 3 when Webex cannot be read or the directory is in use, 130 on Ctrl-C.\n" +
+			"With --shard K/N (the shard's own --run DIR, as migrate --shard made it) the shard's devices are\n" +
+			"watched at --rate/N, so N shards watching at once stay inside the org's rate.\n\n" +
 			"Example:\n   cutover watch --run wave1 --deadline 06:00 --token $WEBEX_TOKEN",
-		Flags: []cli.Flag{runDirFlag(), onlyFlag(), rateFlag(),
+		Flags: []cli.Flag{runDirFlag(), onlyFlag(), rateFlag(), shardFlag(),
 			&cli.DurationFlag{Name: flagInterval, Value: watch.DefaultInterval, Usage: "time `D` between the starts of two polls"},
 			&cli.StringFlag{Name: flagDeadline, Value: watch.DefaultTimeout.String(),
 				Usage: "give up after `D` (a duration), at an RFC 3339 time, or at HH:MM (local time, the next such)"},
@@ -64,13 +66,16 @@ func newWatchCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			// The whole run at the whole --rate: a shard (--shard, package
-			// shard) is watch.Options.Include = spec.Has and parseRate(c, spec).
-			rateOpts, err := parseRate(c, shard.Spec{})
+			sh, err := parseShard(c)
 			if err != nil {
 				return err
 			}
-			o := watchOptions{runFlags: runFlags{dir: c.String(flagRun), only: only, rate: rateOpts}, interval: c.Duration(flagInterval)}
+			rateOpts, err := parseRate(c, sh)
+			if err != nil {
+				return err
+			}
+			o := watchOptions{runFlags: runFlags{dir: c.String(flagRun), only: only, rate: rateOpts, shard: sh, rateLimit: sh.Share(c.Float64(flagRate))},
+				interval: c.Duration(flagInterval)}
 			if o.interval <= 0 {
 				return usageErrorf("--%s %s: expected a positive duration", flagInterval, o.interval)
 			}
@@ -107,15 +112,19 @@ func parseDeadline(s string, now time.Time) (time.Time, error) {
 }
 
 func runWatch(c *cli.Context, o watchOptions) error {
+	// A shard watches its own run directory: one planned for another
+	// shard (or for the whole inventory) is refused before any request.
+	if err := migrate.CheckShard(o.dir, o.shard); err != nil {
+		return withCode(exitUsage, fmt.Errorf("--%s: %w", flagShard, err))
+	}
 	client, err := newWebexClient(c, o.rate...)
 	if err != nil {
 		return err
 	}
-	var include func(string) bool
-	if len(o.only) > 0 {
-		include = func(mac string) bool { return slices.Contains(o.only, mac) }
+	include := func(mac string) bool {
+		return o.shard.Has(mac) && (len(o.only) == 0 || slices.Contains(o.only, mac))
 	}
-	disp := newWatchDisplay(c, client, c.Float64(flagRate))
+	disp := newWatchDisplay(c, client, o.rateLimit)
 	res, err := watch.Run(c.Context, client, watch.Options{
 		Dir: o.dir, Include: include, Interval: o.interval, Deadline: o.deadline, Query: webex.DeviceQuery{Type: o.deviceType},
 		Progress: disp.progress(), Logger: logger(c),

@@ -2,10 +2,12 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/cutover-dev/cutover/migrate"
 	"github.com/cutover-dev/cutover/simulator/webexapi"
 	"github.com/cutover-dev/cutover/watch"
 	"github.com/cutover-dev/cutover/webex"
@@ -111,5 +113,44 @@ func TestWatchStatusLine(t *testing.T) {
 	want := "watch: 812/2000 connected, 3 activating, 50 disconnected, 1135 never seen, 0 req/s of 5, 2 retries, 1 429s, poll 1"
 	if got := d.statusLine(); !strings.HasPrefix(got, want) {
 		t.Errorf("status line\n got %q\nwant %q...", got, want)
+	}
+}
+
+// TestWatchShard: a shard's watch follows the shard's own run directory at
+// its share of --rate, and refuses a directory of another split.
+func TestWatchShard(t *testing.T) {
+	e := newMigrateEnv(t, 8)
+	var out, errb bytes.Buffer
+	if code := run(t.Context(), e.args("migrate", e.inv, "--run", e.dir, "--shard", "1/2"), &out, &errb); code != 0 {
+		t.Fatalf("migrate --shard 1/2: exit %d\n%s\n%s", code, out.String(), errb.String())
+	}
+	plan, err := migrate.ReadPlan(e.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(plan.Devices)
+	if n == 0 || n == 8 {
+		t.Fatalf("shard 1/2 of 8 devices planned %d", n)
+	}
+	for _, d := range e.emu.Snapshot().Devices {
+		e.emu.ObserveRegistration(webexapi.Registration{Registrar: "sbc1", User: d.SIPUserName, AOR: "sip:" + d.LinePort,
+			Contact: "sip:" + d.MAC + "@192.0.2.1", Expires: time.Now().Add(time.Hour)})
+	}
+	watchArgs := func(extra ...string) []string {
+		a := []string{"cutover", "--webex-url", e.url, "--token", e.emu.AdminToken(), "watch", "--run", e.dir, "--rate", "100"}
+		return append(a, extra...)
+	}
+	out.Reset()
+	errb.Reset()
+	if code := run(t.Context(), watchArgs("--shard", "1/2"), &out, &errb); code != 0 ||
+		!strings.Contains(out.String(), fmt.Sprintf("all %d devices connected in Webex", n)) {
+		t.Fatalf("watch --shard 1/2: exit %d\n%s\n%s", code, out.String(), errb.String())
+	}
+	for _, args := range [][]string{{"--shard", "0/2"}, {"--shard", "1/3"}, nil} {
+		out.Reset()
+		errb.Reset()
+		if code := run(t.Context(), watchArgs(args...), &out, &errb); code != exitUsage || !strings.Contains(errb.String(), "shard 1/2") {
+			t.Errorf("watch %v of shard 1/2's directory: exit %d, want %d naming shard 1/2\n%s", args, code, exitUsage, errb.String())
+		}
 	}
 }
