@@ -51,19 +51,7 @@ func (p Paths) withDefaults(dir string) Paths {
 // places). It is what migrate, certify and demo call at the end of a run.
 // The error wraps ErrNoRunData when dir holds no run.
 func Generate(dir string, opts ...Option) (Paths, error) {
-	cfg := newConfig(opts)
-	d, err := Load(dir, opts...)
-	if err != nil {
-		return Paths{}, err
-	}
-	p := Paths{HTML: cfg.html, XLSX: cfg.xlsx, JUnit: cfg.jnt}.withDefaults(dir)
-	if err := WriteAll(dir, d, p); err != nil {
-		return Paths{}, err
-	}
-	if cfg.loaded != nil {
-		cfg.loaded(d)
-	}
-	return p, nil
+	return generate(dir, opts, func() (*Data, error) { return Load(dir, opts...) })
 }
 
 // GenerateRuns is Generate over several run directories, the shards of one
@@ -77,8 +65,14 @@ func GenerateRuns(dirs []string, out string, opts ...Option) (Paths, error) {
 	if out == "" {
 		return Paths{}, fmt.Errorf("%w: the merged reports of %d runs need a directory of their own", ErrMerging, len(dirs))
 	}
+	return generate(out, opts, func() (*Data, error) { return LoadRuns(dirs, opts...) })
+}
+
+// generate loads the run model and writes the three reports into out (or
+// where the options say), the one path of Generate and GenerateRuns.
+func generate(out string, opts []Option, load func() (*Data, error)) (Paths, error) {
 	cfg := newConfig(opts)
-	d, err := LoadRuns(dirs, opts...)
+	d, err := load()
 	if err != nil {
 		return Paths{}, err
 	}

@@ -214,35 +214,22 @@ type watchDisplay struct {
 	p    *mpb.Progress
 	bars map[watch.Bucket]*mpb.Bar
 
-	tick     *time.Ticker
-	stop     chan struct{}
-	loopDone chan struct{}
+	tick  *time.Ticker
+	lines *statusLines
 }
 
 func newWatchDisplay(c *cli.Context, stats statsSource, rate float64) *watchDisplay {
 	if c.Bool(flagQuiet) {
 		return nil
 	}
-	d := &watchDisplay{out: c.App.Writer, stats: stats, rate: rate, start: time.Now(),
-		stop: make(chan struct{}), loopDone: make(chan struct{})}
+	d := &watchDisplay{out: c.App.Writer, stats: stats, rate: rate, start: time.Now()}
 	d.meter.update(d.start, stats.Stats().Requests)
 	if isTerminal(c.App.Writer) {
-		close(d.loopDone)
 		d.p = mpb.New(mpb.WithOutput(d.out), mpb.WithRefreshRate(200*time.Millisecond))
 		return d
 	}
 	d.tick = time.NewTicker(statusEvery)
-	go func() {
-		defer close(d.loopDone)
-		for {
-			select {
-			case <-d.tick.C:
-				fmt.Fprintln(d.out, d.statusLine())
-			case <-d.stop:
-				return
-			}
-		}
-	}()
+	d.lines = startStatusLines(d.out, d.tick.C, d.statusLine)
 	return d
 }
 
@@ -313,8 +300,7 @@ func (d *watchDisplay) close() {
 	}
 	if d.tick != nil {
 		d.tick.Stop()
-		close(d.stop)
-		<-d.loopDone
+		d.lines.end()
 	}
 	if d.p != nil {
 		for _, b := range d.bars {

@@ -71,9 +71,8 @@ type display struct {
 	stepFails map[migrate.Step]*atomic.Int64
 	planBars  map[migrate.PlanPhase]*mpb.Bar
 
-	stopLoop chan struct{}
-	loopDone chan struct{}
-	closed   atomic.Bool
+	lines    *statusLines // without bars: the status line every tick
+	stopTick func()       // stops the ticker newProgress made
 }
 
 var (
@@ -97,7 +96,7 @@ func newProgress(c *cli.Context, o progressOptions) *display {
 	}
 	t := time.NewTicker(statusEvery)
 	d := newDisplay(c.App.Writer, o, false, t.C, nil)
-	go func() { <-d.loopDone; t.Stop() }()
+	d.stopTick = t.Stop
 	return d
 }
 
@@ -109,28 +108,50 @@ func newDisplay(out io.Writer, o progressOptions, bars bool, tick <-chan time.Ti
 	}
 	d := &display{out: out, opts: o, now: o.now, bars: bars, sink: sink,
 		planTotal: map[migrate.PlanPhase]int{}, planDone: map[migrate.PlanPhase]int{},
-		stopLoop: make(chan struct{}), loopDone: make(chan struct{})}
+	}
 	d.start = d.now()
 	if o.stats != nil {
 		// The first rate shown covers the time since the start.
 		d.meter.update(d.start, o.stats.Stats().Requests)
 	}
 	if bars || tick == nil {
-		close(d.loopDone)
 		return d
 	}
+	d.lines = startStatusLines(out, tick, d.statusLine)
+	return d
+}
+
+// statusLines prints a command's status line at every tick until ended: the
+// progress shown when stdout is not a terminal (migrate, certify, watch).
+type statusLines struct {
+	stop, done chan struct{}
+	once       sync.Once
+}
+
+func startStatusLines(out io.Writer, tick <-chan time.Time, line func() string) *statusLines {
+	l := &statusLines{stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
-		defer close(d.loopDone)
+		defer close(l.done)
 		for {
 			select {
 			case <-tick:
-				fmt.Fprintln(d.out, d.statusLine())
-			case <-d.stopLoop:
+				fmt.Fprintln(out, line())
+			case <-l.stop:
 				return
 			}
 		}
 	}()
-	return d
+	return l
+}
+
+// end stops the lines and waits until the last one is written; nil, or a
+// second call, is a no-op.
+func (l *statusLines) end() {
+	if l == nil {
+		return
+	}
+	l.once.Do(func() { close(l.stop) })
+	<-l.done
 }
 
 // progress is d as the engine's Progress: nil when d is (no display).
@@ -383,10 +404,10 @@ func (d *display) close() {
 	d.bmu.Lock()
 	d.stopBars()
 	d.bmu.Unlock()
-	if !d.closed.Swap(true) {
-		close(d.stopLoop)
+	d.lines.end()
+	if d.stopTick != nil {
+		d.stopTick()
 	}
-	<-d.loopDone
 }
 
 // statusLine is the line printed every statusEvery without a terminal, e.g.
@@ -524,12 +545,11 @@ type certifyProgress struct {
 	failed atomic.Int64
 	sink   *logSink
 
-	// Without a terminal: the status line loop.
-	out      io.Writer
+	// Without a terminal: the status lines.
 	now      func() time.Time
 	start    time.Time
-	stop     chan struct{}
-	loopDone chan struct{}
+	lines    *statusLines
+	stopTick func()
 }
 
 // newCertifyProgress starts the display on c's stdout, or returns nil when
@@ -541,7 +561,7 @@ func newCertifyProgress(c *cli.Context, total int) *certifyProgress {
 	if !isTerminal(c.App.Writer) {
 		t := time.NewTicker(statusEvery)
 		cp := startCertifyStatus(c.App.Writer, total, t.C, time.Now)
-		go func() { <-cp.loopDone; t.Stop() }()
+		cp.stopTick = t.Stop
 		return cp
 	}
 	var sink *logSink
@@ -562,18 +582,8 @@ func startCertifyProgress(w io.Writer, total int, sink *logSink) *certifyProgres
 
 // startCertifyStatus prints a status line on w at every tick.
 func startCertifyStatus(w io.Writer, total int, tick <-chan time.Time, now func() time.Time) *certifyProgress {
-	cp := &certifyProgress{total: total, out: w, now: now, start: now(), stop: make(chan struct{}), loopDone: make(chan struct{})}
-	go func() {
-		defer close(cp.loopDone)
-		for {
-			select {
-			case <-tick:
-				fmt.Fprintln(cp.out, cp.statusLine())
-			case <-cp.stop:
-				return
-			}
-		}
-	}()
+	cp := &certifyProgress{total: total, now: now, start: now()}
+	cp.lines = startStatusLines(w, tick, cp.statusLine)
 	return cp
 }
 
@@ -604,9 +614,11 @@ func (cp *certifyProgress) end() {
 	if cp == nil {
 		return
 	}
-	if cp.stop != nil {
-		close(cp.stop)
-		<-cp.loopDone
+	if cp.lines != nil {
+		cp.lines.end()
+		if cp.stopTick != nil {
+			cp.stopTick()
+		}
 		return
 	}
 	if cp.sink != nil {
