@@ -306,15 +306,22 @@ func runBreakages(t *testing.T, fleet []fleetDevice, o certify.Options) {
 	}
 }
 
-// TestBrokenConfigsTurnRedOnSBCEmulator: each vendor's security-relevant
-// parameters broken one at a time, certified against the SBC emulator pair.
-func TestBrokenConfigsTurnRedOnSBCEmulator(t *testing.T) {
+// breakLab is the breakage fleet and an SBC emulator pair that knows its
+// users' passwords.
+func breakLab(t *testing.T) ([]fleetDevice, *devicetest.Lab) {
 	users := map[string]string{}
 	fleet := breakFleet(t, users)
 	l := devicetest.Start(t)
 	for u, p := range users {
 		l.Users.Set(u, p)
 	}
+	return fleet, l
+}
+
+// TestBrokenConfigsTurnRedOnSBCEmulator: each vendor's security-relevant
+// parameters broken one at a time, certified against the SBC emulator pair.
+func TestBrokenConfigsTurnRedOnSBCEmulator(t *testing.T) {
+	fleet, l := breakLab(t)
 	runBreakages(t, fleet, certify.Options{
 		Resolver: l.Resolver(), Roots: l.Roots, Jobs: 5, Timeout: breakTimeout(),
 		FailbackInterval: 100 * time.Millisecond,
@@ -340,12 +347,7 @@ func breakTimeout() time.Duration {
 // certificate: tls-chain and register fail on behaviour. Untouched devices
 // (the lab CA installed) stay green.
 func TestDeviceTrustsOnlyTheCAItsConfigInstalls(t *testing.T) {
-	users := map[string]string{}
-	fleet := breakFleet(t, users)
-	l := devicetest.Start(t)
-	for u, p := range users {
-		l.Users.Set(u, p)
-	}
+	fleet, l := breakLab(t)
 	labCA, _ := devicetest.CA()
 	identrustPEM := xmlText(string(identrust.CommercialRootCA1))
 	b := breakage{vendor: render.VendorGrandstream, what: "CA", old: xmlText(string(labCA.CertPEM())), new: identrustPEM}
@@ -385,12 +387,7 @@ func TestDeviceTrustsOnlyTheCAItsConfigInstalls(t *testing.T) {
 // must be in its manifest: beside the configs but never published fails
 // tls-chain for the vendors that download it; published, it passes.
 func TestPublishedCAMustBeInTheManifest(t *testing.T) {
-	users := map[string]string{}
-	fleet := breakFleet(t, users)
-	l := devicetest.Start(t)
-	for u, p := range users {
-		l.Users.Set(u, p)
-	}
+	fleet, l := breakLab(t)
 	dir := writeFleetRun(t, fleet, nil)
 	configs := filepath.Join(dir, render.ConfigsDir)
 	target, err := publish.Open("dir://" + configs)

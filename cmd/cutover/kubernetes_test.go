@@ -300,15 +300,22 @@ func under(p, dir string) bool {
 	return strings.HasPrefix(p, dir+"/")
 }
 
-func TestKubernetesManifests(t *testing.T) {
+// readK8sManifests reads the shards' and the merge Job's manifests.
+func readK8sManifests(t *testing.T) (shards, merge []byte) {
+	t.Helper()
 	shards, err := os.ReadFile(k8sShardsFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	merge, err := os.ReadFile(k8sMergeFile)
+	merge, err = os.ReadFile(k8sMergeFile)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return shards, merge
+}
+
+func TestKubernetesManifests(t *testing.T) {
+	shards, merge := readK8sManifests(t)
 	if errs := checkK8s(shards, merge); len(errs) > 0 {
 		t.Fatalf("the manifests do not hold:\n%v", errorsText(errs))
 	}
@@ -317,14 +324,7 @@ func TestKubernetesManifests(t *testing.T) {
 // TestKubernetesCheckCatches breaks the manifests on purpose, one way at a
 // time, and wants the check to say so.
 func TestKubernetesCheckCatches(t *testing.T) {
-	shards, err := os.ReadFile(k8sShardsFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	merge, err := os.ReadFile(k8sMergeFile)
-	if err != nil {
-		t.Fatal(err)
-	}
+	shards, merge := readK8sManifests(t)
 	for _, tc := range []struct {
 		name     string
 		inShards bool
@@ -380,14 +380,7 @@ func errorsText(errs []error) string {
 // /runs mapped to a temporary directory and Webex to the emulator: N shard
 // processes at once, then the merge Job's report over them.
 func TestKubernetesJobRunsLocally(t *testing.T) {
-	shardsYAML, err := os.ReadFile(k8sShardsFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mergeYAML, err := os.ReadFile(k8sMergeFile)
-	if err != nil {
-		t.Fatal(err)
-	}
+	shardsYAML, mergeYAML := readK8sManifests(t)
 	jobs, _, err := k8sObjects(shardsYAML)
 	if err != nil {
 		t.Fatal(err)
