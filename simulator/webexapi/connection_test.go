@@ -12,14 +12,7 @@ import (
 // listed returns the device as GET /devices?mac= shows it.
 func (h *harness) listed(mac string) webex.Device {
 	h.t.Helper()
-	r := h.call("GET", "/v1/devices?mac="+mac, nil)
-	h.expect(r, 200)
-	var lr webex.ListResponse[webex.Device]
-	r.decode(h.t, &lr)
-	if len(lr.Items) != 1 {
-		h.t.Fatalf("GET /devices?mac=%s: %d items", mac, len(lr.Items))
-	}
-	return lr.Items[0]
+	return listOne[webex.Device](h, "/v1/devices?mac="+mac)
 }
 
 // A device starts disconnected and never seen; a registration makes it

@@ -132,12 +132,18 @@ func (h *harness) expect(r reply, status int) {
 // person returns the seeded person with e-mail email.
 func (h *harness) person(email string) webex.Person {
 	h.t.Helper()
-	r := h.call("GET", "/v1/people?callingData=true&email="+email, nil)
+	return listOne[webex.Person](h, "/v1/people?callingData=true&email="+email)
+}
+
+// listOne GETs a list that must hold exactly one item, and returns it.
+func listOne[T any](h *harness, path string) T {
+	h.t.Helper()
+	r := h.call("GET", path, nil)
 	h.expect(r, 200)
-	var l webex.ListResponse[webex.Person]
+	var l webex.ListResponse[T]
 	r.decode(h.t, &l)
 	if len(l.Items) != 1 {
-		h.t.Fatalf("person %s: %d items", email, len(l.Items))
+		h.t.Fatalf("GET %s: %d items, want 1", path, len(l.Items))
 	}
 	return l.Items[0]
 }
