@@ -242,6 +242,9 @@ func readPolyTrust(d *xmlDoc, reg *Registration) error {
 	ca := "device.sec.TLS.customCaCert" + slot
 	if !polyApplied(a, ca) || a[ca] == "" {
 		// The list trusts only an empty slot: no CA verifies the SBC.
+		if a[ca] != "" {
+			reg.set(SettingCA, d.attrSetting(ca+".set", "1 (so that the firmware installs "+ca+")"))
+		}
 		reg.set(SettingCA, d.attrSetting(list, "the slot holding the IdenTrust Commercial Root CA 1 (Platform2 with cutover's template)"))
 		return nil
 	}

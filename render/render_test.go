@@ -455,7 +455,7 @@ func TestPolySIPTrust(t *testing.T) {
 	}{
 		{what: "as rendered", caSet: CACustom, root: "IdenTrust Commercial Root CA 1", param: "device.sec.TLS.customCaCert2"},
 		{what: "list names the empty slot", old: `caCertList2="Platform2"`, new: `caCertList2="Platform1"`, caSet: CACustom, param: "device.sec.TLS.profile.caCertList2"},
-		{what: "CA slot not applied", old: `customCaCert2.set="1"`, new: `customCaCert2.set="0"`, caSet: CACustom, param: "device.sec.TLS.profile.caCertList2"},
+		{what: "CA slot not applied", old: `customCaCert2.set="1"`, new: `customCaCert2.set="0"`, caSet: CACustom, param: "device.sec.TLS.customCaCert2.set"},
 		{what: "other platform profile", old: `"PlatformProfile2"`, new: `"PlatformProfile1"`, caSet: CADefault, unknown: true, param: polySIPProfile},
 		{what: "list not applied", old: `caCertList2.set="1"`, new: `caCertList2.set="0"`, caSet: CADefault, unknown: true, param: polySIPProfile},
 		{what: "device.set off", old: `device.set="1"`, new: `device.set="0"`, caSet: CADefault, unknown: true, param: polySIPProfile},
