@@ -132,7 +132,7 @@ func expected(d Device, withURL bool) summary {
 		// The SIP TLS profile trusts only the installed root: certifiable.
 		r.Transport, r.DNS = "dns-naptr", DNSNAPTR
 	case VendorGrandstream:
-		r.FailbackMode, r.FailbackSeconds, r.Unknowns = "", 0, []string{SettingTransport}
+		r.FailbackMode, r.FailbackSeconds = "", 0
 	case VendorAudioCodes:
 		r.TLSMin, r.FailbackMode, r.FailbackSeconds, r.Unknowns = "", FailbackHoming, 0, []string{SettingTLSMin}
 		if !withURL {
