@@ -133,6 +133,14 @@ func breakages(fleet []fleetDevice) []breakage {
 		{render.VendorPoly, "TLS floor", `sec.TLS.protocol.sip="TLSv1_2"`, `sec.TLS.protocol.sip="TLSv1_0"`, []string{tv}, nil, nil},
 		{render.VendorPoly, "verification", `strictCertCommonNameValidation="1"`, `strictCertCommonNameValidation="0"`, []string{tc}, nil, nil},
 		{render.VendorPoly, "CA", labPEM, identrustPEM, []string{tc}, nil, nil},
+		// The SIP TLS profile's CA list names the platform slot with no CA.
+		{render.VendorPoly, "CA list", `caCertList2="Platform2"`, `caCertList2="Platform1"`, []string{tc}, nil, nil},
+		{render.VendorPoly, "CA slot not applied", `customCaCert2.set="1"`, `customCaCert2.set="0"`, []string{tc}, nil, nil},
+		// A profile no source gives: the config cannot be read.
+		// The other platform profile: its default list ("widely recognized"
+		// CAs) is not documented to hold IdenTrust: a skip, never a pass.
+		{render.VendorPoly, "other TLS profile", `profileSelection.SIP="PlatformProfile2"`, `profileSelection.SIP="PlatformProfile1"`, nil, nil, nil},
+		{render.VendorPoly, "no such TLS profile", `profileSelection.SIP="PlatformProfile2"`, `profileSelection.SIP="PlatformProfile3"`, []string{tc, reg}, nil, nil},
 		{render.VendorPoly, "DNS mode", `outboundProxy.port="0"`, `outboundProxy.port="5061"`, []string{dns, certify.CaseFailover}, nil, nil},
 		{render.VendorPoly, "failback", `failBack.timeout="120"`, `failBack.timeout="30"`, []string{fb}, nil, nil},
 		{render.VendorPoly, "password", `auth.password="` + pw[render.VendorPoly] + `"`, `auth.password="Wr0ng!pass"`, []string{reg}, nil, nil},
@@ -293,9 +301,13 @@ func runBreakages(t *testing.T, fleet []fleetDevice, o certify.Options) {
 			if len(b.red) == 0 {
 				// Undocumented, not wrong: the chain is not certifiable, and
 				// the skip says how to make it so.
+				fix := "--provisioning-url"
+				if b.vendor == render.VendorPoly {
+					fix = `sec.TLS.profileSelection.SIP = PlatformProfile2`
+				}
 				r, ok := skipped[certify.CaseTLSChain]
-				if !ok || !strings.Contains(r.Remedy, "--provisioning-url") {
-					t.Errorf("%s %s: tls-chain %+v, want a skip whose remedy names --provisioning-url", b.vendor, b.what, r)
+				if !ok || !strings.Contains(r.Remedy, fix) {
+					t.Errorf("%s %s: tls-chain %+v, want a skip whose remedy names %s", b.vendor, b.what, r, fix)
 				}
 				return
 			}
@@ -341,44 +353,49 @@ func breakTimeout() time.Duration {
 }
 
 // TestDeviceTrustsOnlyTheCAItsConfigInstalls: a Grandstream config that
-// installs IdenTrust as its only CA (P8502 = 1) passes the static judgement
-// when the run also trusts IdenTrust, but the simulated phone, verifying
-// against that CA alone as the firmware would, refuses the lab SBC's
-// certificate: tls-chain and register fail on behaviour. Untouched devices
-// (the lab CA installed) stay green.
+// installs IdenTrust as its only CA (P8502 = 1), or a Poly one whose SIP TLS
+// profile trusts only the slot holding IdenTrust, passes the static
+// judgement when the run also trusts IdenTrust, but the simulated phone,
+// verifying against that CA alone as the firmware would, refuses the lab
+// SBC's certificate: tls-chain and register fail on behaviour. Untouched
+// devices (the lab CA installed) stay green.
 func TestDeviceTrustsOnlyTheCAItsConfigInstalls(t *testing.T) {
 	fleet, l := breakLab(t)
 	labCA, _ := devicetest.CA()
 	identrustPEM := xmlText(string(identrust.CommercialRootCA1))
-	b := breakage{vendor: render.VendorGrandstream, what: "CA", old: xmlText(string(labCA.CertPEM())), new: identrustPEM}
-	targets, err := certify.FromRunDir(writeFleetRun(t, fleet, &b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := certify.Options{
-		Resolver: l.Resolver(), Roots: l.Roots, Jobs: 5, Timeout: max(time.Second, breakTimeout()), FailbackInterval: 100 * time.Millisecond,
-		Cases: []string{certify.CaseTLSChain, certify.CaseRegister}, Rand: rand.New(rand.NewPCG(5, 6)),
-	}
-	for _, c := range append(device.EmbeddedRoots(), labCA.Certificate()) {
-		o.TrustRoots = append(o.TrustRoots, c.Subject.CommonName)
-		o.TrustCerts = append(o.TrustCerts, c)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	res, err := certify.Run(ctx, targets, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range res {
-		grandstream := r.Make == "Grandstream"
-		switch {
-		case grandstream && r.Outcome != certify.Fail:
-			t.Errorf("Grandstream trusting only IdenTrust: %s %s: %s", r.Case, r.Outcome, r.Reason)
-		case grandstream:
-			t.Logf("%s: %s", r.Case, r.Reason)
-		case r.Outcome == certify.Fail:
-			t.Errorf("untouched %s %s turned red: %s", r.Make, r.Case, r.Reason)
-		}
+	for _, vendor := range []string{render.VendorGrandstream, render.VendorPoly} {
+		t.Run(vendor, func(t *testing.T) {
+			b := breakage{vendor: vendor, what: "CA", old: xmlText(string(labCA.CertPEM())), new: identrustPEM}
+			targets, err := certify.FromRunDir(writeFleetRun(t, fleet, &b))
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := certify.Options{
+				Resolver: l.Resolver(), Roots: l.Roots, Jobs: 5, Timeout: max(time.Second, breakTimeout()), FailbackInterval: 100 * time.Millisecond,
+				Cases: []string{certify.CaseTLSChain, certify.CaseRegister}, Rand: rand.New(rand.NewPCG(5, 6)),
+			}
+			for _, c := range append(device.EmbeddedRoots(), labCA.Certificate()) {
+				o.TrustRoots = append(o.TrustRoots, c.Subject.CommonName)
+				o.TrustCerts = append(o.TrustCerts, c)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			res, err := certify.Run(ctx, targets, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range res {
+				broken := strings.EqualFold(r.Make, vendor)
+				switch {
+				case broken && r.Outcome != certify.Fail:
+					t.Errorf("%s trusting only IdenTrust: %s %s: %s", r.Make, r.Case, r.Outcome, r.Reason)
+				case broken:
+					t.Logf("%s: %s", r.Case, r.Reason)
+				case r.Outcome == certify.Fail:
+					t.Errorf("untouched %s %s turned red: %s", r.Make, r.Case, r.Reason)
+				}
+			}
+		})
 	}
 }
 

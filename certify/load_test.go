@@ -20,7 +20,16 @@ import (
 func writeRun(t *testing.T, devs ...render.Device) string {
 	t.Helper()
 	dir := t.TempDir()
-	r, err := render.New()
+	// The configs trust the lab CA the lab SBCs chain to, as a partner's
+	// trust IdenTrust: a phone that installs only IdenTrust (Poly, whose SIP
+	// TLS profile trusts only the installed root) refuses the lab SBC.
+	ca, err := devicetest.CA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := render.New(render.WithTrustRoot(render.TrustRoot{
+		Name: ca.Certificate().Subject.CommonName, File: "lab-ca.pem", PEM: string(ca.CertPEM()),
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -165,9 +165,8 @@ func readGrandstreamAccount(d *xmlDoc, reg *Registration, acct int, p, pk func(s
 		reg.Transport, reg.DNS = transport, dns
 		reg.set(SettingTransport, l.Settings[SettingTransport])
 		reg.set(SettingDNS, l.Settings[SettingDNS])
-		if transport == "tls" {
-			reg.unknown(SettingTransport, pk("transport")+" = 2 is \"TLS/TCP\" in GRP wording: whether the phone falls back to TCP is not documented")
-		}
+		// 2 is TLS: "TLS/TCP" in the guides' wording names that one option
+		// (TLS over TCP), not a fallback to TCP (see the template).
 		m, err := optAtoi(fmt.Sprintf("%s (account %d register expiration)", pk("expires"), acct), p("expires"))
 		if err != nil {
 			return LineRegistration{}, d.at(pk("expires"), err)

@@ -87,23 +87,8 @@ func readPoly(data []byte) (*Registration, []string, error) {
 		return nil, nil, d.at(strict, fmt.Errorf("%s %q: expected 0 or 1", strict, a[strict]))
 	}
 	reg.set(SettingVerify, d.attrSetting(strict, "1"))
-	const ca = "sec.TLS.customCaCert.1"
-	reg.set(SettingCA, d.attrSetting(ca, "the IdenTrust Commercial Root CA 1 PEM"))
-	if pemText := a[ca]; pemText != "" {
-		if b, _ := pem.Decode([]byte(pemText)); b != nil {
-			if c, err := x509.ParseCertificate(b.Bytes); err == nil {
-				reg.TrustRoot = c.Subject.CommonName
-				reg.TrustCerts = []*x509.Certificate{c}
-			}
-		}
-		if reg.TrustRoot == "" {
-			return nil, nil, d.at(ca, errors.New(ca+": not a PEM certificate"))
-		}
-		reg.CASet = CAAll
-		reg.unknown(SettingCA, "which CA list the SIP TLS profile verifies against (and so whether it uses "+ca+") is not documented")
-	} else {
-		reg.CASet = CADefault
-		reg.unknown(SettingCA, ca+" is not set: whether the built-in CA list holds the IdenTrust roots is not documented")
+	if err := readPolyTrust(d, reg); err != nil {
+		return nil, nil, err
 	}
 	for i := 1; ; i++ {
 		r := "reg." + strconv.Itoa(i) + "."
@@ -199,4 +184,102 @@ func readPolyLine(d *xmlDoc, reg *Registration, r string, i int) (LineRegistrati
 	}
 	reg.target(host, port, l.DNS)
 	return l, nil
+}
+
+// Poly SIP TLS trust (VENDOR-FACTS.md, Poly): the SIP application verifies
+// against the CA list of the TLS profile sec.TLS.profileSelection.SIP names
+// (Polycom CX5500 admin guide, "Set TLS Profiles"); a platform profile's list
+// names the platform CA slots it trusts (InterLinked1/teleprovisioner
+// vendors/polycom.php: caCertListN = PlatformN with the CA in customCaCertN).
+const (
+	polySIPProfile = "sec.TLS.profileSelection.SIP"
+	polyAppCA      = "sec.TLS.customCaCert.1"
+	polyListWant   = "PlatformProfile2, whose list device.sec.TLS.profile.caCertList2 = Platform2 trusts the root in device.sec.TLS.customCaCert2"
+	polyTrustFix   = "render with cutover's Poly template (or do as it does): the root in device.sec.TLS.customCaCert2, device.sec.TLS.profile.caCertList2 = Platform2, sec.TLS.profileSelection.SIP = PlatformProfile2, with device.set and each .set = 1"
+)
+
+// polyApplied reports whether a device.* parameter takes effect: the
+// firmware applies a device.* value only with device.set = 1 and the
+// parameter's own .set = 1.
+func polyApplied(a map[string]string, k string) bool {
+	return a["device.set"] == "1" && a[k+".set"] == "1"
+}
+
+// readPolyTrust sets which CAs the SIP application verifies the server
+// against. What no source documents (the built-in list, an application
+// profile's list, a profile whose list is not set) is an Unknown; a value
+// the sources do not give is a read error.
+func readPolyTrust(d *xmlDoc, reg *Registration) error {
+	a := d.attrs
+	sel := a[polySIPProfile]
+	var n string
+	switch {
+	case sel == "":
+		return readPolyAppCA(d, reg, polySIPProfile+" is not set: which TLS profile (and so which CA list) SIP uses by default is not documented")
+	case sel == "PlatformProfile1" || sel == "PlatformProfile2":
+		n = strings.TrimPrefix(sel, "PlatformProfile")
+	case strings.HasPrefix(sel, "ApplicationProfile") && len(sel) == len("ApplicationProfile1") && sel[len(sel)-1] >= '1' && sel[len(sel)-1] <= '6':
+		reg.set(SettingCA, d.attrSetting(polySIPProfile, polyListWant))
+		return readPolyAppCA(d, reg, polySIPProfile+" = "+sel+": which CAs an application profile trusts is not documented")
+	default:
+		return d.at(polySIPProfile, fmt.Errorf("%s %q: expected PlatformProfile1, PlatformProfile2 or ApplicationProfile1 to ApplicationProfile6", polySIPProfile, sel))
+	}
+	list := "device.sec.TLS.profile.caCertList" + n
+	if !polyApplied(a, list) {
+		reg.set(SettingCA, d.attrSetting(polySIPProfile, polyListWant))
+		reg.CASet = CADefault
+		reg.unknownFix(SettingCA, fmt.Sprintf("%s = %s but %s is not applied (device.set and %s.set = 1): the profile's default list, Poly's \"widely recognized CA certificates\", is not documented to hold the IdenTrust roots", polySIPProfile, sel, list, list), polyTrustFix)
+		return nil
+	}
+	var slot string
+	switch v := a[list]; v {
+	case "Platform1", "Platform2":
+		slot = strings.TrimPrefix(v, "Platform")
+	default:
+		return d.at(list, fmt.Errorf("%s %q: expected Platform1 or Platform2 (the platform CA slot the profile trusts)", list, v))
+	}
+	reg.CASet = CACustom
+	ca := "device.sec.TLS.customCaCert" + slot
+	if !polyApplied(a, ca) || a[ca] == "" {
+		// The list trusts only an empty slot: no CA verifies the SBC.
+		if a[ca] != "" {
+			reg.set(SettingCA, d.attrSetting(ca+".set", "1 (so that the firmware installs "+ca+")"))
+		}
+		reg.set(SettingCA, d.attrSetting(list, "the slot holding the IdenTrust Commercial Root CA 1 (Platform2 with cutover's template)"))
+		return nil
+	}
+	c, err := polyCert(a[ca])
+	if err != nil {
+		return d.at(ca, fmt.Errorf("%s: %w", ca, err))
+	}
+	reg.TrustRoot, reg.TrustCerts = c.Subject.CommonName, []*x509.Certificate{c}
+	reg.set(SettingCA, d.attrSetting(ca, "the IdenTrust Commercial Root CA 1 PEM"))
+	return nil
+}
+
+// readPolyAppCA reads the application CA slot 1 where the SIP profile's
+// list is undocumented: a wrong CA there still fails, and none is unknown.
+func readPolyAppCA(d *xmlDoc, reg *Registration, why string) error {
+	reg.set(SettingCA, d.attrSetting(polySIPProfile, polyListWant))
+	reg.CASet = CADefault
+	if pemText := d.attrs[polyAppCA]; pemText != "" {
+		c, err := polyCert(pemText)
+		if err != nil {
+			return d.at(polyAppCA, fmt.Errorf("%s: %w", polyAppCA, err))
+		}
+		reg.TrustRoot, reg.TrustCerts = c.Subject.CommonName, []*x509.Certificate{c}
+		reg.CASet = CAAll
+	}
+	reg.unknownFix(SettingCA, why, polyTrustFix)
+	return nil
+}
+
+// polyCert parses the one PEM certificate a CA parameter holds.
+func polyCert(pemText string) (*x509.Certificate, error) {
+	if b, _ := pem.Decode([]byte(pemText)); b != nil {
+		if c, err := x509.ParseCertificate(b.Bytes); err == nil {
+			return c, nil
+		}
+	}
+	return nil, errors.New("not a PEM certificate")
 }

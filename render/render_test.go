@@ -129,9 +129,10 @@ func expected(d Device, withURL bool) summary {
 			r.Unknowns = []string{SettingCA} // a bare file name as the CA URL
 		}
 	case VendorPoly:
-		r.Transport, r.DNS, r.Unknowns = "dns-naptr", DNSNAPTR, []string{SettingCA}
+		// The SIP TLS profile trusts only the installed root: certifiable.
+		r.Transport, r.DNS = "dns-naptr", DNSNAPTR
 	case VendorGrandstream:
-		r.FailbackMode, r.FailbackSeconds, r.Unknowns = "", 0, []string{SettingTransport}
+		r.FailbackMode, r.FailbackSeconds = "", 0
 	case VendorAudioCodes:
 		r.TLSMin, r.FailbackMode, r.FailbackSeconds, r.Unknowns = "", FailbackHoming, 0, []string{SettingTLSMin}
 		if !withURL {
@@ -434,5 +435,63 @@ func TestReadRejectsWeakenedConfigs(t *testing.T) {
 	_, err = Read(VendorYealink, "x.cfg", []byte("#!version:1.0.0.1\nnot a setting\n"))
 	if err == nil || !strings.Contains(err.Error(), "x.cfg: line 2") {
 		t.Errorf("got %v, want an error at x.cfg line 2", err)
+	}
+}
+
+// TestPolySIPTrust: the CA list of the TLS profile SIP uses, read as the
+// firmware reads it; each break of the rendered trust either empties the
+// list (a judged CA: none), makes it undocumented (an Unknown), or is a
+// value the sources do not give (a read error naming the line).
+func TestPolySIPTrust(t *testing.T) {
+	r := newRenderer(t)
+	files := mustRender(t, r, samples()[VendorPoly])
+	phone := files[len(files)-1]
+	cases := []struct {
+		what, old, new string
+		caSet, root    string // want
+		unknown        bool
+		param          string // the setting named for the CA
+		readErr        string // a read error mentioning this
+	}{
+		{what: "as rendered", caSet: CACustom, root: "IdenTrust Commercial Root CA 1", param: "device.sec.TLS.customCaCert2"},
+		{what: "list names the empty slot", old: `caCertList2="Platform2"`, new: `caCertList2="Platform1"`, caSet: CACustom, param: "device.sec.TLS.profile.caCertList2"},
+		{what: "CA slot not applied", old: `customCaCert2.set="1"`, new: `customCaCert2.set="0"`, caSet: CACustom, param: "device.sec.TLS.customCaCert2.set"},
+		{what: "other platform profile", old: `"PlatformProfile2"`, new: `"PlatformProfile1"`, caSet: CADefault, unknown: true, param: polySIPProfile},
+		{what: "list not applied", old: `caCertList2.set="1"`, new: `caCertList2.set="0"`, caSet: CADefault, unknown: true, param: polySIPProfile},
+		{what: "device.set off", old: `device.set="1"`, new: `device.set="0"`, caSet: CADefault, unknown: true, param: polySIPProfile},
+		{what: "application profile", old: `"PlatformProfile2"`, new: `"ApplicationProfile3"`, caSet: CADefault, unknown: true, param: polySIPProfile},
+		{what: "no profile selected", old: `sec.TLS.profileSelection.SIP="PlatformProfile2"`, new: ``, caSet: CADefault, unknown: true, param: polySIPProfile},
+		{what: "no such profile", old: `"PlatformProfile2"`, new: `"PlatformProfile3"`, readErr: polySIPProfile},
+		{what: "uninterpreted list", old: `caCertList2="Platform2"`, new: `caCertList2="All"`, readErr: "device.sec.TLS.profile.caCertList2"},
+		{what: "CA not PEM", old: `customCaCert2="-----BEGIN`, new: `customCaCert2="x-----BEGIN`, readErr: "not a PEM certificate"},
+	}
+	for _, c := range cases {
+		t.Run(strings.ReplaceAll(c.what, " ", "-"), func(t *testing.T) {
+			data := phone.Data
+			if c.old != "" {
+				if !bytes.Contains(data, []byte(c.old)) {
+					t.Fatalf("%q not in %s", c.old, phone.Name)
+				}
+				data = bytes.Replace(data, []byte(c.old), []byte(c.new), 1)
+			}
+			reg, err := Read(VendorPoly, phone.Name, data)
+			if c.readErr != "" {
+				if err == nil || !strings.Contains(err.Error(), c.readErr) || !strings.Contains(err.Error(), phone.Name) || !strings.Contains(err.Error(), "line ") {
+					t.Fatalf("Read = %v, want an error naming %s, its line and %q", err, phone.Name, c.readErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, unknown := reg.UnknownFor(SettingCA)
+			if reg.CASet != c.caSet || reg.TrustRoot != c.root || unknown != c.unknown || reg.Settings[SettingCA].Param != c.param {
+				t.Errorf("caSet %q root %q unknown %v param %q, want %q %q %v %q",
+					reg.CASet, reg.TrustRoot, unknown, reg.Settings[SettingCA].Param, c.caSet, c.root, c.unknown, c.param)
+			}
+			if c.root != "" && len(reg.TrustCerts) != 1 {
+				t.Errorf("TrustCerts %d, want the installed root", len(reg.TrustCerts))
+			}
+		})
 	}
 }
