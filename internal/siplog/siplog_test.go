@@ -22,3 +22,18 @@ func TestErrorsOnlyDropsWarningsEvenThroughWith(t *testing.T) {
 		t.Errorf("error lost or attributes dropped: %q", out)
 	}
 }
+
+// The deferred With keeps the order of attributes and groups, and two
+// loggers derived from one share nothing they could overwrite.
+func TestErrorsOnlyKeepsWithOrderAndBranches(t *testing.T) {
+	var buf bytes.Buffer
+	base := ErrorsOnly(slog.New(slog.NewTextHandler(&buf, nil))).With("a", 1)
+	x := base.WithGroup("g").With("b", 2)
+	y := base.With("c", 3)
+	x.Error("one")
+	y.Error("two")
+	got := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(got) != 2 || !strings.Contains(got[0], "msg=one a=1 g.b=2") || !strings.Contains(got[1], "msg=two a=1 c=3") || strings.Contains(got[1], "b=2") {
+		t.Errorf("records %q", got)
+	}
+}
