@@ -19,8 +19,20 @@ import (
 // reports its peak memory: the heap and stacks in use, sampled every 20 ms,
 // and the process's peak RSS. With CUTOVER_DEMO_HEAPPROFILE=FILE it also
 // writes a heap profile taken near the peak.
-func BenchmarkDemo5000(b *testing.B) {
-	const n = 5000
+func BenchmarkDemo5000(b *testing.B) { benchDemo(b, 5000) }
+
+// BenchmarkDemo100k is the same on 100,000 devices: minutes of CPU and
+// gigabytes of memory, so it runs only when CUTOVER_BENCH_DEMO100K=1 (make
+// bench lists it as skipped; make test and make race run no benchmarks).
+// Command and figures: BENCHMARKS.md, End to end.
+func BenchmarkDemo100k(b *testing.B) {
+	if os.Getenv("CUTOVER_BENCH_DEMO100K") != "1" {
+		b.Skip("set CUTOVER_BENCH_DEMO100K=1 to run the 100,000-device demo")
+	}
+	benchDemo(b, 100_000)
+}
+
+func benchDemo(b *testing.B, n int) {
 	for b.Loop() {
 		b.StopTimer()
 		dir := b.TempDir()
