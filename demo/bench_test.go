@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -29,7 +30,16 @@ func BenchmarkDemo100k(b *testing.B) {
 	if os.Getenv("CUTOVER_BENCH_DEMO100K") != "1" {
 		b.Skip("set CUTOVER_BENCH_DEMO100K=1 to run the 100,000-device demo")
 	}
-	benchDemo(b, 100_000)
+	const n = 100_000
+	// Each device's connection has both ends in this process, and the
+	// fleet fails over and back together: about two descriptors per device
+	// at once, more during the moves. Say so before starting rather than
+	// fail half-way with "too many open files".
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err == nil && lim.Max < 3*n {
+		b.Fatalf("%d devices need about %d open files; this process may open %d (raise the hard limit: ulimit -Hn)", n, 3*n, lim.Max)
+	}
+	benchDemo(b, n)
 }
 
 func benchDemo(b *testing.B, n int) {
