@@ -23,7 +23,8 @@ import (
 // in another, both this test binary re-executed. It reports migrate's wall
 // time and peak RSS and both processes' CPU. The run directory is on the
 // disk, and on tmpfs where there is one (a new file costs about 1 ms on this
-// kind of VM's disk: see BENCHMARKS.md, Migration).
+// kind of VM's disk: see BENCHMARKS.md, Migration). With
+// CUTOVER_BENCH_CPUPROFILE=FILE the migrate process writes a CPU profile.
 func BenchmarkMigrateCLI10k(b *testing.B) {
 	const n = 10_000
 	dir := b.TempDir()
@@ -61,7 +62,11 @@ func benchMigrateCLI(b *testing.B, inv string, n int, runDir func() string) {
 			"emulate", "webex", "--listen", "127.0.0.1:0", "--token", token, "--inventory", inv,
 			"--tls-cert", certFile, "--tls-key", keyFile)
 		run := runDir()
-		mig := helperCmd(context.Background(), []string{"SSL_CERT_FILE=" + caFile, "WEBEX_TOKEN=" + token},
+		env := []string{"SSL_CERT_FILE=" + caFile, "WEBEX_TOKEN=" + token}
+		if p := os.Getenv("CUTOVER_BENCH_CPUPROFILE"); p != "" {
+			env = append(env, "CUTOVER_HELPER_CPUPROFILE="+p)
+		}
+		mig := helperCmd(context.Background(), env,
 			"--webex-url", url, "-q", "migrate", inv, "--run", run, "--rate", "100000", "--jobs", "32")
 		out := &syncBuffer{}
 		mig.Stdout, mig.Stderr = out, out
