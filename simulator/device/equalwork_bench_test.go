@@ -65,19 +65,30 @@ func BenchmarkEqualWorkKamailio(b *testing.B) {
 		name := fmt.Sprintf("rounds=%d/%s/%s", r.rounds, r.tool, r.trans)
 		b.Run(name, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				var rate float64
+				var (
+					rate   float64
+					client time.Duration // the client's own CPU: this process, or SIPp's
+				)
+				kam0 := treeCPU(kl.Primary.Pid())
+				self0 := selfCPU()
 				switch {
 				case r.tool == "cutover" && r.trans == "tcp":
 					rate = equalWorkSimulator(b, device.TransportTCP, kl.PrimaryTCP, first, r.rounds, kl)
+					client = selfCPU() - self0
 				case r.tool == "cutover":
 					rate = equalWorkSimulator(b, device.TransportTLS, tlsTarget, first, r.rounds, kl)
+					client = selfCPU() - self0
 				case r.trans == "tcp":
-					rate = equalWorkSIPp(b, sipp, kl.PrimaryTCP, dir, first, r.rounds)
+					rate, client = equalWorkSIPp(b, sipp, kl.PrimaryTCP, dir, first, r.rounds)
 				default:
-					rate = equalWorkSIPp(b, sipp, startSocatBridge(b, kl.Primary.Addr()), dir, first, r.rounds)
+					// SIPp's CPU only: the socat bridge's is not counted.
+					rate, client = equalWorkSIPp(b, sipp, startSocatBridge(b, kl.Primary.Addr()), dir, first, r.rounds)
 				}
+				regs := float64(equalDevices * r.rounds)
 				rates[name] = rate
 				b.ReportMetric(rate, "registrations/s")
+				b.ReportMetric(float64(client.Microseconds())/regs, "client-cpu-us/reg")
+				b.ReportMetric(float64((treeCPU(kl.Primary.Pid())-kam0).Microseconds())/regs, "kamailio-cpu-us/reg")
 			}
 		})
 	}
@@ -174,7 +185,7 @@ func equalWorkSimulator(b *testing.B, transport, target string, first, rounds in
 // equalWorkSIPp runs the same work with SIPp: one call per device (users
 // from first on), its own socket (-t tn), the scenario registering rounds
 // times.
-func equalWorkSIPp(b *testing.B, sipp, target, dir string, first, rounds int) float64 {
+func equalWorkSIPp(b *testing.B, sipp, target, dir string, first, rounds int) (float64, time.Duration) {
 	var inj strings.Builder
 	inj.WriteString("SEQUENTIAL\n")
 	for i := first; i < first+equalDevices; i++ {
@@ -208,7 +219,48 @@ func equalWorkSIPp(b *testing.B, sipp, target, dir string, first, rounds int) fl
 		// SIPp exits non-zero when any call failed: equal work means all of it.
 		b.Fatalf("sipp: %v\n%s", err, tail(string(out), 2000))
 	}
-	return float64(equalDevices*rounds) / elapsed.Seconds()
+	return float64(equalDevices*rounds) / elapsed.Seconds(), cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+}
+
+// selfCPU is this process's user and system CPU so far.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// treeCPU is the user and system CPU of pid and its children (Kamailio's
+// workers), read from /proc; 0 where /proc cannot be read.
+func treeCPU(pid int) time.Duration {
+	if pid == 0 {
+		return 0
+	}
+	const tick = 10 * time.Millisecond // USER_HZ is 100 on Linux
+	var total time.Duration
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		n, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		raw, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// Fields after the command name, which is in parentheses and may hold spaces.
+		f := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+1:]))
+		if len(f) < 13 {
+			continue
+		}
+		ppid, _ := strconv.Atoi(f[1])
+		if n != pid && ppid != pid {
+			continue
+		}
+		ut, _ := strconv.ParseInt(f[11], 10, 64)
+		st, _ := strconv.ParseInt(f[12], 10, 64)
+		total += time.Duration(ut+st) * tick
+	}
+	return total
 }
 
 // startSocatBridge starts socat on kamailioClientIP forking one TLS 1.2
