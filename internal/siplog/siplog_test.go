@@ -27,13 +27,15 @@ func TestErrorsOnlyDropsWarningsEvenThroughWith(t *testing.T) {
 // loggers derived from one share nothing they could overwrite.
 func TestErrorsOnlyKeepsWithOrderAndBranches(t *testing.T) {
 	var buf bytes.Buffer
-	base := ErrorsOnly(slog.New(slog.NewTextHandler(&buf, nil))).With("a", 1)
-	x := base.WithGroup("g").With("b", 2)
-	y := base.With("c", 3)
+	// Three With calls leave spare capacity behind base's list: x and y
+	// must not both append into it.
+	base := ErrorsOnly(slog.New(slog.NewTextHandler(&buf, nil))).With("a", 1).With("p", 0).With("q", 0)
+	x := base.With("b", 2)
+	y := base.WithGroup("g").With("c", 3)
 	x.Error("one")
 	y.Error("two")
 	got := strings.Split(strings.TrimSpace(buf.String()), "\n")
-	if len(got) != 2 || !strings.Contains(got[0], "msg=one a=1 g.b=2") || !strings.Contains(got[1], "msg=two a=1 c=3") || strings.Contains(got[1], "b=2") {
+	if len(got) != 2 || !strings.Contains(got[0], "msg=one a=1 p=0 q=0 b=2") || !strings.Contains(got[1], "msg=two a=1 p=0 q=0 g.c=3") || strings.Contains(got[1], "b=2") {
 		t.Errorf("records %q", got)
 	}
 }
