@@ -27,8 +27,7 @@ func TestErrorsOnlyDropsWarningsEvenThroughWith(t *testing.T) {
 // loggers derived from one share nothing they could overwrite.
 func TestErrorsOnlyKeepsWithOrderAndBranches(t *testing.T) {
 	var buf bytes.Buffer
-	// Three With calls leave spare capacity behind base's list: x and y
-	// must not both append into it.
+	// x and y branch from one base: neither may see the other's step.
 	base := ErrorsOnly(slog.New(slog.NewTextHandler(&buf, nil))).With("a", 1).With("p", 0).With("q", 0)
 	x := base.With("b", 2)
 	y := base.WithGroup("g").With("c", 3)
