@@ -214,7 +214,7 @@ func newRunner(targets []Target, o Options) (*runner, error) {
 		o.FailbackInterval = DefaultFailbackInterval
 	}
 	if o.Log == nil {
-		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		o.Log = slog.New(slog.DiscardHandler)
 	}
 	if o.Now == nil {
 		o.Now = time.Now

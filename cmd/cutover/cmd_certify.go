@@ -30,7 +30,7 @@ func init() {
 	// simulated device closes) through its process-wide default logger,
 	// which is slog's default on stderr; none of it means anything to a
 	// user. Set once here, before any goroutine can read it.
-	device.SetSIPLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	device.SetSIPLogger(slog.New(slog.DiscardHandler))
 }
 
 // Flag names of cutover certify (prefixed: other commands define their own).

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"testing"
@@ -178,9 +179,16 @@ func TestCutoverHelperProcess(t *testing.T) {
 			break
 		}
 	}
+	// CUTOVER_HELPER_CPUPROFILE=FILE profiles the child (BenchmarkMigrateCLI10k).
+	if f := os.Getenv("CUTOVER_HELPER_CPUPROFILE"); f != "" {
+		if out, err := os.Create(f); err == nil {
+			_ = pprof.StartCPUProfile(out)
+		}
+	}
 	ctx, stop := signalContext()
 	code := run(ctx, args, os.Stdout, os.Stderr)
 	stop()
+	pprof.StopCPUProfile() // a no-op unless started
 	os.Exit(code)
 }
 

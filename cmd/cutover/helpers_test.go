@@ -86,7 +86,7 @@ func startCommand(t *testing.T, ready *regexp.Regexp, args ...string) ([]string,
 // labServerCert issues a server certificate for 127.0.0.1 from a fresh lab
 // CA, writes it and its key under dir, and returns the files and a pool that
 // trusts the CA.
-func labServerCert(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
+func labServerCert(t testing.TB, dir string) (certFile, keyFile string, pool *x509.CertPool) {
 	t.Helper()
 	ca, err := pki.NewCA("cutover cmd test CA")
 	if err != nil {

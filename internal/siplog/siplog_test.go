@@ -22,3 +22,19 @@ func TestErrorsOnlyDropsWarningsEvenThroughWith(t *testing.T) {
 		t.Errorf("error lost or attributes dropped: %q", out)
 	}
 }
+
+// The deferred With keeps the order of attributes and groups, and two
+// loggers derived from one share nothing they could overwrite.
+func TestErrorsOnlyKeepsWithOrderAndBranches(t *testing.T) {
+	var buf bytes.Buffer
+	// x and y branch from one base: neither may see the other's step.
+	base := ErrorsOnly(slog.New(slog.NewTextHandler(&buf, nil))).With("a", 1).With("p", 0).With("q", 0)
+	x := base.With("b", 2)
+	y := base.WithGroup("g").With("c", 3)
+	x.Error("one")
+	y.Error("two")
+	got := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(got) != 2 || !strings.Contains(got[0], "msg=one a=1 p=0 q=0 b=2") || !strings.Contains(got[1], "msg=two a=1 p=0 q=0 g.c=3") || strings.Contains(got[1], "b=2") {
+		t.Errorf("records %q", got)
+	}
+}

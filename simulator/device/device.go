@@ -24,7 +24,6 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"log/slog"
 	mrand "math/rand/v2"
 	"net"
@@ -244,7 +243,7 @@ func New(cfg Config, opts ...Option) (*Device, error) {
 		f(&o)
 	}
 	if o.log == nil {
-		o.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		o.log = silent
 	}
 	if o.roots == nil {
 		o.roots = TrustStore()
@@ -394,6 +393,10 @@ func (d *Device) Close() error {
 	}
 	return nil
 }
+
+// silent is the logger of a device given none: one for the whole fleet,
+// and a handler whose With costs nothing (sipgo calls it per user agent).
+var silent = slog.New(slog.DiscardHandler)
 
 // SetSIPLogger routes the log lines sipgo writes through its process-wide
 // default logger (connection bookkeeping such as "TCP ref went negative"

@@ -79,36 +79,7 @@ func BenchmarkSIPpKamailio(b *testing.B) {
 		}
 	}
 	b.Run("tcp", func(b *testing.B) { run(b, kl.PrimaryTCP) })
-	b.Run("tls-socat", func(b *testing.B) {
-		socat := lab.RequireTool(b, "socat", "socat")
-		p, err := lab.FreePort(kamailioClientIP)
-		if err != nil {
-			b.Fatal(err)
-		}
-		bridge := net.JoinHostPort(kamailioClientIP, strconv.Itoa(p))
-		cmd := exec.Command(socat, fmt.Sprintf("TCP-LISTEN:%d,bind=%s,reuseaddr,fork", p, kamailioClientIP),
-			fmt.Sprintf("OPENSSL:%s,verify=0,openssl-min-proto-version=TLS1.2,openssl-max-proto-version=TLS1.2", kl.Primary.Addr()))
-		var log strings.Builder
-		cmd.Stdout, cmd.Stderr = &log, &log
-		ownGroup(cmd)
-		if err := cmd.Start(); err != nil {
-			b.Fatal(err)
-		}
-		exited := make(chan struct{})
-		var waitErr error
-		go func() { waitErr = cmd.Wait(); close(exited) }()
-		// socat forks a child per connection: end the whole group.
-		b.Cleanup(func() {
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-exited
-		})
-		if err := waitListening(bridge, exited, 10*time.Second); err != nil {
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-exited // the log is written until socat has exited
-			b.Fatalf("socat bridge %s: %v (%v)\n%s", bridge, err, waitErr, tail(log.String(), 2000))
-		}
-		run(b, bridge)
-	})
+	b.Run("tls-socat", func(b *testing.B) { run(b, startSocatBridge(b, kl.Primary.Addr())) })
 }
 
 // ownGroup puts cmd in its own process group, killed as a whole when a

@@ -24,7 +24,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"strconv"
@@ -279,7 +278,7 @@ func WithServerHeader(v string) Option {
 // New builds an SBC. It needs a certificate: WithCertificate or WithCA.
 func New(opts ...Option) (*SBC, error) {
 	s := &SBC{
-		log:              slog.New(slog.NewTextHandler(io.Discard, nil)),
+		log:              slog.New(slog.DiscardHandler),
 		users:            StaticUsers{},
 		realm:            DefaultRealm,
 		rejectStatus:     sip.StatusForbidden,
