@@ -7,6 +7,7 @@ import (
 	"net"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -191,4 +192,69 @@ func portOf(t *testing.T, addr string) uint16 {
 		t.Fatal(err)
 	}
 	return uint16(n)
+}
+
+// TestLiveFailoverJudgedFromTheDevicesTurn: the harness works --jobs
+// devices at a time, so on a fleet larger than that a device's turn comes
+// after the outage. Each device is judged from its own turn (its simulated
+// keep-alive); the fleet time still counts from the outage. And the limit
+// is real: a secondary slower than it fails the device.
+func TestLiveFailoverJudgedFromTheDevicesTurn(t *testing.T) {
+	const slow = 500 * time.Millisecond // per answer; a registration waits for two
+	live := func(t *testing.T, n int, limit time.Duration) []certify.Result {
+		l := devicetest.Start(t)
+		if err := l.SBC2.SetFault(sbc.Fault{Slow: slow}); err != nil {
+			t.Fatal(err)
+		}
+		o := options(l, nil)
+		o.Jobs = 1
+		o.Timeout = 4 * slow
+		o.Cases = []string{certify.CaseRegister, certify.CaseFailover}
+		o.FailoverLimit = limit
+		o.PrimaryDown = func(context.Context) error { return l.SBC1.SetFault(sbc.Fault{Down: true}) }
+		o.PrimaryUp = func(context.Context) error { return l.SBC1.SetFault(sbc.Fault{}) }
+		return run(t, fleet(l, n), o)
+	}
+	failovers := func(res []certify.Result) []certify.Result {
+		var out []certify.Result
+		for _, r := range res {
+			if r.Case == certify.CaseFailover {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+
+	t.Run("paced", func(t *testing.T) {
+		// One device at a time, each taking at least 2×slow on the
+		// secondary (challenge, then the authenticated REGISTER): the third
+		// device's turn comes at least 4×slow after the outage and it is
+		// registered at least 6×slow after it, beyond the limit.
+		limit := 4 * slow
+		res := failovers(live(t, 3, limit))
+		if len(res) != 3 {
+			t.Fatalf("%d failover results, want 3", len(res))
+		}
+		for _, r := range res {
+			if r.Outcome != certify.Pass {
+				t.Errorf("%s: %s: %s", r.MAC, r.Outcome, r.Reason)
+			}
+		}
+		fo, _ := certify.Fleet(res)
+		if m := fo.Mark(100); !m.Reached || m.MS < float64(6*slow/time.Millisecond) {
+			t.Errorf("fleet failover 100%% = %+v, want at least %v: the fleet counts from the outage", m, 6*slow)
+		}
+		if !strings.Contains(res[2].Reason, "counted from its turn") {
+			t.Errorf("the last device's reason does not say it was counted from its turn: %s", res[2].Reason)
+		}
+	})
+	t.Run("too slow", func(t *testing.T) {
+		res := failovers(live(t, 1, slow/2))
+		if len(res) != 1 || res[0].Outcome != certify.Fail || !strings.Contains(res[0].Reason, "limit 250.0 ms") {
+			t.Fatalf("a secondary answering after %v with a limit of %v: %+v", 2*slow, slow/2, res)
+		}
+		if _, timed := res[0].Timings[certify.CaseFailover]; res[0].Outage.IsZero() || !timed {
+			t.Errorf("a late device is still on the secondary and counts for the fleet: %+v", res[0])
+		}
+	})
 }

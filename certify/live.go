@@ -86,12 +86,16 @@ func (s *subject) liveVerdict(ctx context.Context, failover, failback verdict) {
 
 // liveFailover: the primary is gone; the device notices at its next
 // refresh (as when its keepalive fails) and must land on a secondary
-// within the limit, counted from the outage. Every device that was on the
-// primary takes part in the fleet's failover (verdict.outage), whether it
-// gets there or not.
+// within the limit. The harness works --jobs devices at a time, so a
+// device's turn (its simulated keepalive) can come long after the outage
+// on a big fleet: the verdict judges the device from its turn, the fleet
+// times (verdict.outage and the timing) count from the outage. Every
+// device that was on the primary takes part in the fleet's failover,
+// whether it gets there or not.
 func (s *subject) liveFailover(ctx context.Context, down time.Time) verdict {
 	p := s.primary()
 	limit := s.r.o.FailoverLimit
+	turn := time.Now()
 	var (
 		reg *device.Registration
 		err error
@@ -101,7 +105,7 @@ func (s *subject) liveFailover(ctx context.Context, down time.Time) verdict {
 		if err == nil && reg.Target.String() != p.String() {
 			break
 		}
-		if time.Since(down) > limit || ctx.Err() != nil {
+		if time.Since(turn) > limit || ctx.Err() != nil {
 			break
 		}
 		// Still on the primary (it has not gone yet) or nothing answered: try again.
@@ -110,29 +114,38 @@ func (s *subject) liveFailover(ctx context.Context, down time.Time) verdict {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
-	elapsed := time.Since(down)
+	took, elapsed := time.Since(turn), time.Since(down)
 	if err != nil {
-		reason, remedy := explain(fmt.Sprintf("failover: %s after the primary %s went down, no secondary accepted", fmtDur(elapsed), p), err, s.r.o.Timeout)
+		reason, remedy := explain(fmt.Sprintf("failover: %s after the primary %s went down, no secondary accepted%s", fmtDur(took), p, paced(turn, down)), err, s.r.o.Timeout)
 		v := fail(reason, remedy)
 		v.outage = down // took part, never got there: no timing
 		return v
 	}
-	v := pass(fmt.Sprintf("failover: primary %s stopped; secondary %s answered after %s, limit %s", p, reg.Target, fmtDur(elapsed), fmtDur(limit)))
+	v := pass(fmt.Sprintf("failover: primary %s stopped; secondary %s answered after %s, limit %s%s", p, reg.Target, fmtDur(took), fmtDur(limit), paced(turn, down)))
 	if reg.Target.String() == p.String() {
-		v = fail(fmt.Sprintf("failover: %s after the primary-down command the primary %s still accepted the device", fmtDur(elapsed), p),
+		v = fail(fmt.Sprintf("failover: %s after the primary-down command the primary %s still accepted the device", fmtDur(took), p),
 			"make --primary-down stop the primary SBC")
 		v.target, v.outage = reg.Target.String(), down // never on a secondary: no timing
 		return v
 	}
-	if elapsed > limit {
-		v = fail(fmt.Sprintf("failover: secondary %s answered after %s, limit %s", reg.Target, fmtDur(elapsed), fmtDur(limit)),
+	if took > limit {
+		v = fail(fmt.Sprintf("failover: secondary %s answered after %s, limit %s%s", reg.Target, fmtDur(took), fmtDur(limit), paced(turn, down)),
 			"make the secondary answer sooner, or shorten the device's per-target timeout")
 	}
 	// Late or not, the device is on the secondary: the fleet counts it
-	// from here.
+	// from the outage.
 	v.target, v.outage = reg.Target.String(), down
 	v.timings = map[string]float64{CaseFailover: ms(elapsed)}
 	return v
+}
+
+// paced says how long after the outage the harness got to the device, when
+// that is worth saying (a fleet larger than --jobs).
+func paced(turn, event time.Time) string {
+	if d := turn.Sub(event); d >= time.Second {
+		return fmt.Sprintf(" (counted from its turn, %s after the event: the harness works --jobs devices at a time)", fmtDur(d))
+	}
+	return ""
 }
 
 // liveFailback: the primary is back; the device probes it every failback
@@ -146,26 +159,27 @@ func (s *subject) liveFailback(ctx context.Context, up time.Time) verdict {
 	}
 	from := cur.Target
 	limit := s.r.o.FailbackLimit
+	turn := time.Now() // judged from here, counted for the fleet from up (see liveFailover)
 	var lastErr error
 	for {
 		moved, reg, err := s.dev.FailbackProbe(ctx)
-		elapsed := time.Since(up)
+		took := time.Since(turn)
 		if moved {
-			v := pass(fmt.Sprintf("failback: primary %s restarted; the device re-registered there after %s (limit %s) and left %s",
-				p, fmtDur(elapsed), fmtDur(limit), from))
-			if elapsed > limit {
-				v = fail(fmt.Sprintf("failback: the device returned to %s after %s, limit %s", p, fmtDur(elapsed), fmtDur(limit)),
+			v := pass(fmt.Sprintf("failback: primary %s restarted; the device re-registered there after %s (limit %s) and left %s%s",
+				p, fmtDur(took), fmtDur(limit), from, paced(turn, up)))
+			if took > limit {
+				v = fail(fmt.Sprintf("failback: the device returned to %s after %s, limit %s%s", p, fmtDur(took), fmtDur(limit), paced(turn, up)),
 					"probe the primary more often while on the secondary")
 			}
 			v.target, v.outage = reg.Target.String(), up
-			v.timings = map[string]float64{CaseFailback: ms(elapsed)}
+			v.timings = map[string]float64{CaseFailback: ms(time.Since(up))}
 			return v
 		}
 		if err != nil {
 			lastErr = err
 		}
-		if elapsed > limit || ctx.Err() != nil {
-			reason := fmt.Sprintf("failback: %s after the primary-up command the primary %s still did not accept the device", fmtDur(elapsed), p)
+		if took > limit || ctx.Err() != nil {
+			reason := fmt.Sprintf("failback: after %s of probing, the restarted primary %s still did not accept the device%s", fmtDur(took), p, paced(turn, up))
 			remedy := "check that --primary-up restarts the primary SBC"
 			if lastErr != nil {
 				reason, remedy = explain(reason, lastErr, s.r.o.Timeout)
