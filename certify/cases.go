@@ -328,8 +328,9 @@ func (s *subject) tlsVersion(ctx context.Context) verdict {
 	to := s.r.o.Timeout
 	for i, t := range s.targets {
 		start := time.Now()
-		info, err := probeTLS12(ctx, t, nil, false, to)
-		if i == 0 {
+		a, made := s.r.versions.probe(ctx, t, tls.VersionTLS12, func() (device.TLSInfo, error) { return probeTLS12(ctx, t, nil, false, to) })
+		info, err := a.info, a.err
+		if i == 0 && made {
 			timings["handshake_tls12"] = ms(time.Since(start))
 		}
 		if errors.Is(err, device.ErrUnreachable) || errors.Is(err, device.ErrTimeout) {
@@ -342,7 +343,8 @@ func (s *subject) tlsVersion(ctx context.Context) verdict {
 			problems = append(problems, fmt.Sprintf("%s negotiated %s, not TLS 1.2", t, device.VersionName(info.Version)))
 		}
 		for _, v := range []uint16{tls.VersionTLS11, tls.VersionTLS13} {
-			info, err := device.ProbeTLS(ctx, t, v, v, nil, false, to)
+			a, _ := s.r.versions.probe(ctx, t, v, func() (device.TLSInfo, error) { return device.ProbeTLS(ctx, t, v, v, nil, false, to) })
+			info, err := a.info, a.err
 			if err == nil {
 				problems = append(problems, fmt.Sprintf("%s accepted a %s-only handshake", t, device.VersionName(info.Version)))
 			} else if !errors.Is(err, device.ErrTLSHandshake) {
@@ -362,7 +364,7 @@ func (s *subject) tlsVersion(ctx context.Context) verdict {
 		v = fail("tls-version: no SBC target reachable: "+strings.Join(unreachable, "; "),
 			"start the SBC, or open TCP to its SIP TLS port from the device network")
 	default:
-		reason := fmt.Sprintf("tls-version: TLS 1.2 negotiated with %s; TLS 1.1-only and TLS 1.3-only handshakes refused", strings.Join(ok, ", "))
+		reason := fmt.Sprintf("tls-version: TLS 1.2 negotiated with %s; TLS 1.1-only and TLS 1.3-only handshakes refused (each SBC target probed once per run)", strings.Join(ok, ", "))
 		if len(unreachable) > 0 {
 			reason += "; not checked (unreachable): " + strings.Join(unreachable, "; ")
 		}

@@ -191,6 +191,8 @@ type runner struct {
 	cases   map[string]bool
 	targets []Target
 	live    bool // failover/failback through PrimaryDown/PrimaryUp
+	// versions: the SBCs' answers to the tls-version probes, once per run.
+	versions versionProbes
 
 	mu      sync.Mutex
 	results []Result

@@ -225,3 +225,27 @@ func TestParseCases(t *testing.T) {
 		t.Fatal("empty list must mean every case")
 	}
 }
+
+// TestTLSVersionProbesEachSBCOnce: the versions an SBC accepts are the
+// SBC's, so a run probes each target once, not once per device: five
+// devices cost each SBC one TLS 1.2 handshake and two refusals, and every
+// device still gets the verdict.
+func TestTLSVersionProbesEachSBCOnce(t *testing.T) {
+	l := devicetest.Start(t)
+	o := options(l, nil)
+	o.Cases = []string{certify.CaseTLSVersion}
+	res := run(t, fleet(l, 5), o)
+	if len(res) != 5 {
+		t.Fatalf("%d results, want 5", len(res))
+	}
+	for _, r := range res {
+		if r.Outcome != certify.Pass {
+			t.Errorf("%s: %s %s", r.MAC, r.Outcome, r.Reason)
+		}
+	}
+	for i, s := range []*sbc.SBC{l.SBC1, l.SBC2} {
+		if st := s.Stats(); st.Handshakes != 1 || st.HandshakeFailures != 2 {
+			t.Errorf("SBC %d saw %d handshakes and %d refused, want 1 and 2 (TLS 1.1 and 1.3 once each)", i+1, st.Handshakes, st.HandshakeFailures)
+		}
+	}
+}
