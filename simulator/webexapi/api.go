@@ -476,9 +476,7 @@ func (s *Server) listDevices(w http.ResponseWriter, r *http.Request) {
 	// enums.
 	if typ := q.Get("type"); typ != "" {
 		// Every device the emulator holds is a "phone" (deviceJSON), gateways included.
-		if !slices.Contains(webex.DeviceTypes, typ) {
-			s.mu.Unlock()
-			s.fail(w, http.StatusBadRequest, 0, "type %q: expected one of %s.", typ, strings.Join(webex.DeviceTypes, ", "))
+		if !s.oneOf(w, "type", typ, webex.DeviceTypes) {
 			return
 		}
 		if typ != "phone" {
@@ -486,9 +484,7 @@ func (s *Server) listDevices(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if cs := q.Get("connectionStatus"); cs != "" {
-		if !slices.Contains(webex.ConnectionStatuses, cs) {
-			s.mu.Unlock()
-			s.fail(w, http.StatusBadRequest, 0, "connectionStatus %q: expected one of %s.", cs, strings.Join(webex.ConnectionStatuses, ", "))
+		if !s.oneOf(w, "connectionStatus", cs, webex.ConnectionStatuses) {
 			return
 		}
 		now := s.now()
@@ -506,6 +502,18 @@ func (s *Server) listDevices(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, webex.ListResponse[webex.Device]{Items: items})
+}
+
+// oneOf reports whether the query parameter's value is one of the spec's
+// enum values; otherwise it answers 400 itself. Callers hold s.mu, which
+// oneOf releases when it answers.
+func (s *Server) oneOf(w http.ResponseWriter, param, v string, enum []string) bool {
+	if slices.Contains(enum, v) {
+		return true
+	}
+	s.mu.Unlock()
+	s.fail(w, http.StatusBadRequest, 0, "%s %q: expected one of %s.", param, v, strings.Join(enum, ", "))
+	return false
 }
 
 // lookup finds a device by its /devices id or its callingDeviceId and
