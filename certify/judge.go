@@ -12,8 +12,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/cutover-dev/cutover/render"
 	"github.com/cutover-dev/cutover/render/publish"
@@ -282,7 +280,7 @@ func publishedTrust(t Target) (published string, certs []*x509.Certificate, err 
 	// Where the configs directory is itself a published target (a dir://
 	// publish into it, as the demo does), published means in its manifest
 	// with these very bytes.
-	if m, ok, err := manifests.get(filepath.Join(t.ConfigsDir, publish.ManifestName)); ok {
+	if m, ok, err := manifests.Read(filepath.Join(t.ConfigsDir, publish.ManifestName)); ok {
 		if err != nil {
 			return p, nil, err
 		}
@@ -313,43 +311,5 @@ func unescape(seg string) (string, bool) {
 // manifests keeps the last manifest publishedTrust parsed. Every device of
 // a run asks about the same manifest, which lists every device's files:
 // parsing it per device made certification quadratic (at 5,000 devices,
-// 10,000 parses of a 5,000-entry manifest, about 70 cpu-s). The file is
-// parsed again whenever its size or modification time changes (publishing
-// replaces it by a rename: a new file, a new time).
-var manifests manifestCache
-
-type manifestCache struct {
-	mu   sync.Mutex
-	key  manifestKey
-	m    *publish.Manifest
-	err  error
-	have bool
-}
-
-type manifestKey struct {
-	path  string
-	size  int64
-	mtime time.Time
-}
-
-// get returns the parsed manifest at path, or ok false when the file
-// cannot be read (there is no manifest to check against).
-func (c *manifestCache) get(path string) (m *publish.Manifest, ok bool, err error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, false, nil
-	}
-	key := manifestKey{path: path, size: fi.Size(), mtime: fi.ModTime()}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.have && c.key == key {
-		return c.m, true, c.err
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, false, nil
-	}
-	m, err = publish.ParseManifest(b)
-	c.key, c.m, c.err, c.have = key, m, err, true
-	return m, true, err
-}
+// 10,000 parses of a 5,000-entry manifest, about 70 cpu-s).
+var manifests publish.ManifestCache

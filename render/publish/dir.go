@@ -18,6 +18,10 @@ type dirTarget struct {
 	dir  string
 	opts *options
 	mu   sync.Mutex // one Publish at a time: the manifest is read-modify-write
+	// cache holds the manifest as this target last read or wrote it:
+	// a Publish parses the file again only when another publisher (a
+	// shard's process) replaced it since.
+	cache ManifestCache
 }
 
 // Publish writes each changed file to a temporary file in the directory and
@@ -53,6 +57,9 @@ func (t *dirTarget) Publish(ctx context.Context, files []render.File) (Result, e
 		return err == nil && fi.Size() == e.Size
 	}
 	put := func(_ context.Context, f render.File) error { return writeAtomic(t.dir, f.Name, f.Data) }
+	// man is changed in place below: until it is written back, the
+	// cached copy no longer says what the file holds.
+	t.cache.Forget()
 	res, werr := publishChanged(ctx, t.opts.jobs, files, man, held, put)
 	// The manifest records what did land, even when something failed.
 	if res.Written > 0 || !t.hasManifest() {
@@ -60,6 +67,7 @@ func (t *dirTarget) Publish(ctx context.Context, files []render.File) (Result, e
 			return res, errors.Join(werr, err)
 		}
 	}
+	t.cache.Keep(filepath.Join(t.dir, ManifestName), man)
 	if werr != nil {
 		return res, fmt.Errorf("publishing to %s: %w", t.dir, werr)
 	}
@@ -74,15 +82,13 @@ func (t *dirTarget) hasManifest() bool {
 
 func (t *dirTarget) manifest() (*Manifest, error) {
 	path := filepath.Join(t.dir, ManifestName)
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
+	m, found, err := t.cache.Read(path)
+	switch {
+	case !found && errors.Is(err, os.ErrNotExist):
 		return newManifest(), nil
-	}
-	if err != nil {
+	case !found:
 		return nil, fmt.Errorf("publishing: %w", err)
-	}
-	m, err := ParseManifest(b)
-	if err != nil {
+	case err != nil:
 		return nil, fmt.Errorf("publishing: %s: %w", path, err)
 	}
 	return m, nil

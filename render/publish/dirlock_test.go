@@ -45,6 +45,43 @@ func TestDirTargetsShareOneDirectory(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
+	m := readManifest(t, dir)
+	if want := shards * batches * per; len(m.Files) != want {
+		t.Fatalf("the manifest lists %d files, want %d: concurrent publishers overwrote each other's entries", len(m.Files), want)
+	}
+	if _, ok := m.Files[lockName]; ok {
+		t.Error("the lock file is in the manifest")
+	}
+}
+
+// TestDirTargetRereadsAManifestReplacedByAnother: a target keeps the
+// manifest it last wrote, and must notice when another publisher (another
+// process) has replaced the file since, or it would write back a manifest
+// without the other's files.
+func TestDirTargetRereadsAManifestReplacedByAnother(t *testing.T) {
+	dir := t.TempDir()
+	a, err := Open("dir://" + dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Open("dir://" + dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, target := range []Target{a, b, a, a} {
+		f := render.File{Name: fmt.Sprintf("0015650000%02x.cfg", i), Data: fmt.Appendf(nil, "file %d\n", i)}
+		if _, err := target.Publish(t.Context(), []render.File{f}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if m := readManifest(t, dir); len(m.Files) != 4 {
+		t.Fatalf("the manifest lists %d files, want 4: a publisher wrote back a manifest older than the file", len(m.Files))
+	}
+}
+
+// readManifest reads and parses the manifest of dir.
+func readManifest(t *testing.T, dir string) *Manifest {
+	t.Helper()
 	b, err := os.ReadFile(filepath.Join(dir, ManifestName))
 	if err != nil {
 		t.Fatal(err)
@@ -53,10 +90,5 @@ func TestDirTargetsShareOneDirectory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := shards * batches * per; len(m.Files) != want {
-		t.Fatalf("the manifest lists %d files, want %d: concurrent publishers overwrote each other's entries", len(m.Files), want)
-	}
-	if _, ok := m.Files[lockName]; ok {
-		t.Error("the lock file is in the manifest")
-	}
+	return m
 }

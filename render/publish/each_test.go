@@ -26,14 +26,7 @@ func TestDirPublishRecordsWhatLanded(t *testing.T) {
 	if err == nil {
 		t.Fatal("published over a directory without an error")
 	}
-	b, rerr := os.ReadFile(filepath.Join(dir, ManifestName))
-	if rerr != nil {
-		t.Fatal(rerr)
-	}
-	man, perr := ParseManifest(b)
-	if perr != nil {
-		t.Fatal(perr)
-	}
+	man := readManifest(t, dir)
 	if _, ok := man.Files[bad]; ok {
 		t.Errorf("manifest lists %s, which was never written", bad)
 	}

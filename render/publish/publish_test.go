@@ -58,14 +58,7 @@ func TestDirPublishSkipsUnchanged(t *testing.T) {
 	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
 		t.Errorf("directory mode %v, %v", fi.Mode().Perm(), err)
 	}
-	b, err := os.ReadFile(filepath.Join(dir, ManifestName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	man, err := ParseManifest(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	man := readManifest(t, dir)
 	if len(man.Files) != 20 || man.Files[files[3].Name].SHA256 != sum(files[3].Data) || man.Files[files[3].Name].Size != int64(len(files[3].Data)) {
 		t.Errorf("manifest %+v", man.Files[files[3].Name])
 	}
