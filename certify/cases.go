@@ -2,6 +2,7 @@ package certify
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -63,6 +64,20 @@ func (s *subject) roots() *x509.CertPool {
 		pool.AddCert(c)
 	}
 	return pool
+}
+
+// caSet names the CA set roots() builds, so that devices trusting the
+// same certificates share one tls-chain probe per SBC target.
+func (s *subject) caSet() string {
+	reg := s.t.Registration
+	if reg == nil || len(reg.TrustCerts) == 0 || (reg.CASet != render.CACustom && reg.CASet != render.CAAll) {
+		return "the run's roots"
+	}
+	h := sha256.New()
+	for _, c := range reg.TrustCerts {
+		h.Write(c.Raw)
+	}
+	return fmt.Sprintf("%s %x", reg.CASet, h.Sum(nil))
 }
 
 func (s *subject) newDevice(cfg device.Config) (*device.Device, error) {
@@ -328,7 +343,7 @@ func (s *subject) tlsVersion(ctx context.Context) verdict {
 	to := s.r.o.Timeout
 	for i, t := range s.targets {
 		start := time.Now()
-		a, made := s.r.versions.probe(ctx, t, tls.VersionTLS12, func() (device.TLSInfo, error) { return probeTLS12(ctx, t, nil, false, to) })
+		a, made := s.r.probes.probe(ctx, t, device.VersionName(tls.VersionTLS12), func() (device.TLSInfo, error) { return probeTLS12(ctx, t, nil, false, to) })
 		info, err := a.info, a.err
 		if i == 0 && made {
 			timings["handshake_tls12"] = ms(time.Since(start))
@@ -343,7 +358,7 @@ func (s *subject) tlsVersion(ctx context.Context) verdict {
 			problems = append(problems, fmt.Sprintf("%s negotiated %s, not TLS 1.2", t, device.VersionName(info.Version)))
 		}
 		for _, v := range []uint16{tls.VersionTLS11, tls.VersionTLS13} {
-			a, _ := s.r.versions.probe(ctx, t, v, func() (device.TLSInfo, error) { return device.ProbeTLS(ctx, t, v, v, nil, false, to) })
+			a, _ := s.r.probes.probe(ctx, t, device.VersionName(v), func() (device.TLSInfo, error) { return device.ProbeTLS(ctx, t, v, v, nil, false, to) })
 			info, err := a.info, a.err
 			if err == nil {
 				problems = append(problems, fmt.Sprintf("%s accepted a %s-only handshake", t, device.VersionName(info.Version)))
@@ -381,8 +396,10 @@ func (s *subject) tlsChain(ctx context.Context) verdict {
 	}
 	var ok, problems, unreachable []string
 	var remedy string
+	roots, set := s.roots(), s.caSet()
 	for _, t := range s.targets {
-		info, err := probeTLS12(ctx, t, s.roots(), true, s.r.o.Timeout)
+		a, _ := s.r.probes.probe(ctx, t, "verified by "+set, func() (device.TLSInfo, error) { return probeTLS12(ctx, t, roots, true, s.r.o.Timeout) })
+		info, err := a.info, a.err
 		switch {
 		case errors.Is(err, device.ErrUnreachable) || errors.Is(err, device.ErrTimeout):
 			unreachable = append(unreachable, fmt.Sprintf("%s (%v)", t, device.Cause(err)))

@@ -191,8 +191,9 @@ type runner struct {
 	cases   map[string]bool
 	targets []Target
 	live    bool // failover/failback through PrimaryDown/PrimaryUp
-	// versions: the SBCs' answers to the tls-version probes, once per run.
-	versions versionProbes
+	// probes: the SBCs' answers to the tls-version and tls-chain probes,
+	// once per run, target and question.
+	probes sbcProbes
 
 	mu      sync.Mutex
 	results []Result

@@ -226,17 +226,19 @@ func TestParseCases(t *testing.T) {
 	}
 }
 
-// TestTLSVersionProbesEachSBCOnce: the versions an SBC accepts are the
-// SBC's, so a run probes each target once, not once per device: five
-// devices cost each SBC one TLS 1.2 handshake and two refusals, and every
-// device still gets the verdict.
-func TestTLSVersionProbesEachSBCOnce(t *testing.T) {
+// TestTLSProbesEachSBCOnce: the versions an SBC accepts and the chain it
+// presents are the SBC's, so a run probes each target once per question,
+// not once per device: five devices sharing a CA set cost each SBC two TLS
+// 1.2 handshakes (tls-version, tls-chain) and two refusals (TLS 1.1 and
+// 1.3), and every device still gets both verdicts. (Devices trusting
+// different CA sets are probed apart: TestDeviceTrustsOnlyTheCAItsConfigInstalls.)
+func TestTLSProbesEachSBCOnce(t *testing.T) {
 	l := devicetest.Start(t)
 	o := options(l, nil)
-	o.Cases = []string{certify.CaseTLSVersion}
+	o.Cases = []string{certify.CaseTLSVersion, certify.CaseTLSChain}
 	res := run(t, fleet(l, 5), o)
-	if len(res) != 5 {
-		t.Fatalf("%d results, want 5", len(res))
+	if len(res) != 10 {
+		t.Fatalf("%d results, want 10", len(res))
 	}
 	for _, r := range res {
 		if r.Outcome != certify.Pass {
@@ -244,8 +246,8 @@ func TestTLSVersionProbesEachSBCOnce(t *testing.T) {
 		}
 	}
 	for i, s := range []*sbc.SBC{l.SBC1, l.SBC2} {
-		if st := s.Stats(); st.Handshakes != 1 || st.HandshakeFailures != 2 {
-			t.Errorf("SBC %d saw %d handshakes and %d refused, want 1 and 2 (TLS 1.1 and 1.3 once each)", i+1, st.Handshakes, st.HandshakeFailures)
+		if st := s.Stats(); st.Handshakes != 2 || st.HandshakeFailures != 2 {
+			t.Errorf("SBC %d saw %d handshakes and %d refused, want 2 and 2", i+1, st.Handshakes, st.HandshakeFailures)
 		}
 	}
 }

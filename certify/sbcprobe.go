@@ -10,29 +10,30 @@ import (
 	"github.com/cutover-dev/cutover/simulator/device"
 )
 
-// versionProbes holds what each SBC target answered to a version-pinned TLS
-// handshake without certificate verification (the tls-version case). The
-// answer depends on the SBC, not on the device, and a fleet shares a
-// handful of SBCs: a run asks each target once per version instead of
-// three handshakes per device and target (30,000 for 5,000 devices, which
-// a real SBC would also see). Only a decisive answer is kept, a handshake
-// or a refusal; a target that was unreachable or timed out is asked again
-// by the next device.
-type versionProbes struct {
+// sbcProbes holds what each SBC target answered to a TLS probe: a
+// version-pinned handshake without verification (tls-version), or a TLS 1.2
+// handshake verified against a device's CA set (tls-chain). The answer
+// depends on the SBC and on that CA set, not on the device, and a fleet
+// shares a handful of SBCs and CA sets: a run asks once per target and
+// question instead of five handshakes per device and target (50,000 for
+// 5,000 devices, which a real SBC would also see). Only a decisive answer
+// is kept, a handshake or a refusal; a target that was unreachable or
+// timed out is asked again by the next device.
+type sbcProbes struct {
 	flight singleflight.Group
 	mu     sync.Mutex
-	done   map[string]versionAnswer
+	done   map[string]probeAnswer
 }
 
-type versionAnswer struct {
+type probeAnswer struct {
 	info device.TLSInfo
 	err  error
 }
 
-// probe returns the answer of t to a handshake offering only version v,
-// made by try, and whether this call made it (false: another device's).
-func (p *versionProbes) probe(ctx context.Context, t device.Target, v uint16, try func() (device.TLSInfo, error)) (versionAnswer, bool) {
-	key := t.Addr() + "|" + t.Host + "|" + device.VersionName(v)
+// probe returns the answer of t to the probe question names, made by try,
+// and whether this call made it (false: another device's).
+func (p *sbcProbes) probe(ctx context.Context, t device.Target, question string, try func() (device.TLSInfo, error)) (probeAnswer, bool) {
+	key := t.Addr() + "|" + t.Host + "|" + question
 	p.mu.Lock()
 	a, ok := p.done[key]
 	p.mu.Unlock()
@@ -41,16 +42,16 @@ func (p *versionProbes) probe(ctx context.Context, t device.Target, v uint16, tr
 	}
 	res, _, shared := p.flight.Do(key, func() (any, error) {
 		info, err := try()
-		a := versionAnswer{info, err}
+		a := probeAnswer{info, err}
 		if (err == nil || errors.Is(err, device.ErrTLSHandshake)) && ctx.Err() == nil {
 			p.mu.Lock()
 			if p.done == nil {
-				p.done = map[string]versionAnswer{}
+				p.done = map[string]probeAnswer{}
 			}
 			p.done[key] = a
 			p.mu.Unlock()
 		}
 		return a, nil
 	})
-	return res.(versionAnswer), !shared
+	return res.(probeAnswer), !shared
 }
