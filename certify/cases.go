@@ -47,18 +47,15 @@ func (s *subject) close() {
 // cutover could read. The run's store holds the IdenTrust roots and the
 // --ca lab roots.
 func (s *subject) roots() *x509.CertPool {
-	reg := s.t.Registration
-	if reg == nil || len(reg.TrustCerts) == 0 {
+	reg := s.ownTrust()
+	if reg == nil {
 		return s.r.o.Roots
 	}
 	var pool *x509.CertPool
-	switch reg.CASet {
-	case render.CACustom:
-		pool = x509.NewCertPool()
-	case render.CAAll:
+	if reg.CASet == render.CAAll {
 		pool = s.r.o.Roots.Clone()
-	default:
-		return s.r.o.Roots
+	} else {
+		pool = x509.NewCertPool()
 	}
 	for _, c := range reg.TrustCerts {
 		pool.AddCert(c)
@@ -66,11 +63,22 @@ func (s *subject) roots() *x509.CertPool {
 	return pool
 }
 
+// ownTrust is the device's registration when its config installs CAs that
+// roots() builds its store from (CACustom or CAAll, certificates read),
+// nil when the run's store applies.
+func (s *subject) ownTrust() *render.Registration {
+	reg := s.t.Registration
+	if reg == nil || len(reg.TrustCerts) == 0 || (reg.CASet != render.CACustom && reg.CASet != render.CAAll) {
+		return nil
+	}
+	return reg
+}
+
 // caSet names the CA set roots() builds, so that devices trusting the
 // same certificates share one tls-chain probe per SBC target.
 func (s *subject) caSet() string {
-	reg := s.t.Registration
-	if reg == nil || len(reg.TrustCerts) == 0 || (reg.CASet != render.CACustom && reg.CASet != render.CAAll) {
+	reg := s.ownTrust()
+	if reg == nil {
 		return "the run's roots"
 	}
 	h := sha256.New()
@@ -343,8 +351,7 @@ func (s *subject) tlsVersion(ctx context.Context) verdict {
 	to := s.r.o.Timeout
 	for i, t := range s.targets {
 		start := time.Now()
-		a, made := s.r.probes.probe(ctx, t, device.VersionName(tls.VersionTLS12), func() (device.TLSInfo, error) { return probeTLS12(ctx, t, nil, false, to) })
-		info, err := a.info, a.err
+		info, made, err := s.r.probes.probe(ctx, t, device.VersionName(tls.VersionTLS12), func() (device.TLSInfo, error) { return probeTLS12(ctx, t, nil, false, to) })
 		if i == 0 && made {
 			timings["handshake_tls12"] = ms(time.Since(start))
 		}
@@ -358,8 +365,7 @@ func (s *subject) tlsVersion(ctx context.Context) verdict {
 			problems = append(problems, fmt.Sprintf("%s negotiated %s, not TLS 1.2", t, device.VersionName(info.Version)))
 		}
 		for _, v := range []uint16{tls.VersionTLS11, tls.VersionTLS13} {
-			a, _ := s.r.probes.probe(ctx, t, device.VersionName(v), func() (device.TLSInfo, error) { return device.ProbeTLS(ctx, t, v, v, nil, false, to) })
-			info, err := a.info, a.err
+			info, _, err := s.r.probes.probe(ctx, t, device.VersionName(v), func() (device.TLSInfo, error) { return device.ProbeTLS(ctx, t, v, v, nil, false, to) })
 			if err == nil {
 				problems = append(problems, fmt.Sprintf("%s accepted a %s-only handshake", t, device.VersionName(info.Version)))
 			} else if !errors.Is(err, device.ErrTLSHandshake) {
@@ -398,8 +404,7 @@ func (s *subject) tlsChain(ctx context.Context) verdict {
 	var remedy string
 	roots, set := s.roots(), s.caSet()
 	for _, t := range s.targets {
-		a, _ := s.r.probes.probe(ctx, t, "verified by "+set, func() (device.TLSInfo, error) { return probeTLS12(ctx, t, roots, true, s.r.o.Timeout) })
-		info, err := a.info, a.err
+		info, _, err := s.r.probes.probe(ctx, t, "verified by "+set, func() (device.TLSInfo, error) { return probeTLS12(ctx, t, roots, true, s.r.o.Timeout) })
 		switch {
 		case errors.Is(err, device.ErrUnreachable) || errors.Is(err, device.ErrTimeout):
 			unreachable = append(unreachable, fmt.Sprintf("%s (%v)", t, device.Cause(err)))

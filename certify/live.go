@@ -116,14 +116,14 @@ func (s *subject) liveFailover(ctx context.Context, down time.Time) verdict {
 	}
 	took, elapsed := time.Since(turn), time.Since(down)
 	if err != nil {
-		reason, remedy := explain(fmt.Sprintf("failover: %s after the primary %s went down, no secondary accepted%s", fmtDur(took), p, paced(turn, down)), err, s.r.o.Timeout)
+		reason, remedy := explain(fmt.Sprintf("failover: the primary %s went down and no secondary accepted the device in %s of trying%s", p, fmtDur(took), paced(turn, down)), err, s.r.o.Timeout)
 		v := fail(reason, remedy)
 		v.outage = down // took part, never got there: no timing
 		return v
 	}
 	v := pass(fmt.Sprintf("failover: primary %s stopped; secondary %s answered after %s, limit %s%s", p, reg.Target, fmtDur(took), fmtDur(limit), paced(turn, down)))
 	if reg.Target.String() == p.String() {
-		v = fail(fmt.Sprintf("failover: %s after the primary-down command the primary %s still accepted the device", fmtDur(took), p),
+		v = fail(fmt.Sprintf("failover: after %s of trying, the primary %s still accepted the device: the primary-down command did not stop it", fmtDur(took), p),
 			"make --primary-down stop the primary SBC")
 		v.target, v.outage = reg.Target.String(), down // never on a secondary: no timing
 		return v

@@ -32,13 +32,13 @@ type probeAnswer struct {
 
 // probe returns the answer of t to the probe question names, made by try,
 // and whether this call made it (false: another device's).
-func (p *sbcProbes) probe(ctx context.Context, t device.Target, question string, try func() (device.TLSInfo, error)) (probeAnswer, bool) {
+func (p *sbcProbes) probe(ctx context.Context, t device.Target, question string, try func() (device.TLSInfo, error)) (device.TLSInfo, bool, error) {
 	key := t.Addr() + "|" + t.Host + "|" + question
 	p.mu.Lock()
 	a, ok := p.done[key]
 	p.mu.Unlock()
 	if ok {
-		return a, false
+		return a.info, false, a.err
 	}
 	res, _, shared := p.flight.Do(key, func() (any, error) {
 		info, err := try()
@@ -53,5 +53,6 @@ func (p *sbcProbes) probe(ctx context.Context, t device.Target, question string,
 		}
 		return a, nil
 	})
-	return res.(probeAnswer), !shared
+	a = res.(probeAnswer)
+	return a.info, !shared, a.err
 }
