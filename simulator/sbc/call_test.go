@@ -12,6 +12,8 @@ import (
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/cutover-dev/cutover/internal/await"
 )
 
 const testSDP = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\n"
@@ -139,7 +141,7 @@ func TestCallBetweenRegisteredDevices(t *testing.T) {
 	}
 	awaitCallee(t, ctx, cal.byed, "callee never got the BYE")
 	// Counters move just after the answer is relayed.
-	waitFor(t, "the BYE counted", func() bool { return s.Stats().Byes == 1 && s.Calls() == 0 })
+	await.True(t, "the BYE counted", func() bool { return s.Stats().Byes == 1 && s.Calls() == 0 })
 	st := s.Stats()
 	if st.Invites != 1 || st.CallsAnswered != 1 {
 		t.Fatalf("stats %+v, calls %d", st, s.Calls())
@@ -200,7 +202,7 @@ func TestCallAuth(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Counters move just after the answer is relayed.
-	waitFor(t, "one answered call counted", func() bool { return s.Stats().CallsAnswered == 1 })
+	await.True(t, "one answered call counted", func() bool { return s.Stats().CallsAnswered == 1 })
 	if st := s.Stats(); st.Challenges < 2 {
 		t.Fatalf("stats %+v, want a 407 challenge (plus bob's 401)", st)
 	}

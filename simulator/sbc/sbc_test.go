@@ -17,6 +17,7 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/cutover-dev/cutover/internal/await"
 	"github.com/cutover-dev/cutover/simulator/pki"
 )
 
@@ -156,19 +157,6 @@ func TestMain(m *testing.M) {
 	// output to what the tests say.
 	sip.SetDefaultLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	os.Exit(m.Run())
-}
-
-// waitFor polls cond until it holds or 10 s pass: for effects that land
-// asynchronously, never to assert on speed.
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 func TestRegisterDigest(t *testing.T) {
@@ -404,7 +392,7 @@ func TestTLS12Only(t *testing.T) {
 	}
 	// The server counts a failure when its side of the handshake ends,
 	// which may be just after the client gave up.
-	waitFor(t, "3 handshake failures counted", func() bool { return s.Stats().HandshakeFailures >= 3 })
+	await.True(t, "3 handshake failures counted", func() bool { return s.Stats().HandshakeFailures >= 3 })
 }
 
 func TestFaultTLS(t *testing.T) {
