@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/cutover-dev/cutover/internal/atomicfile"
 	"github.com/cutover-dev/cutover/rundir"
 )
@@ -88,18 +90,22 @@ func generate(out string, opts []Option, load func() (*Data, error)) (Paths, err
 
 // WriteAll writes the HTML, XLSX and JUnit reports of d to paths; an empty
 // path means its default under dir. Each file is written to a temporary
-// name and renamed, so that a reader never sees half a report.
+// name and renamed, so that a reader never sees half a report. The three
+// are written at once (they only read d): at 10,000 devices each takes a
+// few tenths of a second, at the end of every run. On an error the first
+// one is returned; a report that was written stays.
 func WriteAll(dir string, d *Data, paths Paths) error {
 	p := paths.withDefaults(dir)
+	var g errgroup.Group
 	for _, w := range []struct {
 		path  string
 		write func(io.Writer, *Data) error
 	}{{p.HTML, WriteHTML}, {p.XLSX, WriteXLSX}, {p.JUnit, WriteJUnit}} {
-		if err := writeFileAtomic(w.path, func(out io.Writer) error { return w.write(out, d) }); err != nil {
-			return err
-		}
+		g.Go(func() error {
+			return writeFileAtomic(w.path, func(out io.Writer) error { return w.write(out, d) })
+		})
 	}
-	return nil
+	return g.Wait()
 }
 
 // writeFileAtomic writes a report through the module's one atomic-write
