@@ -88,11 +88,31 @@ func WriteFunc(path string, perm os.FileMode, sync bool, write func(io.Writer) e
 	return nil
 }
 
-// WriteIfChanged is Write unless path already holds data; it reports
-// whether it wrote.
+// WriteIfChanged is Write unless path already holds data with mode perm;
+// it reports whether it wrote. A file of another size is not read; one with
+// the same bytes but another mode (a secret left world-readable) is
+// rewritten, which gives it perm.
 func WriteIfChanged(path string, data []byte, perm os.FileMode, sync bool) (bool, error) {
-	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, data) {
+	if holds(path, data, perm) {
 		return false, nil
 	}
 	return true, Write(path, data, perm, sync)
+}
+
+// holds reports whether path is a regular file of mode perm holding exactly
+// data.
+func holds(path string, data []byte, perm os.FileMode) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm() != perm || fi.Size() != int64(len(data)) {
+		return false
+	}
+	// One byte more than expected tells a file that grew since the Stat.
+	old := make([]byte, len(data)+1)
+	n, err := io.ReadFull(f, old)
+	return (err == io.EOF || err == io.ErrUnexpectedEOF) && n == len(data) && bytes.Equal(old[:n], data)
 }

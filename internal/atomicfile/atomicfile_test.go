@@ -63,6 +63,27 @@ func TestWriteIfChanged(t *testing.T) {
 	}
 }
 
+// Same bytes under a looser mode is not "unchanged": the rewrite gives the
+// file the mode asked for.
+func TestWriteIfChangedRewritesAWrongMode(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "a.cfg")
+	if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(p, 0o644); err != nil { // whatever the umask
+		t.Fatal(err)
+	}
+	if got, err := WriteIfChanged(p, []byte("x"), 0o600, false); err != nil || !got {
+		t.Fatalf("changed=%v err=%v, want a rewrite", got, err)
+	}
+	if fi, _ := os.Stat(p); fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v, want 0600", fi.Mode().Perm())
+	}
+	if got, err := WriteIfChanged(p, []byte("x"), 0o600, false); err != nil || got {
+		t.Fatalf("changed=%v err=%v, want no write", got, err)
+	}
+}
+
 // A leftover temporary file that is world-readable must not carry its mode
 // over to a secret written through it.
 func TestWriteTightensLeftoverTempMode(t *testing.T) {
