@@ -22,11 +22,13 @@ type dirTarget struct {
 	// a Publish parses the file again only when another publisher (a
 	// shard's process) replaced it since.
 	cache ManifestCache
+	buf   []byte // the manifest's bytes as last written, reused
 }
 
 // Publish writes each changed file to a temporary file in the directory and
 // renames it into place, so a device never fetches half a config; files are
-// 0600 and the directory 0700. A file is unchanged when the manifest holds its
+// 0600 and the directory 0700. A file already there with the same bytes and
+// mode is left as it is (and counted as written: the manifest lists it now). A file is unchanged when the manifest holds its
 // SHA-256 and the file on disk has the recorded size. The manifest is written
 // last, fsynced, and the directory fsynced after it. Individual configs are
 // not fsynced: at 100,000 devices that would cost minutes, and a crash before
@@ -56,7 +58,13 @@ func (t *dirTarget) Publish(ctx context.Context, files []render.File) (Result, e
 		fi, err := os.Stat(filepath.Join(t.dir, name))
 		return err == nil && fi.Size() == e.Size
 	}
-	put := func(_ context.Context, f render.File) error { return writeAtomic(t.dir, f.Name, f.Data) }
+	// A file the manifest does not list may still be in place with the
+	// same bytes (the demo renders into the directory it publishes, a
+	// manifest was lost): reading it is cheaper than creating a file again.
+	put := func(_ context.Context, f render.File) error {
+		_, err := atomicfile.WriteIfChanged(filepath.Join(t.dir, f.Name), f.Data, 0o600, false)
+		return err
+	}
 	// man is changed in place below: until it is written back, the
 	// cached copy no longer says what the file holds.
 	t.cache.Forget()
@@ -95,7 +103,8 @@ func (t *dirTarget) manifest() (*Manifest, error) {
 }
 
 func (t *dirTarget) writeManifest(m *Manifest) error {
-	if err := writeAtomicSync(t.dir, ManifestName, m.marshal()); err != nil {
+	t.buf = m.appendTo(t.buf[:0])
+	if err := writeAtomicSync(t.dir, ManifestName, t.buf); err != nil {
 		return err
 	}
 	d, err := os.Open(t.dir)
@@ -109,11 +118,7 @@ func (t *dirTarget) writeManifest(m *Manifest) error {
 	return nil
 }
 
-func writeAtomic(dir, name string, data []byte) error { return write(dir, name, data, false) }
-
-func writeAtomicSync(dir, name string, data []byte) error { return write(dir, name, data, true) }
-
-// write replaces dir/name with data atomically (0600), fsynced when sync is set.
-func write(dir, name string, data []byte, sync bool) error {
-	return atomicfile.Write(filepath.Join(dir, name), data, 0o600, sync)
+// writeAtomicSync replaces dir/name with data atomically (0600), fsynced.
+func writeAtomicSync(dir, name string, data []byte) error {
+	return atomicfile.Write(filepath.Join(dir, name), data, 0o600, true)
 }
