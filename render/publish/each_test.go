@@ -74,5 +74,9 @@ func TestManifestMarshalMatchesEncodingJSON(t *testing.T) {
 		if got := string(m.marshal()); got != string(want)+"\n" {
 			t.Errorf("marshal:\n%s\nencoding/json:\n%s", got, want)
 		}
+		// A directory target reuses the buffer of its last write.
+		if got := string(m.appendTo([]byte("a longer manifest written before")[:0])); got != string(want)+"\n" {
+			t.Errorf("appendTo a used buffer:\n%s", got)
+		}
 	}
 }

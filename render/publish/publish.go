@@ -16,6 +16,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -87,13 +88,22 @@ func ParseManifest(b []byte) (*Manifest, error) {
 // marshal encodes m exactly as json.MarshalIndent(m, "", "  ") plus a
 // newline, without reflection: at 100,000 files the generic encoder took a
 // third of a second, all of it on one core while the writers waited.
-func (m *Manifest) marshal() []byte {
+func (m *Manifest) marshal() []byte { return m.appendTo(nil) }
+
+// appendTo appends what marshal returns to b. A directory target rewrites
+// its manifest after every batch, so it passes the buffer of the last
+// write: at 5,000 devices a fresh buffer per batch was an eighth of the
+// demo's allocations.
+func (m *Manifest) appendTo(b []byte) []byte {
 	names := make([]string, 0, len(m.Files))
-	for n := range m.Files {
+	size := 32
+	for n, e := range m.Files {
 		names = append(names, n)
+		// An entry is 72 bytes around its name and hash, its size's digits included.
+		size += 72 + len(n) + len(e.SHA256)
 	}
 	sort.Strings(names)
-	b := make([]byte, 0, 64+len(names)*128)
+	b = slices.Grow(b, size)
 	b = append(b, "{\n  \"version\": "...)
 	b = strconv.AppendInt(b, int64(m.Version), 10)
 	b = append(b, ",\n  \"files\": {"...)
