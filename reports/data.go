@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cutover-dev/cutover/certify"
@@ -308,23 +309,29 @@ type runInputs struct {
 // holds reaches a merged report too.
 func readRun(dir string) (runInputs, error) {
 	in := runInputs{dir: dir}
-	p, err := migrate.ReadPlan(dir)
-	switch {
-	case err == nil:
-		in.plan = p
-	case !errors.Is(err, os.ErrNotExist):
-		return in, err
-	}
 	if !rundir.HasRunData(dir) {
+		if _, err := migrate.ReadPlan(dir); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return in, err
+		}
 		return in, fmt.Errorf("loading reports from %s: %w", dir, ErrNoRunData)
 	}
-	if in.events, err = rundir.ReadJournal(rundir.Path(dir, JournalFile)); err != nil {
-		return in, err
-	}
-	if in.results, err = certify.ReadResults(rundir.Path(dir, ResultsFile)); err != nil {
-		return in, err
-	}
-	return in, nil
+	// The plan, the journal and the results are separate files, each a
+	// few tenths of a second to decode at 10,000 devices: read at once,
+	// errors reported in that order.
+	var (
+		wg                        sync.WaitGroup
+		planErr, evErr, resultErr error
+	)
+	wg.Go(func() {
+		in.plan, planErr = migrate.ReadPlan(dir)
+		if errors.Is(planErr, os.ErrNotExist) {
+			in.plan, planErr = nil, nil
+		}
+	})
+	wg.Go(func() { in.events, evErr = rundir.ReadJournal(rundir.Path(dir, JournalFile)) })
+	wg.Go(func() { in.results, resultErr = certify.ReadResults(rundir.Path(dir, ResultsFile)) })
+	wg.Wait()
+	return in, cmp.Or(planErr, evErr, resultErr)
 }
 
 // runName is the base name of dir, as reports title a run.
