@@ -623,3 +623,65 @@ func TestPlanDirectoryFailureFallsBackToLookups(t *testing.T) {
 		t.Fatalf("%d people requests, want 2 pages and 407 lookups", n)
 	}
 }
+
+// engineSteps counts the devices inside an engine (Webex) step at once.
+type engineSteps struct {
+	nopProgress
+	mu        sync.Mutex
+	now, peak int
+}
+
+func (p *engineSteps) StepStarted(_ string, s Step) {
+	if engineStep(s) {
+		p.mu.Lock()
+		p.now++
+		p.peak = max(p.peak, p.now)
+		p.mu.Unlock()
+	}
+}
+
+func (p *engineSteps) StepDone(_ string, s Step, _ error) {
+	if engineStep(s) {
+		p.mu.Lock()
+		p.now--
+		p.mu.Unlock()
+	}
+}
+
+// TestLocalStepsDoNotHoldAJob: --jobs bounds the devices in their Webex
+// steps; a device in the extra steps after them (a publisher's group
+// commit) lets the next one start. With one job, the extra step below waits
+// until every device is inside it at once, which only happens if none of
+// them holds the job there.
+func TestLocalStepsDoNotHoldAJob(t *testing.T) {
+	const n = 6
+	devs := genDevices(n, 11)
+	org := newTestOrg(t, devs, nil)
+	ctx := testContext(t)
+	var (
+		arrived = make(chan struct{}, n)
+		all     = make(chan struct{})
+		once    sync.Once
+	)
+	barrier := ExtraStep{Step: StepPublish, Run: func(ctx context.Context, d *DeviceRun) error {
+		arrived <- struct{}{}
+		if len(arrived) == n {
+			once.Do(func() { close(all) })
+		}
+		select {
+		case <-all:
+			return nil
+		case <-ctx.Done():
+			return fmt.Errorf("%d of %d devices reached the extra step together: %w", len(arrived), n, ctx.Err())
+		}
+	}}
+	prog := &engineSteps{}
+	_, res, err := Migrate(ctx, org.client, devs, PlanOptions{}, RunOptions{
+		Dir: t.TempDir(), Jobs: 1, Progress: prog, ExtraSteps: []ExtraStep{barrier}})
+	if err != nil || !res.OK() || res.Done != n {
+		t.Fatalf("result %+v, %v", res, err)
+	}
+	if prog.peak != 1 {
+		t.Errorf("%d devices were in Webex steps at once, want at most --jobs 1", prog.peak)
+	}
+}

@@ -84,8 +84,12 @@ func ReadInfo(dir, mac string) (*render.DeviceInfo, error) {
 type RunOptions struct {
 	// Dir is the run directory (journal, secrets, info files). Required.
 	Dir string
-	// Jobs is how many devices are in flight at once (default 8). The request
-	// rate is the client's business.
+	// Jobs is how many devices are in their Webex steps (create to info) at
+	// once (default 8). The request rate is the client's business. The
+	// extra steps after them are local (render, publish) and do not hold
+	// one of the Jobs: up to LocalBacklog more devices may be in them, so
+	// that a publisher's group commit (an fsync per batch) collects many
+	// devices while the next ones talk to Webex.
 	Jobs int
 	// DryRun reports what would be done and writes nothing, neither to Webex
 	// nor to Dir.
@@ -185,8 +189,16 @@ func Run(ctx context.Context, api API, plan *Plan, devs []inventory.Device, opts
 	return r.run(ctx, plan, devs)
 }
 
+// LocalBacklog is how many devices may be in the extra steps beside the
+// Jobs in their Webex steps. At 5,000 devices published to a directory on
+// ext4 a device waited 12 ms for the publisher's fsync while holding a job;
+// it was half of the migration's time.
+const LocalBacklog = 256
+
 type runner struct {
-	api      API
+	api API
+	// webex holds a token per device in its Webex steps (Jobs of them).
+	webex    chan struct{}
 	opts     RunOptions
 	log      *slog.Logger
 	progress Progress
@@ -266,7 +278,12 @@ func (r *runner) run(ctx context.Context, plan *Plan, devs []inventory.Device) (
 
 	r.progress.Begin(r.steps, len(work))
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(r.opts.Jobs)
+	r.webex = make(chan struct{}, r.opts.Jobs)
+	if len(r.opts.ExtraSteps) > 0 {
+		g.SetLimit(r.opts.Jobs + LocalBacklog)
+	} else {
+		g.SetLimit(r.opts.Jobs)
+	}
 	// The intents of the next batch are made durable while the current one
 	// is dispatched, so that the workers never wait on the dispatcher's
 	// fsync (on a busy disk one can take a second).
@@ -427,6 +444,16 @@ func (r *runner) device(ctx context.Context, pd *PlannedDevice, dev *inventory.D
 	for k, v := range st.IDs {
 		d.IDs[k] = v
 	}
+	// The device holds a Webex token through its engine steps and gives it
+	// back before the extra (local) ones.
+	held := false
+	release := func() {
+		if held {
+			<-r.webex
+			held = false
+		}
+	}
+	defer release()
 	for _, step := range r.steps {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -440,6 +467,17 @@ func (r *runner) device(ctx context.Context, pd *PlannedDevice, dev *inventory.D
 		if ss.Done() {
 			r.progress.StepDone(pd.MAC, step, nil)
 			continue
+		}
+		switch {
+		case !engineStep(step):
+			release()
+		case !held:
+			select {
+			case r.webex <- struct{}{}:
+				held = true
+			case <-ctx.Done():
+				return ctx.Err()
+			}
 		}
 		r.progress.StepStarted(pd.MAC, step)
 		err := r.step(ctx, d, st, step, ss.Attempts+1, intent && step == StepCreate)
@@ -460,6 +498,13 @@ func (r *runner) device(ctx context.Context, pd *PlannedDevice, dev *inventory.D
 	r.res.Done++
 	r.mu.Unlock()
 	return nil
+}
+
+// engineStep reports whether step is one of the engine's own (Webex)
+// steps, create to info, rather than an extra one after them.
+func engineStep(step Step) bool {
+	i := step.Index()
+	return i >= 0 && i <= StepInfo.Index()
 }
 
 // outcome is what a step function reports besides its error.

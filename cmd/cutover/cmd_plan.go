@@ -31,7 +31,7 @@ func runDirFlag() cli.Flag {
 }
 
 func jobsFlag() cli.Flag {
-	return &cli.IntFlag{Name: flagJobs, Value: 8, Usage: "`N` devices in flight at once (the request rate is --rate)"}
+	return &cli.IntFlag{Name: flagJobs, Value: 8, Usage: "`N` devices talking to Webex at once (the request rate is --rate)"}
 }
 
 func onlyFlag() cli.Flag {
