@@ -24,7 +24,8 @@ import (
 // time and peak RSS and both processes' CPU. The run directory is on the
 // disk, and on tmpfs where there is one (a new file costs about 1 ms on this
 // kind of VM's disk: see BENCHMARKS.md, Migration). With
-// CUTOVER_BENCH_CPUPROFILE=FILE the migrate process writes a CPU profile.
+// CUTOVER_BENCH_CPUPROFILE=FILE the migrate process writes a CPU profile
+// to FILE and the emulator to FILE.emulator.
 func BenchmarkMigrateCLI10k(b *testing.B) {
 	const n = 10_000
 	dir := b.TempDir()
@@ -58,7 +59,11 @@ func benchMigrateCLI(b *testing.B, inv string, n int, runDir func() string) {
 			b.Fatalf("lab CA file: %v", err)
 		}
 		const token = "bench-admin-token"
-		emu, url := startHelper(b, regexp.MustCompile(`serving (\S+/v1);`), nil,
+		var emuEnv []string
+		if p := os.Getenv("CUTOVER_BENCH_CPUPROFILE"); p != "" {
+			emuEnv = append(emuEnv, "CUTOVER_HELPER_CPUPROFILE="+p+".emulator")
+		}
+		emu, url := startHelper(b, regexp.MustCompile(`serving (\S+/v1);`), emuEnv,
 			"emulate", "webex", "--listen", "127.0.0.1:0", "--token", token, "--inventory", inv,
 			"--tls-cert", certFile, "--tls-key", keyFile)
 		run := runDir()
