@@ -574,9 +574,10 @@ func subscriberTable(users map[string]string, realm string) ([]byte, error) {
 	return []byte(b.String()), nil
 }
 
-func dbtextEscape(s string) string {
-	return strings.NewReplacer(`\`, `\\`, ":", `\:`).Replace(s)
-}
+// dbtext escapes a backslash and the column separator.
+var dbtext = strings.NewReplacer(`\`, `\\`, ":", `\:`)
+
+func dbtextEscape(s string) string { return dbtext.Replace(s) }
 
 func tcpListen(addr string) string {
 	if addr == "" {
