@@ -71,6 +71,10 @@ type PublisherOptions struct {
 	CAFile string // extra roots for an https target
 	Jobs   int    // concurrent uploads (0: the target's default)
 	Logger *slog.Logger
+	// Source is the directory the published files are read from (the
+	// run's configs): a dir:// target on that same directory keeps the
+	// files the renderer already wrote there.
+	Source string
 }
 
 // Publisher opens the publish target.
@@ -84,6 +88,9 @@ func Publisher(o PublisherOptions) (publish.Target, error) {
 	}
 	if o.CAFile != "" {
 		opts = append(opts, publish.WithCAFile(o.CAFile))
+	}
+	if o.Source != "" {
+		opts = append(opts, publish.WithSourceDir(o.Source))
 	}
 	return publish.Open(o.Spec, opts...)
 }

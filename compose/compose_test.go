@@ -3,10 +3,13 @@ package compose
 import (
 	"context"
 	"crypto/x509"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/cutover-dev/cutover/certify"
+	"github.com/cutover-dev/cutover/render"
 	"github.com/cutover-dev/cutover/simulator/pki"
 )
 
@@ -68,6 +71,28 @@ func TestPublisherAndRenderer(t *testing.T) {
 	defer stop()
 	if step.Step != "publish" {
 		t.Errorf("publish step named %q", step.Step)
+	}
+}
+
+// A directory target on the run's configs (Source) keeps what the renderer
+// wrote there: publishing the same bytes creates no new file.
+func TestPublisherOnTheSourceDirectoryKeepsRenderedFiles(t *testing.T) {
+	dir := t.TempDir()
+	f := render.File{Name: "001122334455.cfg", Data: []byte("#!version:1.0.0.1\n")}
+	path := filepath.Join(dir, f.Name)
+	if err := os.WriteFile(path, f.Data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.Stat(path)
+	tgt, err := Publisher(PublisherOptions{Spec: "dir://" + dir, Source: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tgt.Publish(context.Background(), []render.File{f}); err != nil {
+		t.Fatal(err)
+	}
+	if after, err := os.Stat(path); err != nil || !os.SameFile(before, after) {
+		t.Errorf("the rendered file was created again (%v)", err)
 	}
 }
 

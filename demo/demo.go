@@ -191,7 +191,8 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 	if err != nil {
 		return nil, fmt.Errorf("running demo: %w", err)
 	}
-	target, err := compose.Publisher(compose.PublisherOptions{Spec: "dir://" + filepath.Join(opts.Dir, rundir.ConfigsDir), Logger: log})
+	configs := filepath.Join(opts.Dir, rundir.ConfigsDir)
+	target, err := compose.Publisher(compose.PublisherOptions{Spec: "dir://" + configs, Source: configs, Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("running demo: %w", err)
 	}

@@ -64,8 +64,10 @@ func newPublishCommand() *cli.Command {
 	}
 }
 
-func openTarget(c *cli.Context, spec, caFile string, jobs int) (publish.Target, error) {
-	t, err := compose.Publisher(compose.PublisherOptions{Spec: spec, CAFile: caFile, Jobs: jobs, Logger: logger(c)})
+// openTarget opens the publish target for the configs of run directory dir.
+func openTarget(c *cli.Context, dir, spec, caFile string, jobs int) (publish.Target, error) {
+	t, err := compose.Publisher(compose.PublisherOptions{Spec: spec, CAFile: caFile, Jobs: jobs, Logger: logger(c),
+		Source: filepath.Join(dir, render.ConfigsDir)})
 	if err != nil {
 		return nil, withCode(exitUsage, err)
 	}
@@ -73,7 +75,7 @@ func openTarget(c *cli.Context, spec, caFile string, jobs int) (publish.Target, 
 }
 
 func runPublish(c *cli.Context, o publishOptions) error {
-	t, err := openTarget(c, o.to, o.caFile, o.jobs)
+	t, err := openTarget(c, o.dir, o.to, o.caFile, o.jobs)
 	if err != nil {
 		return err
 	}
@@ -99,7 +101,7 @@ func publishStep(c *cli.Context, dir string) (migrate.ExtraStep, bool, error) {
 	if spec == "" {
 		return migrate.ExtraStep{}, false, nil
 	}
-	t, err := openTarget(c, spec, c.String(publishFlagCA), 0)
+	t, err := openTarget(c, dir, spec, c.String(publishFlagCA), 0)
 	if err != nil {
 		return migrate.ExtraStep{}, false, err
 	}

@@ -23,12 +23,17 @@ type dirTarget struct {
 	// shard's process) replaced it since.
 	cache ManifestCache
 	buf   []byte // the manifest's bytes as last written, reused
+	// inPlace: the directory is the one the files are read from
+	// (WithSourceDir), so a file the manifest does not list may already
+	// be there with the same bytes.
+	inPlace bool
 }
 
 // Publish writes each changed file to a temporary file in the directory and
 // renames it into place, so a device never fetches half a config; files are
-// 0600 and the directory 0700. A file already there with the same bytes and
-// mode is left as it is (and counted as written: the manifest lists it now). A file is unchanged when the manifest holds its
+// 0600 and the directory 0700. When the directory is the one the files come
+// from (WithSourceDir), a file already there with the same bytes and mode is
+// left as it is (and counted as written: the manifest lists it now). A file is unchanged when the manifest holds its
 // SHA-256 and the file on disk has the recorded size. The manifest is written
 // last, fsynced, and the directory fsynced after it. Individual configs are
 // not fsynced: at 100,000 devices that would cost minutes, and a crash before
@@ -58,12 +63,15 @@ func (t *dirTarget) Publish(ctx context.Context, files []render.File) (Result, e
 		fi, err := os.Stat(filepath.Join(t.dir, name))
 		return err == nil && fi.Size() == e.Size
 	}
-	// A file the manifest does not list may still be in place with the
-	// same bytes (the demo renders into the directory it publishes, a
-	// manifest was lost): reading it is cheaper than creating a file again.
 	put := func(_ context.Context, f render.File) error {
-		_, err := atomicfile.WriteIfChanged(filepath.Join(t.dir, f.Name), f.Data, 0o600, false)
-		return err
+		path := filepath.Join(t.dir, f.Name)
+		if t.inPlace {
+			// Reading the file the renderer wrote here is cheaper
+			// than creating it again.
+			_, err := atomicfile.WriteIfChanged(path, f.Data, 0o600, false)
+			return err
+		}
+		return atomicfile.Write(path, f.Data, 0o600, false)
 	}
 	// man is changed in place below: until it is written back, the
 	// cached copy no longer says what the file holds.

@@ -16,6 +16,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -195,6 +196,7 @@ func sum(b []byte) string {
 type Option func(*options)
 
 type options struct {
+	source     string
 	jobs       int
 	logger     *slog.Logger
 	caFile     string
@@ -207,6 +209,14 @@ type options struct {
 // directory: creates and renames in one directory serialise on its lock in
 // the kernel, and on 2 cores more writers measured no faster; 8 for HTTPS).
 func WithJobs(n int) Option { return func(o *options) { o.jobs = n } }
+
+// WithSourceDir names the directory the published files are read from (a
+// run's DIR/configs). A dir:// target that is that same directory (the demo
+// publishes where it renders) lists a file already there with the same bytes
+// and mode instead of creating it again; any other directory target writes
+// every file its manifest does not hold without looking first, since a
+// lookup per new file slows a fresh publish (the directory's lock).
+func WithSourceDir(dir string) Option { return func(o *options) { o.source = dir } }
 
 // WithLogger sets the logger (default: discard).
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
@@ -249,7 +259,7 @@ func Open(spec string, opts ...Option) (Target, error) {
 		if o.jobs <= 0 {
 			o.jobs = 4
 		}
-		return &dirTarget{dir: path, opts: o}, nil
+		return &dirTarget{dir: path, opts: o, inPlace: o.source != "" && samePath(path, o.source)}, nil
 	case strings.HasPrefix(spec, "https://"):
 		if o.jobs <= 0 {
 			o.jobs = 8
@@ -259,4 +269,12 @@ func Open(spec string, opts ...Option) (Target, error) {
 		return nil, fmt.Errorf("target %q: configs hold SIP passwords; use https://", redactURL(spec))
 	}
 	return nil, fmt.Errorf("target %q: expected dir://PATH or https://URL", redactURL(spec))
+}
+
+// samePath reports whether a and b name the same directory once made
+// absolute and clean (symbolic links are not followed).
+func samePath(a, b string) bool {
+	a, errA := filepath.Abs(a)
+	b, errB := filepath.Abs(b)
+	return errA == nil && errB == nil && a == b
 }

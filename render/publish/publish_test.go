@@ -102,55 +102,72 @@ func TestDirPublishSkipsUnchanged(t *testing.T) {
 	}
 }
 
-// Files already in the directory with the same bytes (a renderer wrote them
-// there, a manifest was lost) are listed without being created again; one
-// whose bytes or mode differ is replaced.
+// A directory target on the directory its files come from (the demo renders
+// where it publishes) lists the files already there with the same bytes
+// without creating them again; one whose bytes or mode differ is replaced.
+// Any other directory target writes every file its manifest does not hold.
 func TestDirPublishKeepsFilesAlreadyInPlace(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "www")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	files := testFiles(3)
-	for _, f := range files {
-		if err := os.WriteFile(filepath.Join(dir, f.Name), f.Data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.WriteFile(filepath.Join(dir, files[1].Name), []byte("stale"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(filepath.Join(dir, files[2].Name), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	before := map[string]os.FileInfo{}
-	for _, f := range files {
-		before[f.Name], _ = os.Stat(filepath.Join(dir, f.Name))
-	}
-	target, err := Open("dir://" + dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := target.Publish(context.Background(), files)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Written != 3 {
-		t.Fatalf("publish %+v, want all 3 listed as published", res)
-	}
-	for i, f := range files {
-		fi, err := os.Stat(filepath.Join(dir, f.Name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got, _ := os.ReadFile(filepath.Join(dir, f.Name)); string(got) != string(f.Data) || fi.Mode().Perm() != 0o600 {
-			t.Errorf("%s holds %q, mode %v", f.Name, got, fi.Mode().Perm())
-		}
-		if kept := os.SameFile(before[f.Name], fi); kept != (i == 0) {
-			t.Errorf("%s: same file as before = %v, want %v", f.Name, kept, i == 0)
-		}
-	}
-	if man := readManifest(t, dir); len(man.Files) != 3 {
-		t.Errorf("manifest lists %d files, want 3", len(man.Files))
+	for _, tc := range []struct {
+		name    string
+		source  func(dir string) string
+		keepsOK bool
+	}{
+		{"the source directory", func(dir string) string { return dir }, true},
+		{"another directory", func(string) string { return t.TempDir() }, false},
+		{"no source given", func(string) string { return "" }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "www")
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			files := testFiles(3)
+			for _, f := range files {
+				if err := os.WriteFile(filepath.Join(dir, f.Name), f.Data, 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := os.WriteFile(filepath.Join(dir, files[1].Name), []byte("stale"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(filepath.Join(dir, files[2].Name), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			before := map[string]os.FileInfo{}
+			for _, f := range files {
+				before[f.Name], _ = os.Stat(filepath.Join(dir, f.Name))
+			}
+			var opts []Option
+			if src := tc.source(dir); src != "" {
+				opts = append(opts, WithSourceDir(src))
+			}
+			target, err := Open("dir://"+dir, opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := target.Publish(context.Background(), files)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Written != 3 {
+				t.Fatalf("publish %+v, want all 3 listed as published", res)
+			}
+			for i, f := range files {
+				fi, err := os.Stat(filepath.Join(dir, f.Name))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got, _ := os.ReadFile(filepath.Join(dir, f.Name)); string(got) != string(f.Data) || fi.Mode().Perm() != 0o600 {
+					t.Errorf("%s holds %q, mode %v", f.Name, got, fi.Mode().Perm())
+				}
+				if kept, want := os.SameFile(before[f.Name], fi), tc.keepsOK && i == 0; kept != want {
+					t.Errorf("%s: same file as before = %v, want %v", f.Name, kept, want)
+				}
+			}
+			if man := readManifest(t, dir); len(man.Files) != 3 {
+				t.Errorf("manifest lists %d files, want 3", len(man.Files))
+			}
+		})
 	}
 }
 
