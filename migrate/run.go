@@ -30,7 +30,9 @@ type StepFunc func(ctx context.Context, d *DeviceRun) error
 // (disk full, publish target refusing credentials).
 var ErrFatal = errors.New("fatal")
 
-// ExtraStep is a step appended to the pipeline after StepInfo.
+// ExtraStep is a step appended to the pipeline after StepInfo. Extra steps
+// are local work (render, publish): they run outside the Jobs bound on
+// Webex calls (RunOptions.Jobs), so one must not call Webex.
 type ExtraStep struct {
 	Step Step
 	Run  StepFunc
