@@ -198,9 +198,8 @@ func Run(ctx context.Context, api API, plan *Plan, devs []inventory.Device, opts
 const LocalBacklog = 256
 
 type runner struct {
-	api API
-	// webex holds a token per device in its Webex steps (Jobs of them).
-	webex    chan struct{}
+	api      API
+	webex    chan struct{} // a token per device in its Webex steps (Jobs of them)
 	opts     RunOptions
 	log      *slog.Logger
 	progress Progress
