@@ -33,11 +33,12 @@ type dirTarget struct {
 // renames it into place, so a device never fetches half a config; files are
 // 0600 and the directory 0700. When the directory is the one the files come
 // from (WithSourceDir), a file already there with the same bytes and mode is
-// left as it is (and counted as written: the manifest lists it now). A file is unchanged when the manifest holds its
-// SHA-256 and the file on disk has the recorded size. The manifest is written
-// last, fsynced, and the directory fsynced after it. Individual configs are
-// not fsynced: at 100,000 devices that would cost minutes, and a crash before
-// the manifest lands means the next Publish rewrites them.
+// left as it is (and counted as written: the manifest lists it now). A file
+// is unchanged when the manifest holds its SHA-256 and the file on disk has
+// the recorded size. The manifest is written last, fsynced, and the
+// directory fsynced after it. Individual configs are not fsynced: at 100,000
+// devices that would cost minutes, and a crash before the manifest lands
+// means the next Publish rewrites them.
 func (t *dirTarget) Publish(ctx context.Context, files []render.File) (Result, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
