@@ -103,6 +103,9 @@ func (s *subject) newDevice(cfg device.Config) (*device.Device, error) {
 	if s.targets != nil {
 		opts = append(opts, device.WithTargets(s.targets))
 	}
+	if len(o.SourceIPs) > 0 {
+		opts = append(opts, device.WithSourceIP(o.SourceIPs[s.index%len(o.SourceIPs)]))
+	}
 	opts = append(opts, o.DeviceOptions...)
 	return device.New(cfg, opts...)
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"slices"
 	"sort"
 	"strings"
@@ -131,6 +132,11 @@ type Options struct {
 	Now func() time.Time
 	// DeviceOptions are added to every simulated device (tests).
 	DeviceOptions []device.Option
+	// SourceIPs, when set, are the local addresses the simulated devices
+	// dial from, the i-th device of the run from SourceIPs[i mod len]: a
+	// fleet registered at once needs more ephemeral ports towards one SBC
+	// than one address has (device.WithSourceIP).
+	SourceIPs []net.IP
 }
 
 // Defaults.

@@ -259,3 +259,62 @@ func TestLiveFailoverJudgedFromTheDevicesTurn(t *testing.T) {
 		}
 	})
 }
+
+// TestSourceIPsSpreadTheFleet: with Options.SourceIPs the devices dial from
+// those addresses in turn, on every connection they open (the primary,
+// the secondary after the live failover, the primary again after the
+// failback): the SBCs see the fleet come from each address. Without them
+// every device leaves from 127.0.0.1.
+func TestSourceIPsSpreadTheFleet(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		ips  []net.IP
+		want string
+	}{
+		{"spread", []net.IP{net.IPv4(127, 0, 0, 2), net.IPv4(127, 0, 0, 3)}, "127.0.0.2=2 127.0.0.3=2"},
+		{"not set", nil, "127.0.0.1=4"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := devicetest.Start(t)
+			o := options(l, nil)
+			o.Cases = []string{certify.CaseRegister, certify.CaseFailover, certify.CaseFailback}
+			o.FailbackInterval = 50 * time.Millisecond
+			o.FailoverLimit = 2 * time.Second
+			o.SourceIPs = tc.ips
+			var onSecondary string
+			o.PrimaryDown = func(context.Context) error { return l.SBC1.SetFault(sbc.Fault{Down: true}) }
+			o.PrimaryUp = func(context.Context) error {
+				onSecondary = sources(l.SBC2.Bindings())
+				return l.SBC1.SetFault(sbc.Fault{})
+			}
+			var onPrimary string
+			o.WhileRegistered = func(context.Context) error {
+				onPrimary = sources(l.SBC1.Bindings())
+				return nil
+			}
+			for _, r := range run(t, fleet(l, 4), o) {
+				if r.Outcome != certify.Pass {
+					t.Errorf("%s %s: %s: %s", r.MAC, r.Case, r.Outcome, r.Reason)
+				}
+			}
+			if onSecondary != tc.want || onPrimary != tc.want {
+				t.Errorf("sources on the secondary %q, on the primary after the failback %q, want %q", onSecondary, onPrimary, tc.want)
+			}
+		})
+	}
+}
+
+// sources counts bindings by the address they came from, "IP=count ...".
+func sources(bs []sbc.Binding) string {
+	n := map[string]int{}
+	for _, b := range bs {
+		host, _, _ := net.SplitHostPort(b.Source)
+		n[host]++
+	}
+	var out []string
+	for h, c := range n {
+		out = append(out, fmt.Sprintf("%s=%d", h, c))
+	}
+	slices.Sort(out)
+	return strings.Join(out, " ")
+}

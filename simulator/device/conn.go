@@ -43,6 +43,7 @@ type uaConn struct {
 	ua        *sipgo.UserAgent
 	client    *sipgo.Client
 	srv       *sipgo.Server
+	source    net.IP  // the local address to dial from (nil: the kernel's choice)
 	local     sip.Uri // our contact address on this connection
 	tls       TLSInfo
 
@@ -115,7 +116,7 @@ func (d *Device) dropConn(t Target) {
 }
 
 func (d *Device) newUA(t Target) (*uaConn, error) {
-	c := &uaConn{target: t, transport: d.Transport(), pong: make(chan struct{}, 1)}
+	c := &uaConn{target: t, transport: d.Transport(), source: d.o.sourceIP, pong: make(chan struct{}, 1)}
 	tlsConf := &tls.Config{
 		MinVersion: d.o.tlsMin,
 		MaxVersion: d.o.tlsMax,
@@ -178,6 +179,11 @@ func (c *uaConn) dial(ctx context.Context) error {
 	req.SetTransport(c.sipTransport())
 	req.SetDestination(c.target.Addr())
 	req.AppendHeader(&sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: c.sipTransport(), Params: sip.NewParams()})
+	if c.source != nil {
+		// Port 0: sipgo still finds the connection by the target's
+		// address for the requests that follow.
+		req.Laddr = sip.Addr{IP: c.source}
+	}
 	conn, err := c.ua.TransportLayer().ClientRequestConnection(ctx, req)
 	if err != nil {
 		return err

@@ -155,6 +155,7 @@ type options struct {
 	failbackEvery  time.Duration
 	keepaliveEvery time.Duration
 	targets        []Target
+	sourceIP       net.IP
 }
 
 // Option configures a Device.
@@ -196,6 +197,12 @@ func WithTargets(t []Target) Option { return func(o *options) { o.targets = t } 
 // WithFailbackInterval sets how often Run probes higher-priority targets
 // while registered on a secondary (30 s by default).
 func WithFailbackInterval(d time.Duration) Option { return func(o *options) { o.failbackEvery = d } }
+
+// WithSourceIP makes the device's connections leave from ip, a local
+// address (the kernel picks the port). One source address has about 28,000
+// ephemeral ports towards one SBC address (Linux's default range), so a
+// simulated fleet bigger than that spreads its devices over several.
+func WithSourceIP(ip net.IP) Option { return func(o *options) { o.sourceIP = ip } }
 
 // WithKeepaliveInterval sets how often Run sends a CRLF keepalive and an
 // OPTIONS (30 s by default).

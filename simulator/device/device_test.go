@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"net"
 	"strconv"
 	"strings"
 	"testing"
@@ -342,5 +343,40 @@ func TestRunKeepsRegisteredAndStops(t *testing.T) {
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatalf("Run returned %v", err)
+	}
+}
+
+// WithSourceIP makes the device dial from that local address: the SBC sees
+// the registration (and its refresh, over the same connection) come from
+// it, and the Contact names it. A device without it leaves from the
+// kernel's choice, 127.0.0.1 towards a loopback SBC.
+func TestSourceIP(t *testing.T) {
+	l := devicetest.Start(t)
+	for _, tc := range []struct {
+		user string
+		opts []device.Option
+		want string
+	}{
+		{"1001", []device.Option{device.WithSourceIP(net.IPv4(127, 0, 0, 2))}, "127.0.0.2"},
+		{"1002", nil, "127.0.0.1"},
+	} {
+		d := newDevice(t, l, tc.user, tc.opts...)
+		if _, err := d.Register(ctx(t)); err != nil {
+			t.Fatal(err)
+		}
+		reg, err := d.Refresh(ctx(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := l.SBC1.Lookup(tc.user)
+		if len(b) != 1 || b[0].CSeq != reg.CSeq {
+			t.Fatalf("%s: SBC bindings %+v", tc.user, b)
+		}
+		if host, _, err := net.SplitHostPort(b[0].Source); err != nil || host != tc.want {
+			t.Errorf("%s: registered from %q, want %s", tc.user, b[0].Source, tc.want)
+		}
+		if !strings.Contains(b[0].Contact, "@"+tc.want+":") {
+			t.Errorf("%s: Contact %q does not name %s", tc.user, b[0].Contact, tc.want)
+		}
 	}
 }
