@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"time"
 
@@ -137,6 +138,9 @@ type CertifyOptions struct {
 	Out              io.Writer
 	OnResult         func(certify.Result)
 	Logger           *slog.Logger
+	// SourceIPs are the local addresses the devices dial from, in turn
+	// (empty: the kernel's choice).
+	SourceIPs []net.IP
 }
 
 // Certify builds the certification's options: the trust store (IdenTrust
@@ -174,5 +178,6 @@ func Certify(o CertifyOptions) (certify.Options, error) {
 		Out:              o.Out,
 		OnResult:         o.OnResult,
 		Log:              o.Logger,
+		SourceIPs:        o.SourceIPs,
 	}, nil
 }

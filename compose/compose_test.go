@@ -3,6 +3,7 @@ package compose
 import (
 	"context"
 	"crypto/x509"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -53,6 +54,13 @@ func TestCertifyBuildsTrustAndResolver(t *testing.T) {
 	}
 	if _, err := Certify(CertifyOptions{PrimaryDown: func(context.Context) error { return nil }}); err == nil {
 		t.Error("primary down without up accepted")
+	}
+	ips := []net.IP{net.IPv4(127, 0, 0, 2), net.IPv4(127, 0, 0, 3)}
+	if o, err := Certify(CertifyOptions{SourceIPs: ips}); err != nil || !slices.EqualFunc(o.SourceIPs, ips, net.IP.Equal) {
+		t.Errorf("source addresses %v (%v), want %v", o.SourceIPs, err, ips)
+	}
+	if without(t).SourceIPs != nil {
+		t.Error("source addresses without any given")
 	}
 }
 

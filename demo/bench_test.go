@@ -34,7 +34,9 @@ func BenchmarkDemo100k(b *testing.B) {
 	// Each device's connection has both ends in this process, and the
 	// fleet fails over and back together: about two descriptors per device
 	// at once, more during the moves. Say so before starting rather than
-	// fail half-way with "too many open files".
+	// fail half-way with "too many open files". (Ports are not the limit:
+	// the demo spreads the fleet over one loopback source address per
+	// DevicesPerSource devices.)
 	var lim syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err == nil && lim.Max < 3*n {
 		b.Fatalf("%d devices need about %d open files; this process may open %d (raise the hard limit: ulimit -Hn)", n, 3*n, lim.Max)

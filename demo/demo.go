@@ -245,6 +245,29 @@ const ReadBufferSize = 2048
 
 var lowerReadBuffer sync.Once
 
+// DevicesPerSource is how many simulated devices the demo lets dial from
+// one loopback address. Linux's default ephemeral range holds about 28,000
+// ports towards one SBC address, every device of the fleet is connected to
+// an SBC at once, and the connections a device closes (the wrong-password
+// check, the failover's moves) keep their ports in TIME_WAIT for a minute.
+const DevicesPerSource = 10_000
+
+// sourceIPs is where the demo's n devices dial from: the kernel's choice
+// (127.0.0.1) up to DevicesPerSource devices, else one loopback address per
+// DevicesPerSource devices, 127.0.0.1 upwards (Linux answers on all of
+// 127.0.0.0/8; other systems keep the kernel's choice).
+func sourceIPs(n int) []net.IP {
+	if n <= DevicesPerSource || runtime.GOOS != "linux" {
+		return nil
+	}
+	k := (n + DevicesPerSource - 1) / DevicesPerSource
+	ips := make([]net.IP, k)
+	for i := range ips {
+		ips[i] = net.IPv4(127, 0, byte((i+1)>>8), byte(i+1))
+	}
+	return ips
+}
+
 // gcPercent is the GOGC the demo runs with.
 const gcPercent = 50
 
@@ -420,6 +443,7 @@ func (l *lab) certify(ctx context.Context, opts Options, sum *Summary, client *w
 		Out:              out,
 		OnResult:         opts.OnResult,
 		Logger:           opts.Logger,
+		SourceIPs:        sourceIPs(len(targets)),
 	})
 	if err != nil {
 		return fmt.Errorf("running demo: certifying: %w", err)
