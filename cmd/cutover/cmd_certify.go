@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os/exec"
 	"strings"
 	"text/tabwriter"
@@ -48,6 +49,7 @@ const (
 	certFlagFailoverLimit = "failover-limit"
 	certFlagPrimaryDown   = "primary-down"
 	certFlagPrimaryUp     = "primary-up"
+	certFlagSourceIP      = "source-ip"
 	certDefaultOut        = "certify-results"
 	certResultsFile       = rundir.ResultsFile
 	certMaxCausesShown    = 10
@@ -62,6 +64,7 @@ type certifyOptions struct {
 	primaryDown, primaryUp    string
 	only                      []string
 	shard                     shard.Spec
+	sourceIPs                 []net.IP
 }
 
 func newCertifyCommand() *cli.Command {
@@ -69,7 +72,7 @@ func newCertifyCommand() *cli.Command {
 		Name:  "certify",
 		Usage: "run the certification test plan with simulated devices against the SBCs",
 		UsageText: "cutover certify (--run DIR [--sbc SPEC] | --inventory FILE --sbc SPEC) [--ca FILE] [--dns ADDR] [--cases LIST]\n" +
-			"   [--only MACS] [--shard K/N] [--sample N] [--jobs N] [--timeout DUR] [--failover-limit DUR] [--primary-down CMD --primary-up CMD] [--out DIR]",
+			"   [--only MACS] [--shard K/N] [--sample N] [--jobs N] [--timeout DUR] [--failover-limit DUR] [--primary-down CMD --primary-up CMD] [--source-ip ADDRS] [--out DIR]",
 		Description: "Builds one simulated SIP device per device, from the configs a migration published\n" +
 			"(--run DIR: DIR/configs read back, make and model from DIR/plan.json) or from a lab\n" +
 			"inventory (--inventory FILE with mac, make, model, sip_user, sip_password, domain), and runs\n" +
@@ -86,6 +89,8 @@ func newCertifyCommand() *cli.Command {
 			"--dns sends every DNS query to one server (a lab DNS). With --primary-down and --primary-up\n" +
 			"(shell commands that stop and start the primary SBC) failover and failback are tested live on\n" +
 			"the whole fleet; without them each device treats the primary as unreachable by itself.\n" +
+			"--source-ip spreads the devices' connections over these local addresses (one address has\n" +
+			"about 28,000 ports towards one SBC address: a bigger fleet registered at once needs more).\n" +
 			"Results are appended to DIR/certify.jsonl (with --inventory: --out DIR, default ./certify-results).\n" +
 			"Exit status: 0 every case passed or was skipped, 1 some case failed, 2 bad usage or unreadable input.\n\n" +
 			"Example:\n   cutover certify --inventory lab.csv --sbc sbc.lab.example --dns 127.0.0.1:5353 --ca lab-ca.pem \\\n" +
@@ -105,6 +110,7 @@ func newCertifyCommand() *cli.Command {
 			&cli.DurationFlag{Name: certFlagFailoverLimit, Value: certify.DefaultFailoverLimit, Usage: "how long a device may take to reach the secondary"},
 			&cli.StringFlag{Name: certFlagPrimaryDown, Usage: "shell `CMD` that stops the primary SBC (live failover)"},
 			&cli.StringFlag{Name: certFlagPrimaryUp, Usage: "shell `CMD` that starts the primary SBC again (live failback)"},
+			&cli.StringFlag{Name: certFlagSourceIP, Usage: "comma-separated local IP `ADDRS` the devices dial from, in turn (default: the system's choice)"},
 		},
 		Action: func(c *cli.Context) error {
 			o, err := parseCertifyFlags(c)
@@ -158,6 +164,9 @@ func parseCertifyFlags(c *cli.Context) (certifyOptions, error) {
 		return o, usageErrorf("--cases: %v", err)
 	}
 	o.cases = cases
+	if o.sourceIPs, err = parseSourceIPs(c.String(certFlagSourceIP)); err != nil {
+		return o, err
+	}
 	if o.runDir == "" && o.outDir == "" {
 		o.outDir = certDefaultOut
 	}
@@ -192,7 +201,7 @@ func runCertify(c *cli.Context, o certifyOptions) error {
 	}
 	comp := compose.CertifyOptions{
 		SBC: o.sbc, ExtraRoots: extra, DNS: o.dns, Only: o.only, Cases: o.cases, Sample: o.sample, Jobs: o.jobs,
-		Timeout: o.timeout, FailoverLimit: o.failoverLimit, Logger: log,
+		Timeout: o.timeout, FailoverLimit: o.failoverLimit, Logger: log, SourceIPs: o.sourceIPs,
 	}
 	if o.primaryDown != "" {
 		comp.PrimaryDown, comp.PrimaryUp = shellCommand(o.primaryDown), shellCommand(o.primaryUp)
@@ -316,4 +325,27 @@ func printCertifySummary(w io.Writer, results []certify.Result, path string) {
 		fmt.Fprintln(w, terminalSafe(l))
 	}
 	fmt.Fprintf(w, "\nresults appended to %s\n", path)
+}
+
+// parseSourceIPs reads --source-ip: IP addresses this machine can dial from
+// (each is bound once here, so that a typo fails now, not on every device).
+func parseSourceIPs(s string) ([]net.IP, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var out []net.IP
+	for i, item := range strings.Split(s, ",") {
+		item = strings.TrimSpace(item)
+		ip := net.ParseIP(item)
+		if ip == nil {
+			return nil, usageErrorf("--%s: item %d %q: expected an IP address", certFlagSourceIP, i+1, item)
+		}
+		ln, err := net.Listen("tcp", net.JoinHostPort(ip.String(), "0"))
+		if err != nil {
+			return nil, usageErrorf("--%s: item %d %s: not an address of this machine (%v)", certFlagSourceIP, i+1, ip, err)
+		}
+		ln.Close()
+		out = append(out, ip)
+	}
+	return out, nil
 }

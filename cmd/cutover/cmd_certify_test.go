@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -70,6 +72,34 @@ func TestCertifyInventoryAgainstLab(t *testing.T) {
 	}
 }
 
+// --source-ip: the SBC sees each device register from the address its turn
+// gives it; without the flag, from the system's choice.
+func TestCertifySourceIP(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--source-ip", "127.0.0.2, 127.0.0.3"}, "127.0.0.2 127.0.0.3"},
+		{nil, "127.0.0.1 127.0.0.1"},
+	} {
+		l, inv, ca := certifyLab(t)
+		args := append([]string{"certify", "--inventory", inv, "--sbc", devicetest.Domain,
+			"--dns", l.DNS.Addr(), "--ca", ca, "--out", t.TempDir(), "--cases", "register", "-q"}, tc.args...)
+		if code, stdout, stderr := runCertifyCLI(t, args...); code != 0 {
+			t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+		}
+		var got []string
+		for _, b := range l.SBC1.Bindings() {
+			host, _, _ := net.SplitHostPort(b.Source)
+			got = append(got, host)
+		}
+		slices.Sort(got)
+		if strings.Join(got, " ") != tc.want {
+			t.Errorf("%v: registered from %v, want %s", tc.args, got, tc.want)
+		}
+	}
+}
+
 func TestCertifyFailureExitsOne(t *testing.T) {
 	l, inv, ca := certifyLab(t)
 	if err := l.SBC1.SetFault(sbc.Fault{ExpiredCert: true}); err != nil {
@@ -114,6 +144,8 @@ func TestCertifyUsageErrors(t *testing.T) {
 		"missing ca file": {"certify", "--inventory", inv, "--sbc", "x.test", "--ca", filepath.Join(t.TempDir(), "none.pem")},
 		"missing run dir": {"certify", "--run", t.TempDir(), "--sbc", "x.test"},
 		"out with run":    {"certify", "--run", t.TempDir(), "--out", t.TempDir(), "--sbc", "x.test"},
+		"bad source ip":   {"certify", "--inventory", inv, "--sbc", "x.test", "--source-ip", "127.0.0.2,nope"},
+		"foreign source":  {"certify", "--inventory", inv, "--sbc", "x.test", "--source-ip", "192.0.2.1"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			code, _, stderr := runCertifyCLI(t, args...)
