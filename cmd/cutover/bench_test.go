@@ -14,6 +14,7 @@ import (
 
 	"github.com/cutover-dev/cutover/fixtures"
 	"github.com/cutover-dev/cutover/internal/atomicfile"
+	"github.com/cutover-dev/cutover/internal/labtool"
 	"github.com/cutover-dev/cutover/rundir"
 )
 
@@ -73,7 +74,7 @@ func benchMigrateCLI(b *testing.B, inv string, n int, runDir func() string) {
 		}
 		mig := helperCmd(context.Background(), env,
 			"--webex-url", url, "-q", "migrate", inv, "--run", run, "--rate", "100000", "--jobs", "32")
-		out := &syncBuffer{}
+		out := &labtool.Output{}
 		mig.Stdout, mig.Stderr = out, out
 		b.StartTimer()
 		t0 := time.Now()

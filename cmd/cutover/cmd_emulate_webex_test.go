@@ -13,13 +13,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cutover-dev/cutover/internal/labtool"
 	"github.com/cutover-dev/cutover/webex"
 )
 
 // startWebexEmulator runs `cutover emulate webex` in-process until its
 // banner shows; it returns the base URL, the stdout buffer and a stop
 // function returning the exit code.
-func startWebexEmulator(t *testing.T, args ...string) (string, *syncBuffer, func() int) {
+func startWebexEmulator(t *testing.T, args ...string) (string, *labtool.Output, func() int) {
 	t.Helper()
 	m, out, stop := startCommand(t, regexp.MustCompile(`serving (\S+/v1);`),
 		append([]string{"cutover", "emulate", "webex", "--listen", "127.0.0.1:0"}, args...)...)

@@ -1,36 +1,17 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/x509"
 	"net"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/cutover-dev/cutover/internal/labtool"
 	"github.com/cutover-dev/cutover/simulator/pki"
 )
-
-// syncBuffer is a bytes.Buffer safe to read while a command writes it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // startCommand runs the command line args (args[0] is "cutover") in-process
 // until its stdout matches ready, the banner of a serving command. It
@@ -38,7 +19,7 @@ func (s *syncBuffer) String() string {
 // cancels the command (as Ctrl-C does) and returns its exit code. The test
 // fails if the command exits before its banner, shows none within 20 s, or
 // does not stop within 20 s; the command is cancelled at cleanup.
-func startCommand(t *testing.T, ready *regexp.Regexp, args ...string) ([]string, *syncBuffer, func() int) {
+func startCommand(t *testing.T, ready *regexp.Regexp, args ...string) ([]string, *labtool.Output, func() int) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -52,7 +33,7 @@ func startCommand(t *testing.T, ready *regexp.Regexp, args ...string) ([]string,
 		}
 	}
 	what := strings.Join(words, " ")
-	out, errOut := &syncBuffer{}, &syncBuffer{}
+	out, errOut := &labtool.Output{}, &labtool.Output{}
 	code := make(chan int, 1)
 	go func() { code <- run(ctx, args, out, errOut) }()
 	stop := func() int {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cutover-dev/cutover/certify"
+	"github.com/cutover-dev/cutover/internal/labtool"
 	"github.com/cutover-dev/cutover/migrate"
 	"github.com/cutover-dev/cutover/webex"
 )
@@ -65,7 +66,7 @@ func runDevices(p migrate.Progress, steps []migrate.Step, n, fail int, failStep 
 }
 
 func TestBarsDrawEveryStepAndTheOverallBar(t *testing.T) {
-	var buf syncBuffer
+	var buf labtool.Output
 	st := &fakeStats{s: webex.Stats{Requests: 40, Retries: 2, RateLimited: 1, Rate: 10}}
 	d := newDisplay(&buf, progressOptions{name: "migrate", stats: st, rate: 10}, true, nil, nil)
 	steps := []migrate.Step{migrate.StepCreate, migrate.StepPassword, migrate.StepInfo}
@@ -104,7 +105,7 @@ func TestInterruptedIsNotFailed(t *testing.T) {
 }
 
 func TestStatusLineEveryTickWithoutATerminal(t *testing.T) {
-	var buf syncBuffer
+	var buf labtool.Output
 	tick := make(chan time.Time)
 	clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	st := &fakeStats{s: webex.Stats{Requests: 10, Rate: 100}}
@@ -182,7 +183,7 @@ func TestNoDisplayWhenQuiet(t *testing.T) {
 }
 
 func TestLogsGoAboveTheBars(t *testing.T) {
-	var out, errb syncBuffer
+	var out, errb labtool.Output
 	sink := &logSink{w: &errb}
 	log := slog.New(slog.NewTextHandler(sink, nil))
 	d := newDisplay(&out, progressOptions{name: "demo"}, true, nil, sink)
@@ -242,7 +243,7 @@ func TestCertifyProgressCountsResults(t *testing.T) {
 }
 
 func TestCertifyStatusLines(t *testing.T) {
-	var buf syncBuffer
+	var buf labtool.Output
 	tick := make(chan time.Time)
 	clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	cp := startCertifyStatus(&buf, 26000, tick, clock.now)

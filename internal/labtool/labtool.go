@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -137,4 +138,23 @@ func BodyRows(t testing.TB, doc *html.Node, id string) [][]string {
 		rows = append(rows, cells)
 	}
 	return rows
+}
+
+// Output collects what a command writes (a child process's pipes are
+// copied in from goroutines) and may be read while it still writes.
+type Output struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (o *Output) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.b.Write(p)
+}
+
+func (o *Output) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.b.String()
 }

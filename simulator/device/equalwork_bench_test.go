@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cutover-dev/cutover/internal/labtool"
 	"github.com/cutover-dev/cutover/simulator/device"
 	"github.com/cutover-dev/cutover/simulator/device/devicetest"
 	"github.com/cutover-dev/cutover/simulator/lab"
@@ -281,7 +282,16 @@ func startSocatBridge(b *testing.B, target string) string {
 	bridge := net.JoinHostPort(kamailioClientIP, strconv.Itoa(p))
 	cmd := exec.Command(socat, fmt.Sprintf("TCP-LISTEN:%d,bind=%s,reuseaddr,fork,backlog=1024", p, kamailioClientIP),
 		fmt.Sprintf("OPENSSL:%s,verify=0,openssl-min-proto-version=TLS1.2,openssl-max-proto-version=TLS1.2", target))
-	var log strings.Builder
+	startBridge(b, "socat", cmd, bridge)
+	return bridge
+}
+
+// startBridge starts a TLS bridge's cmd in its own process group (socat
+// forks a child per connection), ends the whole group at cleanup, and
+// waits until it listens on addr; the test fails with its output if it
+// does not.
+func startBridge(b *testing.B, name string, cmd *exec.Cmd, addr string) {
+	var log labtool.Output
 	cmd.Stdout, cmd.Stderr = &log, &log
 	ownGroup(cmd)
 	if err := cmd.Start(); err != nil {
@@ -290,17 +300,15 @@ func startSocatBridge(b *testing.B, target string) string {
 	exited := make(chan struct{})
 	var waitErr error
 	go func() { waitErr = cmd.Wait(); close(exited) }()
-	// socat forks a child per connection: end the whole group.
 	b.Cleanup(func() {
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		<-exited
 	})
-	if err := waitListening(bridge, exited, 10*time.Second); err != nil {
+	if err := waitListening(addr, exited, 10*time.Second); err != nil {
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-exited // the log is written until socat has exited
-		b.Fatalf("socat bridge %s: %v (%v)\n%s", bridge, err, waitErr, tail(log.String(), 2000))
+		<-exited // the output is complete once the bridge has exited
+		b.Fatalf("%s bridge %s: %v (%v)\n%s", name, addr, err, waitErr, tail(log.String(), 2000))
 	}
-	return bridge
 }
 
 // startStunnelBridge starts stunnel (one process, a thread per connection)
@@ -349,44 +357,9 @@ sessionResume = no
 		b.Fatal(err)
 	}
 	cmd := exec.Command(stunnel, conf)
-	var log syncLog
-	cmd.Stdout, cmd.Stderr = &log, &log
-	ownGroup(cmd)
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	exited := make(chan struct{})
-	var waitErr error
-	go func() { waitErr = cmd.Wait(); close(exited) }()
-	b.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-exited
-	})
-	if err := waitListening(bridge, exited, 10*time.Second); err != nil {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-exited
-		b.Fatalf("stunnel bridge %s: %v (%v)\n%s", bridge, err, waitErr, tail(log.String(), 2000))
-	}
+	startBridge(b, "stunnel", cmd, bridge)
 	cpu0 := treeCPU(cmd.Process.Pid)
 	return bridge, func() time.Duration { return treeCPU(cmd.Process.Pid) - cpu0 }
-}
-
-// syncLog collects a child's output; its pipes copy in from goroutines.
-type syncLog struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *syncLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *syncLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // sippRegisterRounds is testdata/sipp-register.xml with its registration
