@@ -108,3 +108,29 @@ func BenchmarkBuild100k(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkWriteAll100k writes the three reports of the same run to files,
+// as every command does at its end: the time, and the peak heap with the
+// writers at work (one after another at this size, see WriteAll).
+func BenchmarkWriteAll100k(b *testing.B) { benchWriteAll(b, benchData()) }
+
+// BenchmarkWriteAll10k is the same at 10,000 devices, where the three are
+// written at once.
+func BenchmarkWriteAll10k(b *testing.B) { benchWriteAll(b, synth(10_000, 99).data()) }
+
+func benchWriteAll(b *testing.B, d *Data) {
+	b.ResetTimer()
+	for b.Loop() {
+		dir := b.TempDir()
+		base := heapNow()
+		stop := peakHeap()
+		start := time.Now()
+		if err := WriteAll(dir, d, Paths{}); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(time.Since(start).Seconds(), "s")
+		peak := stop()
+		b.ReportMetric(peak, "peak-heap-MB")
+		b.ReportMetric(peak-base, "writers-heap-MB")
+	}
+}
