@@ -134,3 +134,28 @@ func benchWriteAll(b *testing.B, d *Data) {
 		b.ReportMetric(peak-base, "writers-heap-MB")
 	}
 }
+
+// BenchmarkLoad100k reads a 100,000-device run directory (the plan, about
+// 1.4 M journal events and 1.2 M results) into the report model, as
+// `cutover report --run` and every command's closing reports do.
+func BenchmarkLoad100k(b *testing.B) {
+	dir := b.TempDir()
+	synth(100_000, 99).writeRun(b, dir)
+	b.ResetTimer()
+	for b.Loop() {
+		base := heapNow()
+		stop := peakHeap()
+		start := time.Now()
+		d, err := Load(dir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(time.Since(start).Seconds(), "s")
+		peak := stop()
+		b.ReportMetric(peak, "peak-heap-MB")
+		b.ReportMetric(peak-base, "load-heap-MB")
+		if len(d.Devices) != 100_000 {
+			b.Fatal(len(d.Devices))
+		}
+	}
+}
