@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -115,5 +116,36 @@ func TestWriteFuncKeepsOldFileOnError(t *testing.T) {
 	ents, _ := os.ReadDir(filepath.Dir(p))
 	if len(ents) != 1 {
 		t.Errorf("%d entries, want the temporary file removed", len(ents))
+	}
+}
+
+// A reader that opened the old file reads the old bytes to the end: the
+// new file replaces the name, never the old file's contents.
+func TestWriteKeepsAnOpenReadersFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "a.cfg")
+	if err := Write(p, []byte("old bytes"), 0o600, false); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := Write(p, []byte("new"), 0o600, false); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := io.ReadAll(f); string(b) != "old bytes" {
+		t.Errorf("the open reader read %q, want the old bytes", b)
+	}
+	if b, _ := os.ReadFile(p); string(b) != "new" {
+		t.Errorf("path holds %q, want the new bytes", b)
+	}
+}
+
+// Writing into a directory that is not there is an error naming the path.
+func TestWriteIntoAMissingDirectory(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "gone", "a.cfg")
+	if err := Write(p, []byte("x"), 0o600, false); err == nil || !strings.Contains(err.Error(), p) {
+		t.Fatalf("error %v, want one naming %s", err, p)
 	}
 }
