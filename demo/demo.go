@@ -34,6 +34,7 @@ import (
 	"github.com/cutover-dev/cutover/render"
 	"github.com/cutover-dev/cutover/reports"
 	"github.com/cutover-dev/cutover/rundir"
+	"github.com/cutover-dev/cutover/shard"
 	"github.com/cutover-dev/cutover/simulator/device"
 	"github.com/cutover-dev/cutover/simulator/dns"
 	"github.com/cutover-dev/cutover/simulator/pki"
@@ -81,6 +82,12 @@ type Options struct {
 	// ProvisioningURL is where the demo's devices would fetch their configs
 	// (render.WithProvisioningURL); empty means DefaultProvisioningURL.
 	ProvisioningURL string
+	// Shard, when set, runs one shard of the inventory, as `cutover
+	// migrate --shard` does: the lab's Webex holds the whole inventory's
+	// people and workspaces, and only the shard's devices are migrated,
+	// certified and watched. Each shard's run directory is its own; `cutover
+	// report --run A --run B ...` (reports.GenerateRuns) merges them.
+	Shard shard.Spec
 }
 
 // DefaultProvisioningURL is the demo's provisioning server: the configs
@@ -199,7 +206,7 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 	publishStep, stopPublishing := compose.PublishStep(target)
 	defer stopPublishing()
 	plan, res, err := migrate.Migrate(ctx, client, inv.Devices,
-		migrate.PlanOptions{Source: invPath, Logger: log},
+		migrate.PlanOptions{Source: invPath, Shard: opts.Shard, Logger: log},
 		migrate.RunOptions{
 			Dir: opts.Dir, Jobs: opts.Jobs, Progress: opts.Progress, Logger: log,
 			ExtraSteps: []migrate.ExtraStep{compose.RenderStep(renderer), publishStep},

@@ -15,6 +15,7 @@ import (
 	"github.com/cutover-dev/cutover/render/publish"
 	"github.com/cutover-dev/cutover/reports"
 	"github.com/cutover-dev/cutover/rundir"
+	"github.com/cutover-dev/cutover/shard"
 	"github.com/cutover-dev/cutover/simulator/device"
 )
 
@@ -258,5 +259,66 @@ func TestDemoRunsTwiceInOneDirectory(t *testing.T) {
 	}
 	if creates != 12 {
 		t.Errorf("journal holds %d done creates, want 12 (one demo's)", creates)
+	}
+}
+
+// TestDemoShardsCoverTheFleetOnce runs the demo's 60-device fixture as two
+// shards, each in its own directory with its own lab, as BenchmarkDemo100k
+// does where one process cannot hold the whole fleet's connections: each
+// shard migrates, certifies and watches only its own devices, the two
+// together are the fixture once, and their directories merge into one
+// report with both shards' outages in the fleet figures.
+func TestDemoShardsCoverTheFleetOnce(t *testing.T) {
+	root := t.TempDir()
+	const n = 2
+	seen := map[string]int{}
+	var dirs []string
+	for k := range n {
+		dir := filepath.Join(root, fmt.Sprintf("shard-%d", k))
+		dirs = append(dirs, dir)
+		sh := shard.Spec{K: k, N: n}
+		sum, err := Run(context.Background(), Options{Dir: dir, Shard: sh})
+		if err != nil {
+			t.Fatalf("shard %s: %v", sh, err)
+		}
+		if !sum.Passed() {
+			t.Fatalf("shard %s did not pass: %+v", sh, sum)
+		}
+		if sum.Devices == 0 || sum.Devices == 60 || sum.Certified != sum.Devices || sum.Watch.Counts.Total != sum.Devices {
+			t.Errorf("shard %s: %d devices, %d certified, %d watched; want a part of the 60, each certified and watched", sh, sum.Devices, sum.Certified, sum.Watch.Counts.Total)
+		}
+		plan, err := migrate.ReadPlan(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if plan.Shard != sh.String() {
+			t.Errorf("%s: plan records shard %q, want %q", dir, plan.Shard, sh)
+		}
+		for _, pd := range plan.Devices {
+			if !sh.Has(pd.MAC) {
+				t.Errorf("shard %s planned %s, which belongs to shard %d", sh, pd.MAC, shard.Index(pd.MAC, n))
+			}
+			seen[pd.MAC]++
+		}
+	}
+	if len(seen) != 60 {
+		t.Errorf("the shards planned %d distinct devices, want the fixture's 60", len(seen))
+	}
+	for mac, c := range seen {
+		if c != 1 {
+			t.Errorf("%s planned by %d shards", mac, c)
+		}
+	}
+	d, err := reports.LoadRuns(dirs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Devices) != 60 || d.Summary.Planned != 60 || d.Summary.Certified != 60 {
+		t.Errorf("merged report: %d devices (%d planned, %d certified), want 60", len(d.Devices), d.Summary.Planned, d.Summary.Certified)
+	}
+	for _, ph := range []certify.FleetPhase{d.FleetFailover, d.FleetFailback} {
+		if ph.Devices != 60 || ph.Outages != n || len(ph.MS) != 60 {
+			t.Errorf("merged %s: %d devices, %d reached, %d outages; want 60, 60 and %d", ph.Case, ph.Devices, len(ph.MS), ph.Outages, n)
+		}
 	}
 }
