@@ -159,3 +159,27 @@ func BenchmarkLoad100k(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkLoadRuns100k is Load100k's run split into 20 shard directories
+// and merged back, as `cutover report --out DIR --run A --run B ...` does
+// after a sharded run (BenchmarkDemo100k ends with it).
+func BenchmarkLoadRuns100k(b *testing.B) {
+	dirs := writeShards(b, splitRun(synth(100_000, 99), 20))
+	b.ResetTimer()
+	for b.Loop() {
+		base := heapNow()
+		stop := peakHeap()
+		start := time.Now()
+		d, err := LoadRuns(dirs)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(time.Since(start).Seconds(), "s")
+		peak := stop()
+		b.ReportMetric(peak, "peak-heap-MB")
+		b.ReportMetric(peak-base, "load-heap-MB")
+		if len(d.Devices) != 100_000 {
+			b.Fatal(len(d.Devices))
+		}
+	}
+}

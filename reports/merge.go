@@ -195,7 +195,8 @@ func checkDisjoint(runs []runInputs) error {
 
 // mergeInputs concatenates the runs' inputs in the order given. Since no
 // device is in two runs, each device's events keep their file order, which
-// is all the replay needs.
+// is all the replay needs. It empties the runs' events and results, which
+// it has copied.
 func mergeInputs(runs []runInputs) (*migrate.Plan, []migrate.Event, []certify.Result) {
 	var (
 		plan    *migrate.Plan
@@ -204,9 +205,20 @@ func mergeInputs(runs []runInputs) (*migrate.Plan, []migrate.Event, []certify.Re
 		orgs    = map[string]bool{}
 		invs    = map[string]bool{}
 	)
+	// The merged slices are made at their final size, and each run's own
+	// are dropped once copied: appended in turn they grew a quarter at a
+	// time, and at 100,000 devices the discarded arrays and the runs' slices
+	// made the merge's peak heap half as large again as one run's.
+	var nev, nres int
 	for _, r := range runs {
+		nev, nres = nev+len(r.events), nres+len(r.results)
+	}
+	events, results = make([]migrate.Event, 0, nev), make([]certify.Result, 0, nres)
+	for i := range runs {
+		r := &runs[i]
 		events = append(events, r.events...)
 		results = append(results, r.results...)
+		r.events, r.results = nil, nil
 		if r.plan == nil {
 			continue
 		}

@@ -41,7 +41,7 @@ func splitRun(r *synthRun, n int) []*synthRun {
 	return out
 }
 
-func writeShards(t *testing.T, runs []*synthRun) []string {
+func writeShards(t testing.TB, runs []*synthRun) []string {
 	t.Helper()
 	root := t.TempDir()
 	dirs := make([]string, len(runs))
