@@ -62,11 +62,7 @@ func BenchmarkDemo100k(b *testing.B) {
 // in turn, then merges their run directories into one report.
 func benchDemoShards(b *testing.B, n, shards int) {
 	for b.Loop() {
-		b.StopTimer()
-		root := b.TempDir()
-		runtime.GC()
-		stop := samplePeak(os.Getenv("CUTOVER_DEMO_HEAPPROFILE"))
-		b.StartTimer()
+		root, stop := beginRun(b)
 		t0 := time.Now()
 		dirs := make([]string, shards)
 		var slowest time.Duration
@@ -107,22 +103,14 @@ func benchDemoShards(b *testing.B, n, shards int) {
 		b.Logf("%d shards in %.1f s (slowest %.1f s), merged report of %d devices in %.1f s; %s (%d outages); peak heap+stacks %.0f MB (%s), peak RSS %.0f MB",
 			shards, shardsTook.Seconds(), slowest.Seconds(), len(d.Devices), mergeTook.Seconds(),
 			reports.FleetLine(d.FleetFailover, d.FleetFailback), d.FleetFailover.Outages, peak/(1<<20), atPeak.Load(), rss)
-		b.ReportMetric(peak/(1<<20), "MB-peak-heap")
-		b.ReportMetric(rss, "MB-peak-RSS")
-		b.ReportMetric(took.Seconds(), "s-wall")
 		b.ReportMetric(mergeTook.Seconds(), "s-merge")
-		b.ReportMetric(float64(n)/took.Seconds(), "devices/s")
-		b.StartTimer()
+		reportRun(b, n, peak, rss, took)
 	}
 }
 
 func benchDemo(b *testing.B, n int) {
 	for b.Loop() {
-		b.StopTimer()
-		dir := b.TempDir()
-		runtime.GC()
-		stop := samplePeak(os.Getenv("CUTOVER_DEMO_HEAPPROFILE"))
-		b.StartTimer()
+		dir, stop := beginRun(b)
 		t0 := time.Now()
 		var first, last atomic.Int64
 		sum, err := Run(context.Background(), Options{Dir: dir, Devices: n, OnResult: func(certify.Result) {
@@ -151,12 +139,30 @@ func benchDemo(b *testing.B, n int) {
 			}
 			b.Fatalf("demo did not pass: %d certified, %d of %d cases failed", sum.Certified, sum.CasesFail, sum.Cases)
 		}
-		b.ReportMetric(peak/(1<<20), "MB-peak-heap")
-		b.ReportMetric(rss, "MB-peak-RSS")
-		b.ReportMetric(took.Seconds(), "s-wall")
-		b.ReportMetric(float64(n)/took.Seconds(), "devices/s")
-		b.StartTimer()
+		reportRun(b, n, peak, rss, took)
 	}
+}
+
+// beginRun starts one measured demo run: a new directory and a collection
+// before the timer runs, and the peak sampler (stop returns the peak in
+// bytes).
+func beginRun(b *testing.B) (dir string, stop func() float64) {
+	b.StopTimer()
+	dir = b.TempDir()
+	runtime.GC()
+	stop = samplePeak(os.Getenv("CUTOVER_DEMO_HEAPPROFILE"))
+	b.StartTimer()
+	return dir, stop
+}
+
+// reportRun reports a demo run of n devices (peak in bytes, rss in MB) and
+// starts the timer again.
+func reportRun(b *testing.B, n int, peak, rss float64, took time.Duration) {
+	b.ReportMetric(peak/(1<<20), "MB-peak-heap")
+	b.ReportMetric(rss, "MB-peak-RSS")
+	b.ReportMetric(took.Seconds(), "s-wall")
+	b.ReportMetric(float64(n)/took.Seconds(), "devices/s")
+	b.StartTimer()
 }
 
 // atPeak describes the memory at the last peak samplePeak saw.

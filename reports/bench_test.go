@@ -141,23 +141,7 @@ func benchWriteAll(b *testing.B, d *Data) {
 func BenchmarkLoad100k(b *testing.B) {
 	dir := b.TempDir()
 	synth(100_000, 99).writeRun(b, dir)
-	b.ResetTimer()
-	for b.Loop() {
-		base := heapNow()
-		stop := peakHeap()
-		start := time.Now()
-		d, err := Load(dir)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.ReportMetric(time.Since(start).Seconds(), "s")
-		peak := stop()
-		b.ReportMetric(peak, "peak-heap-MB")
-		b.ReportMetric(peak-base, "load-heap-MB")
-		if len(d.Devices) != 100_000 {
-			b.Fatal(len(d.Devices))
-		}
-	}
+	benchLoad(b, func() (*Data, error) { return Load(dir) })
 }
 
 // BenchmarkLoadRuns100k is Load100k's run split into 20 shard directories
@@ -165,12 +149,18 @@ func BenchmarkLoad100k(b *testing.B) {
 // after a sharded run (BenchmarkDemo100k ends with it).
 func BenchmarkLoadRuns100k(b *testing.B) {
 	dirs := writeShards(b, splitRun(synth(100_000, 99), 20))
+	benchLoad(b, func() (*Data, error) { return LoadRuns(dirs) })
+}
+
+// benchLoad times load, a read of 100,000 devices' run data into the model,
+// and reports its peak heap.
+func benchLoad(b *testing.B, load func() (*Data, error)) {
 	b.ResetTimer()
 	for b.Loop() {
 		base := heapNow()
 		stop := peakHeap()
 		start := time.Now()
-		d, err := LoadRuns(dirs)
+		d, err := load()
 		if err != nil {
 			b.Fatal(err)
 		}
