@@ -66,7 +66,6 @@ func benchDemoShards(b *testing.B, n, shards int) {
 		t0 := time.Now()
 		dirs := make([]string, shards)
 		var slowest time.Duration
-		devices := 0
 		for k := range shards {
 			dirs[k] = filepath.Join(root, fmt.Sprintf("shard-%d", k))
 			sh := shard.Spec{K: k, N: shards}
@@ -76,13 +75,7 @@ func benchDemoShards(b *testing.B, n, shards int) {
 			if err != nil {
 				b.Fatalf("shard %s: %v", sh, err)
 			}
-			if !sum.Passed() || sum.Certified != sum.Devices {
-				if d, err := reports.Load(dirs[k]); err == nil {
-					logFailures(b, d)
-				}
-				b.Fatalf("shard %s did not pass: %d of %d certified, %d of %d cases failed", sh, sum.Certified, sum.Devices, sum.CasesFail, sum.Cases)
-			}
-			devices += sum.Devices
+			mustPass(b, "shard "+sh.String(), dirs[k], sum, sum.Devices)
 			slowest = max(slowest, took)
 			b.Logf("shard %s: %d devices in %.1f s; %s", sh, sum.Devices, took.Seconds(), reports.FleetLine(sum.Failover, sum.Failback))
 		}
@@ -97,8 +90,8 @@ func benchDemoShards(b *testing.B, n, shards int) {
 		b.StopTimer()
 		peak := stop()
 		rss := float64(maxRSS()) / (1 << 20)
-		if devices != n || len(d.Devices) != n || d.Summary.Certified != n {
-			b.Fatalf("the shards planned %d devices and the merged report holds %d (%d certified), want %d", devices, len(d.Devices), d.Summary.Certified, n)
+		if d.Summary.Planned != n || len(d.Devices) != n || d.Summary.Certified != n {
+			b.Fatalf("the shards planned %d devices and the merged report holds %d (%d certified), want %d", d.Summary.Planned, len(d.Devices), d.Summary.Certified, n)
 		}
 		b.Logf("%d shards in %.1f s (slowest %.1f s), merged report of %d devices in %.1f s; %s (%d outages); peak heap+stacks %.0f MB (%s), peak RSS %.0f MB",
 			shards, shardsTook.Seconds(), slowest.Seconds(), len(d.Devices), mergeTook.Seconds(),
@@ -133,14 +126,21 @@ func benchDemo(b *testing.B, n int) {
 			phase = "writing reports"
 		}
 		b.Logf("peak heap+stacks %.0f MB while %s (%s), peak RSS %.0f MB, %.1f s", peak/(1<<20), phase, atPeak.Load(), rss, took.Seconds())
-		if !sum.Passed() || sum.Certified != n {
-			if d, err := reports.Load(dir); err == nil {
-				logFailures(b, d)
-			}
-			b.Fatalf("demo did not pass: %d certified, %d of %d cases failed", sum.Certified, sum.CasesFail, sum.Cases)
-		}
+		mustPass(b, "demo", dir, sum, n)
 		reportRun(b, n, peak, rss, took)
 	}
+}
+
+// mustPass stops the benchmark, with the causes of its failures, unless the
+// demo (what) in dir passed and certified want devices.
+func mustPass(b *testing.B, what, dir string, sum *Summary, want int) {
+	if sum.Passed() && sum.Certified == want {
+		return
+	}
+	if d, err := reports.Load(dir); err == nil {
+		logFailures(b, d)
+	}
+	b.Fatalf("%s did not pass: %d of %d certified, %d of %d cases failed", what, sum.Certified, want, sum.CasesFail, sum.Cases)
 }
 
 // beginRun starts one measured demo run: a new directory and a collection
