@@ -18,10 +18,18 @@ import (
 	"github.com/cutover-dev/cutover/shard"
 )
 
+// BenchmarkDemo1000 and BenchmarkDemo2500 are BenchmarkDemo5000 on smaller
+// fleets: together they give what one more device costs, in memory and
+// time, apart from what any demo costs (BENCHMARKS.md). Each run's figures
+// are its own, also when they run in one process (beginRun).
+func BenchmarkDemo1000(b *testing.B) { benchDemo(b, 1000) }
+func BenchmarkDemo2500(b *testing.B) { benchDemo(b, 2500) }
+
 // BenchmarkDemo5000 runs the whole demo on 5,000 generated devices and
 // reports its peak memory: the heap and stacks in use, sampled every 20 ms,
-// and the process's peak RSS. With CUTOVER_DEMO_HEAPPROFILE=FILE it also
-// writes a heap profile taken near the peak.
+// and the process's peak RSS during the run. With
+// CUTOVER_DEMO_HEAPPROFILE=FILE it also writes a heap profile taken near
+// the peak.
 func BenchmarkDemo5000(b *testing.B) { benchDemo(b, 5000) }
 
 // BenchmarkDemo100k is the same on 100,000 devices: minutes of CPU and
@@ -89,7 +97,7 @@ func benchDemoShards(b *testing.B, n, shards int) {
 		took := time.Since(t0)
 		b.StopTimer()
 		peak := stop()
-		rss := float64(maxRSS()) / (1 << 20)
+		rss := float64(peakmem.PeakRSS()) / (1 << 20)
 		if d.Summary.Planned != n || len(d.Devices) != n || d.Summary.Certified != n {
 			b.Fatalf("the shards planned %d devices and the merged report holds %d (%d certified), want %d", d.Summary.Planned, len(d.Devices), d.Summary.Certified, n)
 		}
@@ -117,7 +125,7 @@ func benchDemo(b *testing.B, n int) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		rss := float64(maxRSS()) / (1 << 20)
+		rss := float64(peakmem.PeakRSS()) / (1 << 20)
 		phase := "certifying"
 		switch at := peakAt.Load(); {
 		case at < first.Load():
@@ -143,13 +151,16 @@ func mustPass(b *testing.B, what, dir string, sum *Summary, want int) {
 	b.Fatalf("%s did not pass: %d of %d certified, %d of %d cases failed", what, sum.Certified, want, sum.CasesFail, sum.Cases)
 }
 
-// beginRun starts one measured demo run: a new directory and a collection
-// before the timer runs, and the peak sampler (stop returns the peak in
-// bytes).
+// beginRun starts one measured demo run: a new directory, a collection and
+// the process's peak RSS started again before the timer runs, and the peak
+// sampler (stop returns the peak in bytes).
 func beginRun(b *testing.B) (dir string, stop func() float64) {
 	b.StopTimer()
 	dir = b.TempDir()
 	runtime.GC()
+	if !peakmem.ResetRSS() {
+		b.Log("the peak RSS could not be reset: it is the process's since it started")
+	}
 	stop = samplePeak(os.Getenv("CUTOVER_DEMO_HEAPPROFILE"))
 	b.StartTimer()
 	return dir, stop
