@@ -22,7 +22,9 @@ func TestPeakRSSStartsAgainAfterReset(t *testing.T) {
 	if !ResetRSS() {
 		t.Fatal("the kernel refused to reset the peak (/proc/self/clear_refs)")
 	}
-	if after := PeakRSS(); after > held-size/2 {
+	// A quarter, not all of it: under the race detector the heap's shadow
+	// memory stays resident after the heap is returned.
+	if after := PeakRSS(); after > held-size/4 {
 		t.Fatalf("peak RSS %d MB after the 256 MB were freed and the peak reset, %d MB before", after>>20, held>>20)
 	}
 }
