@@ -152,12 +152,11 @@ func mustPass(b *testing.B, what, dir string, sum *Summary, want int) {
 }
 
 // beginRun starts one measured demo run: a new directory, a collection and
-// the process's peak RSS started again before the timer runs, and the peak
-// sampler (stop returns the peak in bytes).
+// the process's peak RSS started again (peakmem.ResetRSS) before the timer
+// runs, and the peak sampler (stop returns the peak in bytes).
 func beginRun(b *testing.B) (dir string, stop func() float64) {
 	b.StopTimer()
 	dir = b.TempDir()
-	runtime.GC()
 	if !peakmem.ResetRSS() {
 		b.Log("the peak RSS could not be reset: it is the process's since it started")
 	}

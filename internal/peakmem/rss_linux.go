@@ -5,19 +5,13 @@ package peakmem
 import (
 	"bytes"
 	"os"
-	"runtime/debug"
 	"strconv"
 	"syscall"
 )
 
-// ResetRSS returns the memory the Go runtime has freed to the operating
-// system and starts the process's peak resident set size again from what
-// it holds now, so that PeakRSS covers only what follows: one benchmark run
-// of several in a process, none paying for a bigger one before it. It
-// reports whether the kernel took the reset (Linux 4.0's clear_refs 5);
-// when it did not, PeakRSS stays the peak since the process started.
-func ResetRSS() bool {
-	debug.FreeOSMemory()
+// resetHWM restarts the kernel's high-water mark (VmHWM) from the
+// process's resident set now.
+func resetHWM() bool {
 	return os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
 }
 

@@ -2,8 +2,8 @@
 
 package peakmem
 
-// ResetRSS cannot reset the peak off Linux.
-func ResetRSS() bool { return false }
+// resetHWM cannot reset the peak off Linux.
+func resetHWM() bool { return false }
 
 // PeakRSS is unknown off Linux.
 func PeakRSS() int64 { return 0 }
